@@ -1,0 +1,91 @@
+//! The HS 2022 nomenclature: sections, chapters, headings and subheadings.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::source::Source;
+use crate::tables::TableMeta;
+use crate::Error;
+
+/// Level of an HS entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HsLevel {
+    /// 2 digits.
+    Chapter,
+    /// 4 digits.
+    Heading,
+    /// 6 digits.
+    Subheading,
+}
+
+/// One entry of the nomenclature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HsEntry {
+    /// 2, 4 or 6 digits.
+    pub code: String,
+    /// Roman section number, e.g. `IV`.
+    pub section: String,
+    /// English description.
+    pub description: String,
+    /// Level.
+    pub level: HsLevel,
+}
+
+/// The nomenclature.
+#[derive(Debug, Clone)]
+pub struct HsNomenclature {
+    /// Edition and validity.
+    pub meta: TableMeta,
+    /// Sections: (roman number, name).
+    pub sections: Vec<(String, String)>,
+    /// Entries in file order.
+    pub entries: Vec<HsEntry>,
+    by_code: HashMap<String, usize>,
+}
+
+impl HsNomenclature {
+    /// The entry for a 2-, 4- or 6-digit code.
+    pub fn get(&self, code: &str) -> Option<&HsEntry> {
+        self.by_code.get(code).map(|i| &self.entries[*i])
+    }
+
+    /// Number of entries at a level.
+    pub fn count(&self, level: HsLevel) -> usize {
+        self.entries.iter().filter(|e| e.level == level).count()
+    }
+}
+
+pub(crate) fn load(source: &Source, meta: TableMeta) -> Result<HsNomenclature, Error> {
+    let text = source.read(&meta.file)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut entries = Vec::with_capacity(7_000);
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::csv(&meta.file, e))?;
+        let get = |i| record.get(i).unwrap_or("").trim().to_owned();
+        // UN Comtrade appends aggregate rows (section `TOTAL`: 99, 9999, the grand total)
+        // that are not part of the nomenclature.
+        if get(0) == "TOTAL" {
+            continue;
+        }
+        let code = get(1);
+        let level = match code.len() {
+            2 => HsLevel::Chapter,
+            4 => HsLevel::Heading,
+            6 => HsLevel::Subheading,
+            _ => return Err(Error::bad(&meta.file, format!("code {code:?} is not 2, 4 or 6 digits"))),
+        };
+        entries.push(HsEntry { code, section: get(0), description: get(2), level });
+    }
+    let by_code = entries.iter().enumerate().map(|(i, e)| (e.code.clone(), i)).collect();
+    let sections_file = "hs2022/sections.csv";
+    let text = source.read(sections_file)?;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut sections = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::csv(sections_file, e))?;
+        sections.push((record.get(0).unwrap_or("").to_owned(), record.get(1).unwrap_or("").to_owned()));
+    }
+    Ok(HsNomenclature { meta, sections, entries, by_code })
+}
