@@ -1,1 +1,194 @@
-fn main() {}
+//! `jinguan`: the command-line entry point.
+//!
+//! Until the server lands this binary is the product's face: it answers questions about the
+//! tariff and the code tables, reads declarations, generates synthetic trade data and runs
+//! benchmarks. Every failure prints one line starting with a stable code and exits non-zero.
+
+mod bench;
+mod describe;
+mod gen;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jinguan_refdata::{RefData, Source};
+
+#[derive(Parser)]
+#[command(name = "jinguan", version, about = "Jinguan (金关): trade single window and customs clearance")]
+struct Cli {
+    /// Load reference data from this directory (laid out like the repository's `data/`)
+    /// instead of the copy built into the binary.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Load customs monthly exchange rates from this file instead of the shipped example.
+    #[arg(long, global = true, value_name = "FILE")]
+    exchange_rates: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The national tariff.
+    Tariff {
+        #[command(subcommand)]
+        command: TariffCommand,
+    },
+    /// List the code tables, show one table, or one code of it.
+    Codes {
+        /// Table name, e.g. country, currency, trade-mode, licence-document.
+        table: Option<String>,
+        /// A code in the table (case-sensitive).
+        code: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Goods declarations.
+    Declaration {
+        #[command(subcommand)]
+        command: DeclarationCommand,
+    },
+    /// Generate synthetic trade data.
+    Gen {
+        #[command(subcommand)]
+        command: GenCommand,
+    },
+    /// Benchmarks that print their figures.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TariffCommand {
+    /// One tariff line: names, units, and every rate as text and parsed.
+    Show {
+        /// 10-digit commodity code.
+        code: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts of rate kinds per column and of unexplained rate strings.
+    Stats {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeclarationCommand {
+    /// Read a DecMessage file and print the canonical declaration and diagnostics.
+    Parse {
+        /// The file (DecMessage, bare or in its ImportMessage wrapper).
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenCommand {
+    /// Realistic synthetic declarations, deterministic for a seed.
+    Declarations {
+        /// How many.
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GenFormat::Json)]
+        format: GenFormat,
+        /// Write into this directory instead of standard output.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Number of distinct enterprises.
+        #[arg(long, default_value_t = 2000)]
+        enterprises: usize,
+    },
+}
+
+/// Output format of generated declarations.
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum GenFormat {
+    /// One JSON declaration per line.
+    Json,
+    /// DecMessage XML.
+    Decmessage,
+}
+
+/// Writes to standard output. A closed pipe (`jinguan ... | head`) ends the output quietly.
+pub(crate) fn emit(text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Failure::new("E0004", format!("cannot write output: {e}"))),
+    }
+}
+
+/// `println!` through [`emit`], returning the failure from the enclosing function.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::emit(&format!("{}\n", format_args!($($arg)*)))?
+    };
+}
+pub(crate) use say;
+
+/// A failure to report: one line with a stable code.
+pub(crate) struct Failure {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{}: {}", failure.code, failure.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub(crate) fn load_data(data_dir: Option<&PathBuf>, exchange_rates: Option<&PathBuf>) -> Result<RefData, Failure> {
+    let source = data_dir.map_or(Source::Embedded, |dir| Source::Directory(dir.clone()));
+    let mut data = RefData::load_from(&source).map_err(|e| Failure::new("E0002", e.to_string()))?;
+    if let Some(path) = exchange_rates {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::new("E0001", format!("cannot read {}: {e}", path.display())))?;
+        data.exchange_rates = jinguan_refdata::ExchangeRates::parse(&path.display().to_string(), &text)
+            .map_err(|e| Failure::new("E0002", e.to_string()))?;
+    }
+    Ok(data)
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let data = || load_data(cli.data_dir.as_ref(), cli.exchange_rates.as_ref());
+    match cli.command {
+        Command::Tariff { command: TariffCommand::Show { code, json } } => describe::tariff_show(&data()?, &code, json),
+        Command::Tariff { command: TariffCommand::Stats { json } } => describe::tariff_stats(&data()?, json),
+        Command::Codes { table, code, json } => describe::codes(&data()?, table.as_deref(), code.as_deref(), json),
+        Command::Declaration { command: DeclarationCommand::Parse { file, json } } => {
+            describe::declaration_parse(&data()?, &file, json)
+        }
+        Command::Gen { command: GenCommand::Declarations { count, seed, format, out, enterprises } } => {
+            gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises)
+        }
+        Command::Bench { command } => bench::run(command, cli.data_dir.as_ref()),
+    }
+}
