@@ -109,13 +109,7 @@ impl RefData {
                 .cloned()
                 .ok_or_else(|| Error::bad("datasets.csv", format!("no {name} row")))
         };
-        let tables = tables::load_all(source)?;
-        let table_index: HashMap<String, usize> =
-            tables.iter().enumerate().map(|(i, t)| (t.meta.name.clone(), i)).collect();
-        let units = table_index
-            .get("unit")
-            .map(|i| &tables[*i])
-            .ok_or_else(|| Error::bad("tables.csv", "no unit table"))?;
+        let units = tables::load_one(source, "unit")?;
         let mut unit_by_name = HashMap::with_capacity(units.len());
         for entry in &units.entries {
             let code = UnitCode::parse(&entry.code).map_err(|e| Error::bad(&units.meta.file, e.to_string()))?;
@@ -124,21 +118,30 @@ impl RefData {
         let tariff_meta = dataset("tariff")?;
         let hs_meta = dataset("hs2022")?;
         let rates_meta = dataset("exchange-rates")?;
+        // The tariff is most of the work; everything else loads beside it.
         let (tariff, rest) = std::thread::scope(|scope| {
             let unit_by_name = &unit_by_name;
             let lookup = move |name: &str| unit_by_name.get(name).copied();
             let tariff = scope.spawn(move || tariff::load(source, tariff_meta, &lookup));
             let rest = (|| -> Result<_, Error> {
+                let tables = tables::load_all(source)?;
                 let hs = hs::load(source, hs_meta)?;
                 let text = source.read(&rates_meta.file)?;
                 let rates = ExchangeRates::parse(&rates_meta.file, &text)?;
                 let preferred = load_legacy_preferred(source)?;
-                Ok((hs, rates, preferred))
+                Ok((tables, hs, rates, preferred))
             })();
             (tariff.join().expect("tariff loader does not panic"), rest)
         });
         let tariff = tariff?;
-        let (hs, exchange_rates, country_legacy_preferred) = rest?;
+        let (tables, hs, exchange_rates, country_legacy_preferred) = rest?;
+        let table_index: HashMap<String, usize> =
+            tables.iter().enumerate().map(|(i, t)| (t.meta.name.clone(), i)).collect();
+        for required in ["country", "currency", "unit", "port"] {
+            if !table_index.contains_key(required) {
+                return Err(Error::bad("tables.csv", format!("no {required} table")));
+            }
+        }
         Ok(Self {
             tables,
             tariff,

@@ -197,13 +197,15 @@ impl Parser<'_> {
     }
 
     fn eat_str(&mut self, word: &str) -> bool {
-        let word: Vec<char> = word.chars().collect();
-        if self.chars[self.pos..].starts_with(&word) {
-            self.pos += word.len();
-            true
-        } else {
-            false
+        let mut at = self.pos;
+        for expected in word.chars() {
+            if self.chars.get(at) != Some(&expected) {
+                return false;
+            }
+            at += 1;
         }
+        self.pos = at;
+        true
     }
 
     fn eat_any(&mut self, words: &[&str]) -> bool {

@@ -112,8 +112,19 @@ struct Layout {
     group: Option<usize>,
 }
 
+/// Loads one code table listed in `tables.csv`.
+pub(crate) fn load_one(source: &Source, name: &str) -> Result<CodeTable, Error> {
+    load_matching(source, Some(name))?
+        .pop()
+        .ok_or_else(|| Error::bad("tables.csv", format!("no {name} table")))
+}
+
 /// Loads every code table listed in `tables.csv`.
 pub(crate) fn load_all(source: &Source) -> Result<Vec<CodeTable>, Error> {
+    load_matching(source, None)
+}
+
+fn load_matching(source: &Source, only: Option<&str>) -> Result<Vec<CodeTable>, Error> {
     let manifest = source.read("tables.csv")?;
     let mut reader = csv::Reader::from_reader(manifest.as_bytes());
     let mut tables = Vec::new();
@@ -152,7 +163,9 @@ pub(crate) fn load_all(source: &Source) -> Result<Vec<CodeTable>, Error> {
             legacy_ciq: column(9)?,
             group: column(10)?,
         };
-        tables.push(load_table(source, meta, &layout)?);
+        if only.is_none_or(|name| name == meta.name) {
+            tables.push(load_table(source, meta, &layout)?);
+        }
     }
     Ok(tables)
 }

@@ -1,6 +1,8 @@
 //! The China national tariff: 10-digit lines with every rate parsed.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jinguan_types::{HsCode, UnitCode};
 use serde::Serialize;
@@ -13,8 +15,9 @@ use crate::Error;
 /// One rate cell: the text as published and what it parsed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rate {
-    /// The text as published, e.g. `20%+0.912元/升`.
-    pub text: String,
+    /// The text as published, e.g. `20%+0.912元/升`. Shared: a few hundred distinct strings
+    /// fill some 330,000 cells.
+    pub text: Arc<str>,
     /// The parsed expression, or why it did not parse.
     #[serde(flatten)]
     pub parsed: Parsed,
@@ -55,7 +58,7 @@ pub struct LegalUnit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConventionalRate {
     /// Agreement column name, e.g. `asean_东盟`.
-    pub agreement: String,
+    pub agreement: Arc<str>,
     /// The rate.
     pub rate: Rate,
 }
@@ -93,8 +96,8 @@ pub struct TariffLine {
     pub supervision_conditions: String,
     /// Inspection category, `import/export` letters, e.g. `P.R/Q.S`.
     pub inspection_category: String,
-    /// Declaration elements (申报要素) in order.
-    pub declaration_elements: Vec<String>,
+    /// Declaration elements (申报要素) in order; shared between lines with the same list.
+    pub declaration_elements: Arc<[String]>,
     /// Remark (商品备注), truncated at 25 characters in the source.
     pub remark: Option<String>,
 }
@@ -211,7 +214,7 @@ impl ColumnStats {
                 *self.kinds.entry(expr.kind().to_owned()).or_default() += 1;
             }
             Some(Rate { text, parsed: Parsed::Err(error) }) => {
-                self.failures.push((line.code.to_string(), text.clone(), error.clone()));
+                self.failures.push((line.code.to_string(), text.to_string(), error.clone()));
             }
             None if !REQUIRED_COLUMNS.contains(&self.column.as_str()) => self.blank_meaningful += 1,
             None if gap.is_some() => self.blank_known_gap += 1,
@@ -225,24 +228,32 @@ pub(crate) fn load(
     meta: TableMeta,
     unit_code: &dyn Fn(&str) -> Option<UnitCode>,
 ) -> Result<Tariff, Error> {
+    // About 330,000 cells hold fewer than 300 distinct strings: parse each string once.
+    let cache: RefCell<HashMap<String, Rate>> = RefCell::new(HashMap::with_capacity(512));
     let parse_rate = |text: &str| -> Option<Rate> {
         let text = text.trim();
         if text.is_empty() {
             return None;
         }
+        if let Some(rate) = cache.borrow().get(text) {
+            return Some(rate.clone());
+        }
         let parsed = match rate::parse(text, unit_code) {
             Ok(expr) => Parsed::Ok(expr),
             Err(RateError { reason, at, .. }) => Parsed::Err(format!("at character {at}: {reason}")),
         };
-        Some(Rate { text: text.to_owned(), parsed })
+        let rate = Rate { text: Arc::from(text), parsed };
+        cache.borrow_mut().insert(text.to_owned(), rate.clone());
+        Some(rate)
     };
     let extra = load_extra(source)?;
     let conventional = load_conventional(source, &parse_rate)?;
     let text = source.read(&meta.file)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut lines = Vec::with_capacity(12_100);
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(&meta.file, e))?;
+    let mut elements_cache: HashMap<String, Arc<[String]>> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(|e| Error::csv(&meta.file, e))? {
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let code = HsCode::parse(field(0)).map_err(|e| Error::bad(&meta.file, e.to_string()))?;
         let unit = |name: &str| -> Result<Option<LegalUnit>, Error> {
@@ -271,7 +282,14 @@ pub(crate) fn load(
             conventional: conventional.get(&code).cloned().unwrap_or_default(),
             supervision_conditions: field(11).to_owned(),
             inspection_category: field(12).to_owned(),
-            declaration_elements: split_elements(field(13)),
+            declaration_elements: match elements_cache.get(field(13)) {
+                Some(shared) => shared.clone(),
+                None => {
+                    let shared: Arc<[String]> = split_elements(field(13)).into();
+                    elements_cache.insert(field(13).to_owned(), shared.clone());
+                    shared
+                }
+            },
             remark: (!remark.is_empty()).then_some(remark),
         });
     }
@@ -303,8 +321,8 @@ fn load_extra(source: &Source) -> Result<Extra, Error> {
     let text = source.read(file)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut extra = HashMap::with_capacity(12_100);
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(file, e))?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(|e| Error::csv(file, e))? {
         let code = HsCode::parse(record.get(0).unwrap_or("")).map_err(|e| Error::bad(file, e.to_string()))?;
         let remark = record.get(1).unwrap_or("").trim().to_owned();
         let export_provisional = record.get(2).unwrap_or("").trim().to_owned();
@@ -322,11 +340,11 @@ fn load_conventional(
     let file = "tariff/2026/conventional_rates_wide.csv";
     let text = source.read(file)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> =
-        reader.headers().map_err(|e| Error::csv(file, e))?.iter().map(str::to_owned).collect();
+    let headers: Vec<Arc<str>> =
+        reader.headers().map_err(|e| Error::csv(file, e))?.iter().map(Arc::from).collect();
     let mut all = HashMap::with_capacity(12_100);
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(file, e))?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(|e| Error::csv(file, e))? {
         let code = HsCode::parse(record.get(0).unwrap_or("")).map_err(|e| Error::bad(file, e.to_string()))?;
         let rates: Vec<ConventionalRate> = record
             .iter()
