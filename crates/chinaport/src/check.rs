@@ -18,7 +18,8 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn push(&mut self, severity: Severity, code: &str, path: &str, message: String) {
-        self.diagnostics.push(Diagnostic::new(severity, code, path, message));
+        self.diagnostics
+            .push(Diagnostic::new(severity, code, path, message));
     }
 
     fn country(&mut self, value: &mut Option<String>, path: &str) {
@@ -37,7 +38,12 @@ impl Checker<'_> {
                 return;
             }
         }
-        self.push(Severity::Error, "D0102", path, format!("unknown country code {code:?}"));
+        self.push(
+            Severity::Error,
+            "D0102",
+            path,
+            format!("unknown country code {code:?}"),
+        );
     }
 
     fn currency(&mut self, value: &mut Option<String>, path: &str) {
@@ -46,17 +52,29 @@ impl Checker<'_> {
             return;
         }
         if let Some(iso) = self.data.currency_from_legacy(code) {
-            self.push(Severity::Info, "D0201", path, format!("legacy currency code {code} read as {iso}"));
+            self.push(
+                Severity::Info,
+                "D0201",
+                path,
+                format!("legacy currency code {code} read as {iso}"),
+            );
             *value = Some(iso.to_string());
             return;
         }
-        self.push(Severity::Error, "D0202", path, format!("unknown currency code {code:?}"));
+        self.push(
+            Severity::Error,
+            "D0202",
+            path,
+            format!("unknown currency code {code:?}"),
+        );
     }
 
     /// A code that must exist in `table`. Tables with legacy codes map them like countries.
     fn table_code(&mut self, table: &str, value: &mut Option<String>, path: &str) {
         let Some(code) = value.as_deref() else { return };
-        let Some(codes) = self.data.table(table) else { return };
+        let Some(codes) = self.data.table(table) else {
+            return;
+        };
         if codes.contains(code) {
             return;
         }
@@ -75,7 +93,10 @@ impl Checker<'_> {
         }
         let message = if legacy.len() > 1 {
             let candidates: Vec<&str> = legacy.iter().map(|e| e.code.as_str()).collect();
-            format!("legacy {table} code {code:?} is ambiguous ({})", candidates.join(", "))
+            format!(
+                "legacy {table} code {code:?} is ambiguous ({})",
+                candidates.join(", ")
+            )
         } else {
             format!("unknown {table} code {code:?}")
         };
@@ -93,12 +114,22 @@ impl Checker<'_> {
         for (role, party) in parties {
             if let Some(uscc) = &party.uscc {
                 if let Err(e) = Uscc::parse(uscc) {
-                    self.push(Severity::Error, "D0501", &format!("DecHead/{role}/uscc"), e.to_string());
+                    self.push(
+                        Severity::Error,
+                        "D0501",
+                        &format!("DecHead/{role}/uscc"),
+                        e.to_string(),
+                    );
                 }
             }
             if let Some(code) = &party.customs_code {
                 if let Err(e) = CustomsCode::parse(code) {
-                    self.push(Severity::Error, "D0502", &format!("DecHead/{role}/customs_code"), e.to_string());
+                    self.push(
+                        Severity::Error,
+                        "D0502",
+                        &format!("DecHead/{role}/customs_code"),
+                        e.to_string(),
+                    );
                 }
             }
         }
@@ -117,7 +148,10 @@ impl Checker<'_> {
                 Severity::Error,
                 "D0402",
                 path,
-                format!("commodity code {code} is not in the {}", self.data.tariff.meta.edition),
+                format!(
+                    "commodity code {code} is not in the {}",
+                    self.data.tariff.meta.edition
+                ),
             ),
             Ok(_) => {}
         }
@@ -126,7 +160,10 @@ impl Checker<'_> {
 
 /// Checks every coded field; maps legacy codes to ISO in place; returns what it found.
 pub fn check_codes(declaration: &mut Declaration, data: &RefData) -> Vec<Diagnostic> {
-    let mut checker = Checker { data, diagnostics: Vec::new() };
+    let mut checker = Checker {
+        data,
+        diagnostics: Vec::new(),
+    };
     checker.identifiers(declaration);
     let head = &mut declaration.head;
     checker.country(&mut head.trade_country, "DecHead/TradeCountry");
@@ -138,8 +175,16 @@ pub fn check_codes(declaration: &mut Declaration, data: &RefData) -> Vec<Diagnos
     checker.table_code("port", &mut head.destination_port, "DecHead/DistinatePort");
     checker.table_code("trade-mode", &mut head.trade_mode, "DecHead/TradeMode");
     checker.table_code("levy-nature", &mut head.levy_nature, "DecHead/CutMode");
-    checker.table_code("transport-mode", &mut head.transport_mode, "DecHead/TrafMode");
-    checker.table_code("transaction-terms", &mut head.transaction_terms, "DecHead/TransMode");
+    checker.table_code(
+        "transport-mode",
+        &mut head.transport_mode,
+        "DecHead/TrafMode",
+    );
+    checker.table_code(
+        "transaction-terms",
+        &mut head.transaction_terms,
+        "DecHead/TransMode",
+    );
     checker.table_code("package", &mut head.package_type, "DecHead/WrapType");
     for (i, item) in declaration.items.iter_mut().enumerate() {
         let path = |field: &str| format!("DecList[{}]/{field}", i + 1);

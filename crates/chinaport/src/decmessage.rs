@@ -8,9 +8,9 @@
 //! declaration at all, is an error.
 
 use jinguan_types::declaration::{
-    AttachedDocument, Container, Declaration, ElectronicDocument, EnterpriseQualification, Envelope,
-    FreeText, GoodsItem, GoodsLicence, GoodsUser, Head, OtherPackage, Promise, RequestedCertificate,
-    SignatureBlock, Vehicle,
+    AttachedDocument, Container, Declaration, ElectronicDocument, EnterpriseQualification,
+    Envelope, FreeText, GoodsItem, GoodsLicence, GoodsUser, Head, OtherPackage, Promise,
+    RequestedCertificate, SignatureBlock, Vehicle,
 };
 use jinguan_types::{Diagnostic, Severity};
 
@@ -310,15 +310,26 @@ pub fn parse_with_limits(bytes: &[u8], limits: Limits) -> Result<Parsed, ParseEr
             match data {
                 Some(message) => message,
                 None => {
-                    return Err(ParseError::NotADeclaration { root: "ImportMessage without SWImpData/DecMessage".into(), line: root.line })
+                    return Err(ParseError::NotADeclaration {
+                        root: "ImportMessage without SWImpData/DecMessage".into(),
+                        line: root.line,
+                    })
                 }
             }
         }
-        other => return Err(ParseError::NotADeclaration { root: other.to_owned(), line: root.line }),
+        other => {
+            return Err(ParseError::NotADeclaration {
+                root: other.to_owned(),
+                line: root.line,
+            })
+        }
     };
     check_namespace(message, &mut diagnostics);
     read_message(message, &mut declaration, &mut diagnostics);
-    Ok(Parsed { declaration, diagnostics })
+    Ok(Parsed {
+        declaration,
+        diagnostics,
+    })
 }
 
 fn check_namespace(message: &Element, diagnostics: &mut Vec<Diagnostic>) {
@@ -333,7 +344,11 @@ fn check_namespace(message: &Element, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-fn read_message(message: &Element, declaration: &mut Declaration, diagnostics: &mut Vec<Diagnostic>) {
+fn read_message(
+    message: &Element,
+    declaration: &mut Declaration,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for child in &message.children {
         match child.name.as_str() {
             "DecHead" => read_record(&mut declaration.head, child, "DecHead", diagnostics),
@@ -347,18 +362,43 @@ fn read_message(message: &Element, declaration: &mut Declaration, diagnostics: &
                     }
                 }
             }
-            "DecContainers" => read_list(child, "Container", &mut declaration.containers, diagnostics),
-            "DecLicenseDocus" => read_list(child, "LicenseDocu", &mut declaration.documents, diagnostics),
-            "DecRequestCerts" => {
-                read_list(child, "DecRequestCert", &mut declaration.requested_certificates, diagnostics)
+            "DecContainers" => {
+                read_list(child, "Container", &mut declaration.containers, diagnostics)
             }
-            "DecOtherPacks" => read_list(child, "DecOtherPack", &mut declaration.other_packages, diagnostics),
-            "DecCopLimits" => {
-                read_list(child, "DecCopLimit", &mut declaration.enterprise_qualifications, diagnostics)
-            }
+            "DecLicenseDocus" => read_list(
+                child,
+                "LicenseDocu",
+                &mut declaration.documents,
+                diagnostics,
+            ),
+            "DecRequestCerts" => read_list(
+                child,
+                "DecRequestCert",
+                &mut declaration.requested_certificates,
+                diagnostics,
+            ),
+            "DecOtherPacks" => read_list(
+                child,
+                "DecOtherPack",
+                &mut declaration.other_packages,
+                diagnostics,
+            ),
+            "DecCopLimits" => read_list(
+                child,
+                "DecCopLimit",
+                &mut declaration.enterprise_qualifications,
+                diagnostics,
+            ),
             "DecUsers" => read_list(child, "DecUser", &mut declaration.users, diagnostics),
-            "DecCopPromises" => read_list(child, "DecCopPromise", &mut declaration.promises, diagnostics),
-            "DecFreeTxt" => read_record(&mut declaration.free_text, child, "DecFreeTxt", diagnostics),
+            "DecCopPromises" => read_list(
+                child,
+                "DecCopPromise",
+                &mut declaration.promises,
+                diagnostics,
+            ),
+            "DecFreeTxt" => {
+                read_record(&mut declaration.free_text, child, "DecFreeTxt", diagnostics)
+            }
             "DecSign" => {
                 let mut signature = SignatureBlock::default();
                 read_record(&mut signature, child, "DecSign", diagnostics);
@@ -407,7 +447,12 @@ fn read_list<T: Record + Default + PartialEq>(
     let elements: Vec<&Element> = children(parent, name, &parent.name, diagnostics).collect();
     for (i, element) in elements.into_iter().enumerate() {
         let mut record = T::default();
-        read_record(&mut record, element, &format!("{name}[{}]", i + 1), diagnostics);
+        read_record(
+            &mut record,
+            element,
+            &format!("{name}[{}]", i + 1),
+            diagnostics,
+        );
         // Templates carry empty placeholders (`<DecUser />`); they hold nothing to keep.
         if record != T::default() {
             out.push(record);
@@ -415,7 +460,12 @@ fn read_list<T: Record + Default + PartialEq>(
     }
 }
 
-fn read_record<T: Record>(record: &mut T, element: &Element, path: &str, diagnostics: &mut Vec<Diagnostic>) {
+fn read_record<T: Record>(
+    record: &mut T,
+    element: &Element,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for child in &element.children {
         if !child.children.is_empty() {
             diagnostics.push(unknown(&format!("{path}/{}", child.name), child.line));
@@ -424,29 +474,55 @@ fn read_record<T: Record>(record: &mut T, element: &Element, path: &str, diagnos
         if child.text.is_empty() {
             continue;
         }
-        let mut context = FieldContext { path, element: &child.name, diagnostics };
+        let mut context = FieldContext {
+            path,
+            element: &child.name,
+            diagnostics,
+        };
         if !record.set(&child.name, &child.text, &mut context) {
-            record.other_fields().push((child.name.clone(), child.text.clone()));
+            record
+                .other_fields()
+                .push((child.name.clone(), child.text.clone()));
         }
     }
 }
 
-fn read_goods_item(item: &mut GoodsItem, element: &Element, path: &str, diagnostics: &mut Vec<Diagnostic>) {
-    let (nested, flat): (Vec<&Element>, Vec<&Element>) =
-        element.children.iter().partition(|c| c.name == "DecGoodsLimits");
-    let flat = Element { children: flat.into_iter().cloned().collect(), ..Element::default() };
+fn read_goods_item(
+    item: &mut GoodsItem,
+    element: &Element,
+    path: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let (nested, flat): (Vec<&Element>, Vec<&Element>) = element
+        .children
+        .iter()
+        .partition(|c| c.name == "DecGoodsLimits");
+    let flat = Element {
+        children: flat.into_iter().cloned().collect(),
+        ..Element::default()
+    };
     read_record(item, &flat, path, diagnostics);
     for limits in nested {
         for (i, limit) in children(limits, "DecGoodsLimit", path, diagnostics).enumerate() {
             let limit_path = format!("{path}/DecGoodsLimit[{}]", i + 1);
-            let (vins, fields): (Vec<&Element>, Vec<&Element>) =
-                limit.children.iter().partition(|c| c.name == "DecGoodsLimitVin");
+            let (vins, fields): (Vec<&Element>, Vec<&Element>) = limit
+                .children
+                .iter()
+                .partition(|c| c.name == "DecGoodsLimitVin");
             let mut licence = GoodsLicence::default();
-            let flat = Element { children: fields.into_iter().cloned().collect(), ..Element::default() };
+            let flat = Element {
+                children: fields.into_iter().cloned().collect(),
+                ..Element::default()
+            };
             read_record(&mut licence, &flat, &limit_path, diagnostics);
             for (j, vin) in vins.into_iter().enumerate() {
                 let mut vehicle = Vehicle::default();
-                read_record(&mut vehicle, vin, &format!("{limit_path}/DecGoodsLimitVin[{}]", j + 1), diagnostics);
+                read_record(
+                    &mut vehicle,
+                    vin,
+                    &format!("{limit_path}/DecGoodsLimitVin[{}]", j + 1),
+                    diagnostics,
+                );
                 if vehicle != Vehicle::default() {
                     licence.vehicles.push(vehicle);
                 }
@@ -468,8 +544,12 @@ pub struct WriteOptions {
 
 /// Writes a declaration as DecMessage XML (UTF-8, two-space indentation).
 pub fn write(declaration: &Declaration, options: WriteOptions) -> String {
-    let mut out = Writer { text: String::with_capacity(4096), depth: 0 };
-    out.text.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut out = Writer {
+        text: String::with_capacity(4096),
+        depth: 0,
+    };
+    out.text
+        .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let envelope = match (&declaration.envelope, options.wrap) {
         (Some(envelope), _) => Some(envelope.clone()),
         (None, true) => Some(Envelope {
@@ -519,9 +599,17 @@ fn write_message(out: &mut Writer, declaration: &Declaration) {
     out.close("DecLists");
     out.list("DecContainers", "Container", &declaration.containers);
     out.list("DecLicenseDocus", "LicenseDocu", &declaration.documents);
-    out.list("DecRequestCerts", "DecRequestCert", &declaration.requested_certificates);
+    out.list(
+        "DecRequestCerts",
+        "DecRequestCert",
+        &declaration.requested_certificates,
+    );
     out.list("DecOtherPacks", "DecOtherPack", &declaration.other_packages);
-    out.list("DecCopLimits", "DecCopLimit", &declaration.enterprise_qualifications);
+    out.list(
+        "DecCopLimits",
+        "DecCopLimit",
+        &declaration.enterprise_qualifications,
+    );
     out.list("DecUsers", "DecUser", &declaration.users);
     out.list("DecCopPromises", "DecCopPromise", &declaration.promises);
     if !declaration.free_text.is_empty() {

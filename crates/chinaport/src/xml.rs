@@ -26,7 +26,11 @@ impl Default for Limits {
     fn default() -> Self {
         // A 50-item declaration is about 40 KiB; these leave room for the largest real ones
         // while keeping a hostile message from costing more than a few milliseconds.
-        Self { max_bytes: 8 * 1024 * 1024, max_depth: 32, max_elements: 200_000 }
+        Self {
+            max_bytes: 8 * 1024 * 1024,
+            max_depth: 32,
+            max_elements: 200_000,
+        }
     }
 }
 
@@ -46,7 +50,11 @@ pub struct XmlError {
 
 impl fmt::Display for XmlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} at line {}, column {}", self.code, self.message, self.line, self.column)
+        write!(
+            f,
+            "{}: {} at line {}, column {}",
+            self.code, self.message, self.line, self.column
+        )
     }
 }
 
@@ -75,7 +83,10 @@ impl Element {
 
     /// An attribute's value.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -85,7 +96,9 @@ pub fn decode(bytes: &[u8]) -> Result<String, XmlError> {
     let head = &bytes[..bytes.len().min(200)];
     let head_text = String::from_utf8_lossy(head).to_ascii_lowercase();
     let declared_gb = head_text.starts_with("<?xml")
-        && ["gb2312", "gbk", "gb18030"].iter().any(|e| head_text.split("?>").next().is_some_and(|d| d.contains(e)));
+        && ["gb2312", "gbk", "gb18030"]
+            .iter()
+            .any(|e| head_text.split("?>").next().is_some_and(|d| d.contains(e)));
     if declared_gb {
         let (text, _, had_errors) = encoding_rs::GB18030.decode(bytes);
         if had_errors {
@@ -96,14 +109,27 @@ pub fn decode(bytes: &[u8]) -> Result<String, XmlError> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(text.to_owned()),
         Err(e) => {
-            let (line, column) = line_column(&String::from_utf8_lossy(&bytes[..e.valid_up_to()]), e.valid_up_to());
-            Err(XmlError { code: "X0005", line, column, message: "invalid UTF-8".to_owned() })
+            let (line, column) = line_column(
+                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+                e.valid_up_to(),
+            );
+            Err(XmlError {
+                code: "X0005",
+                line,
+                column,
+                message: "invalid UTF-8".to_owned(),
+            })
         }
     }
 }
 
 fn error_at_start(code: &'static str, message: &str) -> XmlError {
-    XmlError { code, line: 1, column: 1, message: message.to_owned() }
+    XmlError {
+        code,
+        line: 1,
+        column: 1,
+        message: message.to_owned(),
+    }
 }
 
 /// 1-based line and character column of a byte offset.
@@ -121,7 +147,9 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// Whether `name` is an XML name (letters, digits, `_ - . :`, not starting with a digit).
 fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
@@ -130,11 +158,22 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
     if bytes.len() > limits.max_bytes {
         return Err(error_at_start(
             "X0002",
-            &format!("document is {} bytes; the limit is {}", bytes.len(), limits.max_bytes),
+            &format!(
+                "document is {} bytes; the limit is {}",
+                bytes.len(),
+                limits.max_bytes
+            ),
         ));
     }
     let text = decode(bytes)?;
-    TreeBuilder { text: &text, limits, stack: Vec::new(), root: None, elements: 0 }.run()
+    TreeBuilder {
+        text: &text,
+        limits,
+        stack: Vec::new(),
+        root: None,
+        elements: 0,
+    }
+    .run()
 }
 
 struct TreeBuilder<'a> {
@@ -148,7 +187,12 @@ struct TreeBuilder<'a> {
 impl TreeBuilder<'_> {
     fn error(&self, code: &'static str, offset: u64, message: impl Into<String>) -> XmlError {
         let (line, column) = line_column(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
-        XmlError { code, line, column, message: message.into() }
+        XmlError {
+            code,
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     fn run(mut self) -> Result<Element, XmlError> {
@@ -158,16 +202,28 @@ impl TreeBuilder<'_> {
         loop {
             let start = reader.buffer_position();
             let event = reader.read_event().map_err(|e| {
-                self.error("X0001", reader.error_position(), format!("not well-formed XML: {e}"))
+                self.error(
+                    "X0001",
+                    reader.error_position(),
+                    format!("not well-formed XML: {e}"),
+                )
             })?;
             match event {
                 Event::Eof => break,
                 Event::DocType(_) => {
-                    return Err(self.error("X0003", start, "document type declarations are not accepted"))
+                    return Err(self.error(
+                        "X0003",
+                        start,
+                        "document type declarations are not accepted",
+                    ))
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {
                     if self.root.is_some() && matches!(event, Event::Decl(_)) {
-                        return Err(self.error("X0001", start, "content after the document element"));
+                        return Err(self.error(
+                            "X0001",
+                            start,
+                            "content after the document element",
+                        ));
                     }
                 }
                 Event::Start(tag) | Event::Empty(tag) if self.root.is_some() => {
@@ -183,13 +239,20 @@ impl TreeBuilder<'_> {
                     self.close(element);
                 }
                 Event::End(_) => {
-                    let element = self.stack.pop().ok_or_else(|| self.error("X0001", start, "unexpected end tag"))?;
+                    let element = self
+                        .stack
+                        .pop()
+                        .ok_or_else(|| self.error("X0001", start, "unexpected end tag"))?;
                     self.close(element);
                 }
                 Event::Text(text) => {
-                    let value = text
-                        .unescape()
-                        .map_err(|e| self.error("X0001", start, format!("bad character or entity reference: {e}")))?;
+                    let value = text.unescape().map_err(|e| {
+                        self.error(
+                            "X0001",
+                            start,
+                            format!("bad character or entity reference: {e}"),
+                        )
+                    })?;
                     self.text_content(&value, start)?;
                 }
                 Event::CData(data) => {
@@ -202,24 +265,45 @@ impl TreeBuilder<'_> {
         }
         if let Some(open) = self.stack.last() {
             let offset = self.text.len() as u64;
-            return Err(self.error("X0001", offset, format!("element <{}> is not closed", open.name)));
+            return Err(self.error(
+                "X0001",
+                offset,
+                format!("element <{}> is not closed", open.name),
+            ));
         }
-        self.root.ok_or_else(|| error_at_start("X0006", "no document element"))
+        self.root
+            .ok_or_else(|| error_at_start("X0006", "no document element"))
     }
 
-    fn open(&mut self, tag: &quick_xml::events::BytesStart<'_>, offset: u64) -> Result<Element, XmlError> {
+    fn open(
+        &mut self,
+        tag: &quick_xml::events::BytesStart<'_>,
+        offset: u64,
+    ) -> Result<Element, XmlError> {
         let qualified = std::str::from_utf8(tag.name().as_ref())
             .map_err(|_| self.error("X0005", offset, "invalid UTF-8 in a name"))?
             .to_owned();
         if !is_xml_name(&qualified) {
-            return Err(self.error("X0001", offset, format!("not well-formed XML: invalid element name {qualified:?}")));
+            return Err(self.error(
+                "X0001",
+                offset,
+                format!("not well-formed XML: invalid element name {qualified:?}"),
+            ));
         }
         self.elements += 1;
         if self.elements > self.limits.max_elements {
-            return Err(self.error("X0004", offset, format!("more than {} elements", self.limits.max_elements)));
+            return Err(self.error(
+                "X0004",
+                offset,
+                format!("more than {} elements", self.limits.max_elements),
+            ));
         }
         if self.stack.len() >= self.limits.max_depth {
-            return Err(self.error("X0004", offset, format!("nesting deeper than {}", self.limits.max_depth)));
+            return Err(self.error(
+                "X0004",
+                offset,
+                format!("nesting deeper than {}", self.limits.max_depth),
+            ));
         }
         let name = match qualified.split_once(':') {
             Some((_, local)) => local.to_owned(),
@@ -227,8 +311,13 @@ impl TreeBuilder<'_> {
         };
         let mut attributes = Vec::new();
         for attribute in tag.attributes() {
-            let attribute = attribute
-                .map_err(|e| self.error("X0001", offset, format!("not well-formed XML: bad attribute: {e}")))?;
+            let attribute = attribute.map_err(|e| {
+                self.error(
+                    "X0001",
+                    offset,
+                    format!("not well-formed XML: bad attribute: {e}"),
+                )
+            })?;
             let key = String::from_utf8_lossy(attribute.key.as_ref()).into_owned();
             let value = attribute
                 .unescape_value()
@@ -236,7 +325,12 @@ impl TreeBuilder<'_> {
             attributes.push((key, value.into_owned()));
         }
         let (line, _) = line_column(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
-        Ok(Element { name, attributes, line, ..Element::default() })
+        Ok(Element {
+            name,
+            attributes,
+            line,
+            ..Element::default()
+        })
     }
 
     fn close(&mut self, mut element: Element) {
@@ -254,7 +348,9 @@ impl TreeBuilder<'_> {
                 Ok(())
             }
             None if value.trim().is_empty() => Ok(()),
-            None if self.root.is_some() => Err(self.error("X0001", offset, "content after the document element")),
+            None if self.root.is_some() => {
+                Err(self.error("X0001", offset, "content after the document element"))
+            }
             None => Err(self.error("X0001", offset, "text before the document element")),
         }
     }
@@ -270,12 +366,18 @@ mod tests {
     use super::*;
 
     fn error(input: &str) -> String {
-        parse(input.as_bytes(), Limits::default()).unwrap_err().to_string()
+        parse(input.as_bytes(), Limits::default())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn reads_a_tree() {
-        let root = parse("<?xml version=\"1.0\"?>\n<a x=\"1\"><b> t&amp;u </b><c/></a>".as_bytes(), Limits::default()).unwrap();
+        let root = parse(
+            "<?xml version=\"1.0\"?>\n<a x=\"1\"><b> t&amp;u </b><c/></a>".as_bytes(),
+            Limits::default(),
+        )
+        .unwrap();
         assert_eq!(root.name, "a");
         assert_eq!(root.attribute("x"), Some("1"));
         assert_eq!(root.child("b").unwrap().text, "t&u");
@@ -284,14 +386,20 @@ mod tests {
 
     #[test]
     fn refuses_hostile_input() {
-        assert!(error("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>").starts_with("X0003"));
+        assert!(
+            error("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>")
+                .starts_with("X0003")
+        );
         assert!(error("<a>&x;</a>").starts_with("X0001"));
         let deep = "<a>".repeat(40) + &"</a>".repeat(40);
         assert!(error(&deep).starts_with("X0004"));
         let big = vec![b' '; 9 * 1024 * 1024];
         assert!(parse(&big, Limits::default()).unwrap_err().code == "X0002");
         let many = format!("<a>{}</a>", "<b/>".repeat(10));
-        let limits = Limits { max_elements: 5, ..Limits::default() };
+        let limits = Limits {
+            max_elements: 5,
+            ..Limits::default()
+        };
         assert_eq!(parse(many.as_bytes(), limits).unwrap_err().code, "X0004");
     }
 
@@ -307,9 +415,13 @@ mod tests {
 
     #[test]
     fn decodes_gb18030() {
-        let (bytes, _, _) = encoding_rs::GB18030.encode("<?xml version=\"1.0\" encoding=\"GB2312\"?><a>海关</a>");
+        let (bytes, _, _) =
+            encoding_rs::GB18030.encode("<?xml version=\"1.0\" encoding=\"GB2312\"?><a>海关</a>");
         let root = parse(&bytes, Limits::default()).unwrap();
         assert_eq!(root.text, "海关");
-        assert_eq!(parse(b"<a>\xff</a>", Limits::default()).unwrap_err().code, "X0005");
+        assert_eq!(
+            parse(b"<a>\xff</a>", Limits::default()).unwrap_err().code,
+            "X0005"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! DecMessage reading and writing on documents built here (no corpus needed).
 
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
 use jinguan_chinaport::check::check_codes;
 use jinguan_chinaport::decmessage::{self, WriteOptions};
 use jinguan_types::Severity;
@@ -47,11 +49,27 @@ const SMALL: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 fn content_problems_are_diagnostics_not_failures() {
     let parsed = decmessage::parse(SMALL.as_bytes()).unwrap();
     let codes: Vec<&str> = parsed.diagnostics.iter().map(|d| d.code.as_str()).collect();
-    assert_eq!(codes, ["D0003", "D0002", "D0011"], "{:#?}", parsed.diagnostics);
+    assert_eq!(
+        codes,
+        ["D0003", "D0002", "D0011"],
+        "{:#?}",
+        parsed.diagnostics
+    );
     let head = &parsed.declaration.head;
-    assert_eq!(head.other_fields, vec![("FutureField".to_owned(), "kept & echoed".to_owned())]);
-    assert_eq!(parsed.declaration.items[0].name.as_deref(), Some("啤酒 <特>"));
-    assert_eq!(parsed.declaration.items[0].licences[0].vehicles[0].vin.as_deref(), Some("LVSHCAMB1CE012345"));
+    assert_eq!(
+        head.other_fields,
+        vec![("FutureField".to_owned(), "kept & echoed".to_owned())]
+    );
+    assert_eq!(
+        parsed.declaration.items[0].name.as_deref(),
+        Some("啤酒 <特>")
+    );
+    assert_eq!(
+        parsed.declaration.items[0].licences[0].vehicles[0]
+            .vin
+            .as_deref(),
+        Some("LVSHCAMB1CE012345")
+    );
 }
 
 #[test]
@@ -59,8 +77,10 @@ fn code_checks_report_every_problem() {
     let data = jinguan_refdata::RefData::load().unwrap();
     let mut declaration = decmessage::parse(SMALL.as_bytes()).unwrap().declaration;
     let diagnostics = check_codes(&mut declaration, &data);
-    let found: Vec<(&str, &str, Severity)> =
-        diagnostics.iter().map(|d| (d.code.as_str(), d.path.as_str(), d.severity)).collect();
+    let found: Vec<(&str, &str, Severity)> = diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.path.as_str(), d.severity))
+        .collect();
     assert_eq!(
         found,
         [
@@ -72,7 +92,11 @@ fn code_checks_report_every_problem() {
         ]
     );
     assert_eq!(declaration.head.trade_country.as_deref(), Some("USA"));
-    assert_eq!(declaration.items[0].origin_country.as_deref(), Some("XXY"), "unknown codes are kept");
+    assert_eq!(
+        declaration.items[0].origin_country.as_deref(),
+        Some("XXY"),
+        "unknown codes are kept"
+    );
 }
 
 #[test]

@@ -41,7 +41,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
     let source = data_dir.map_or(Source::Embedded, |dir| Source::Directory(dir.clone()));
     match command {
         BenchCommand::Refdata { runs } => refdata(&source, runs.max(1), data_dir),
-        BenchCommand::Gen { count, seed, threads } => crate::gen::bench(&source, count, seed, threads),
+        BenchCommand::Gen {
+            count,
+            seed,
+            threads,
+        } => crate::gen::bench(&source, count, seed, threads),
     }
 }
 
@@ -52,7 +56,10 @@ pub(crate) struct Summary {
 
 pub(crate) fn summarise(mut times: Vec<Duration>) -> Summary {
     times.sort();
-    Summary { best: times[0], median: times[times.len() / 2] }
+    Summary {
+        best: times[0],
+        median: times[times.len() / 2],
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -64,15 +71,22 @@ fn refdata(source: &Source, runs: usize, data_dir: Option<&PathBuf>) -> Result<(
     let mut data = None;
     for _ in 0..runs {
         let start = Instant::now();
-        let loaded = RefData::load_from(source).map_err(|e| Failure::new("E0002", e.to_string()))?;
+        let loaded =
+            RefData::load_from(source).map_err(|e| Failure::new("E0002", e.to_string()))?;
         times.push(start.elapsed());
         data = Some(black_box(loaded));
     }
     let data = data.expect("runs >= 1");
     let load = summarise(times);
     crate::say!("reference data load (22 code tables, HS 2022, tariff 12,030 lines with every rate parsed, conventional rates)");
-    crate::say!("  jinguan      best {:8.2} ms   median {:8.2} ms   (target <= 200 ms)", ms(load.best), ms(load.median));
-    let tariff_dir = data_dir.cloned().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
+    crate::say!(
+        "  jinguan      best {:8.2} ms   median {:8.2} ms   (target <= 200 ms)",
+        ms(load.best),
+        ms(load.median)
+    );
+    let tariff_dir = data_dir
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data"));
     match python_peer(&tariff_dir, runs) {
         Some(peer) => crate::say!(
             "  python csv   best {:8.2} ms   (tariff + conventional files into dicts, no rate parsing)   jinguan/peer speed ratio {:.1}x",
@@ -107,7 +121,10 @@ fn lookups(data: &RefData) -> Result<(), Failure> {
     assert_eq!(found, rounds * order.len());
     crate::say!("lookups");
     crate::say!("  tariff line by 10-digit code     {per:8.1} ns");
-    let countries: Vec<String> = data.table("country").map(|t| t.entries.iter().map(|e| e.code.clone()).collect()).unwrap_or_default();
+    let countries: Vec<String> = data
+        .table("country")
+        .map(|t| t.entries.iter().map(|e| e.code.clone()).collect())
+        .unwrap_or_default();
     let start = Instant::now();
     for _ in 0..rounds {
         for code in &countries {
@@ -150,6 +167,10 @@ print(best * 1000)
 "#,
         tariff.display()
     );
-    let output = Command::new("python3").arg("-c").arg(script).output().ok()?;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .ok()?;
     String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }

@@ -17,6 +17,11 @@ pub(crate) fn declarations(
     Err(Failure::new("E0900", "generator not wired yet"))
 }
 
-pub(crate) fn bench(_source: &Source, _count: usize, _seed: u64, _threads: usize) -> Result<(), Failure> {
+pub(crate) fn bench(
+    _source: &Source,
+    _count: usize,
+    _seed: u64,
+    _threads: usize,
+) -> Result<(), Failure> {
     Err(Failure::new("E0900", "generator not wired yet"))
 }

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use jinguan_refdata::{RefData, Source};
 
 #[derive(Parser)]
-#[command(name = "jinguan", version, about = "Jinguan (金关): trade single window and customs clearance")]
+#[command(
+    name = "jinguan",
+    version,
+    about = "Jinguan (金关): trade single window and customs clearance"
+)]
 struct Cli {
     /// Load reference data from this directory (laid out like the repository's `data/`)
     /// instead of the copy built into the binary.
@@ -127,7 +131,10 @@ pub(crate) enum GenFormat {
 pub(crate) fn emit(text: &str) -> Result<(), Failure> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => Err(Failure::new("E0004", format!("cannot write output: {e}"))),
@@ -150,7 +157,10 @@ pub(crate) struct Failure {
 
 impl Failure {
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -165,14 +175,18 @@ fn main() -> ExitCode {
     }
 }
 
-pub(crate) fn load_data(data_dir: Option<&PathBuf>, exchange_rates: Option<&PathBuf>) -> Result<RefData, Failure> {
+pub(crate) fn load_data(
+    data_dir: Option<&PathBuf>,
+    exchange_rates: Option<&PathBuf>,
+) -> Result<RefData, Failure> {
     let source = data_dir.map_or(Source::Embedded, |dir| Source::Directory(dir.clone()));
     let mut data = RefData::load_from(&source).map_err(|e| Failure::new("E0002", e.to_string()))?;
     if let Some(path) = exchange_rates {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::new("E0001", format!("cannot read {}: {e}", path.display())))?;
-        data.exchange_rates = jinguan_refdata::ExchangeRates::parse(&path.display().to_string(), &text)
-            .map_err(|e| Failure::new("E0002", e.to_string()))?;
+        data.exchange_rates =
+            jinguan_refdata::ExchangeRates::parse(&path.display().to_string(), &text)
+                .map_err(|e| Failure::new("E0002", e.to_string()))?;
     }
     Ok(data)
 }
@@ -180,15 +194,28 @@ pub(crate) fn load_data(data_dir: Option<&PathBuf>, exchange_rates: Option<&Path
 fn run(cli: Cli) -> Result<(), Failure> {
     let data = || load_data(cli.data_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
-        Command::Tariff { command: TariffCommand::Show { code, json } } => describe::tariff_show(&data()?, &code, json),
-        Command::Tariff { command: TariffCommand::Stats { json } } => describe::tariff_stats(&data()?, json),
-        Command::Codes { table, code, json } => describe::codes(&data()?, table.as_deref(), code.as_deref(), json),
-        Command::Declaration { command: DeclarationCommand::Parse { file, json } } => {
-            describe::declaration_parse(&data()?, &file, json)
+        Command::Tariff {
+            command: TariffCommand::Show { code, json },
+        } => describe::tariff_show(&data()?, &code, json),
+        Command::Tariff {
+            command: TariffCommand::Stats { json },
+        } => describe::tariff_stats(&data()?, json),
+        Command::Codes { table, code, json } => {
+            describe::codes(&data()?, table.as_deref(), code.as_deref(), json)
         }
-        Command::Gen { command: GenCommand::Declarations { count, seed, format, out, enterprises } } => {
-            gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises)
-        }
+        Command::Declaration {
+            command: DeclarationCommand::Parse { file, json },
+        } => describe::declaration_parse(&data()?, &file, json),
+        Command::Gen {
+            command:
+                GenCommand::Declarations {
+                    count,
+                    seed,
+                    format,
+                    out,
+                    enterprises,
+                },
+        } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
         Command::Bench { command } => bench::run(command, cli.data_dir.as_ref()),
     }
 }

@@ -25,8 +25,11 @@ impl ExchangeRates {
     /// Parses the table format: lines starting with `#` are comments; header
     /// `currency,month,cny_per_unit,source`; month as `YYYY-MM`; rate a positive decimal.
     pub fn parse(file: &str, text: &str) -> Result<Self, Error> {
-        let body: String =
-            text.lines().filter(|l| !l.trim_start().starts_with('#')).collect::<Vec<_>>().join("\n");
+        let body: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
         let mut reader = csv::Reader::from_reader(body.as_bytes());
         let mut table = Self::default();
         for (row, record) in reader.records().enumerate() {
@@ -43,7 +46,11 @@ impl ExchangeRates {
             if get(3) == "example" {
                 table.is_example = true;
             }
-            if table.rates.insert((currency, month.year(), month.month()), rate).is_some() {
+            if table
+                .rates
+                .insert((currency, month.year(), month.month()), rate)
+                .is_some()
+            {
                 return Err(bad("duplicate currency and month"));
             }
         }
@@ -55,7 +62,9 @@ impl ExchangeRates {
         if currency == CurrencyCode::CNY {
             return Some(Decimal::ONE);
         }
-        self.rates.get(&(currency, date.year(), date.month())).copied()
+        self.rates
+            .get(&(currency, date.year(), date.month()))
+            .copied()
     }
 
     /// Number of (currency, month) rates.
@@ -79,7 +88,10 @@ mod tests {
         let table = ExchangeRates::parse("t.csv", text).unwrap();
         let nov = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         let dec = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        assert_eq!(table.rate_on(CurrencyCode::USD, nov), Some(Decimal::from_str("7.0550").unwrap()));
+        assert_eq!(
+            table.rate_on(CurrencyCode::USD, nov),
+            Some(Decimal::from_str("7.0550").unwrap())
+        );
         assert_eq!(table.rate_on(CurrencyCode::USD, dec), None);
         assert_eq!(table.rate_on(CurrencyCode::CNY, dec), Some(Decimal::ONE));
         assert!(!table.is_example);
@@ -87,7 +99,12 @@ mod tests {
 
     #[test]
     fn rejects_bad_rows() {
-        for bad in ["USD,2026-13,7,x", "USD,2026-11,-1,x", "usd,2026-11,7,x", "USD,2026-11,abc,x"] {
+        for bad in [
+            "USD,2026-13,7,x",
+            "USD,2026-11,-1,x",
+            "usd,2026-11,7,x",
+            "USD,2026-11,abc,x",
+        ] {
             let text = format!("currency,month,cny_per_unit,source\n{bad}\n");
             assert!(ExchangeRates::parse("t.csv", &text).is_err(), "{bad}");
         }

@@ -74,18 +74,40 @@ pub(crate) fn load(source: &Source, meta: TableMeta) -> Result<HsNomenclature, E
             2 => HsLevel::Chapter,
             4 => HsLevel::Heading,
             6 => HsLevel::Subheading,
-            _ => return Err(Error::bad(&meta.file, format!("code {code:?} is not 2, 4 or 6 digits"))),
+            _ => {
+                return Err(Error::bad(
+                    &meta.file,
+                    format!("code {code:?} is not 2, 4 or 6 digits"),
+                ))
+            }
         };
-        entries.push(HsEntry { code, section: get(0), description: get(2), level });
+        entries.push(HsEntry {
+            code,
+            section: get(0),
+            description: get(2),
+            level,
+        });
     }
-    let by_code = entries.iter().enumerate().map(|(i, e)| (e.code.clone(), i)).collect();
+    let by_code = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.code.clone(), i))
+        .collect();
     let sections_file = "hs2022/sections.csv";
     let text = source.read(sections_file)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut sections = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| Error::csv(sections_file, e))?;
-        sections.push((record.get(0).unwrap_or("").to_owned(), record.get(1).unwrap_or("").to_owned()));
+        sections.push((
+            record.get(0).unwrap_or("").to_owned(),
+            record.get(1).unwrap_or("").to_owned(),
+        ));
     }
-    Ok(HsNomenclature { meta, sections, entries, by_code })
+    Ok(HsNomenclature {
+        meta,
+        sections,
+        entries,
+        by_code,
+    })
 }

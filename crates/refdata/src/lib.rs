@@ -57,7 +57,10 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn bad(file: &str, message: impl Into<String>) -> Self {
-        Self::Bad { file: file.to_owned(), message: message.into() }
+        Self::Bad {
+            file: file.to_owned(),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn csv(file: &str, error: csv::Error) -> Self {
@@ -112,7 +115,8 @@ impl RefData {
         let units = tables::load_one(source, "unit")?;
         let mut unit_by_name = HashMap::with_capacity(units.len());
         for entry in &units.entries {
-            let code = UnitCode::parse(&entry.code).map_err(|e| Error::bad(&units.meta.file, e.to_string()))?;
+            let code = UnitCode::parse(&entry.code)
+                .map_err(|e| Error::bad(&units.meta.file, e.to_string()))?;
             unit_by_name.insert(entry.name_zh.clone(), code);
         }
         let tariff_meta = dataset("tariff")?;
@@ -135,8 +139,11 @@ impl RefData {
         });
         let tariff = tariff?;
         let (tables, hs, exchange_rates, country_legacy_preferred) = rest?;
-        let table_index: HashMap<String, usize> =
-            tables.iter().enumerate().map(|(i, t)| (t.meta.name.clone(), i)).collect();
+        let table_index: HashMap<String, usize> = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.meta.name.clone(), i))
+            .collect();
         for required in ["country", "currency", "unit", "port"] {
             if !table_index.contains_key(required) {
                 return Err(Error::bad("tables.csv", format!("no {required} table")));
@@ -160,7 +167,8 @@ impl RefData {
     }
 
     fn required(&self, name: &str) -> &CodeTable {
-        self.table(name).expect("load() checks that the named tables exist")
+        self.table(name)
+            .expect("load() checks that the named tables exist")
     }
 
     /// The customs unit code for a Chinese unit name (`千克` → `035`).
@@ -186,8 +194,15 @@ impl RefData {
             (_, Some(preferred)) => preferred.clone(),
             (_, None) => rows[0].code.clone(),
         };
-        let also = rows.iter().map(|r| r.code.clone()).filter(|c| *c != chosen).collect();
-        Some(LegacyMapping { iso: CountryCode::parse(&chosen).ok()?, also })
+        let also = rows
+            .iter()
+            .map(|r| r.code.clone())
+            .filter(|c| *c != chosen)
+            .collect();
+        Some(LegacyMapping {
+            iso: CountryCode::parse(&chosen).ok()?,
+            also,
+        })
     }
 
     /// The legacy 3-digit customs code for an ISO country code (`USA` → `502`).
@@ -213,7 +228,10 @@ impl RefData {
 
     /// Whether a table (or dataset) of that name applies on `date`.
     pub fn is_valid_on(&self, name: &str, date: NaiveDate) -> Option<bool> {
-        let meta = self.table(name).map(|t| &t.meta).or_else(|| self.datasets.iter().find(|d| d.name == name))?;
+        let meta = self
+            .table(name)
+            .map(|t| &t.meta)
+            .or_else(|| self.datasets.iter().find(|d| d.name == name))?;
         Some(meta.is_valid_on(date))
     }
 }
@@ -231,7 +249,9 @@ fn load_datasets(source: &Source) -> Result<Vec<TableMeta>, Error> {
             if text.is_empty() {
                 return Ok(None);
             }
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d").map(Some).map_err(|_| Error::bad(file, text))
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| Error::bad(file, text))
         };
         datasets.push(TableMeta {
             name: get(0),
@@ -252,7 +272,10 @@ fn load_legacy_preferred(source: &Source) -> Result<HashMap<String, String>, Err
     let mut map = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| Error::csv(file, e))?;
-        map.insert(record.get(0).unwrap_or("").to_owned(), record.get(1).unwrap_or("").to_owned());
+        map.insert(
+            record.get(0).unwrap_or("").to_owned(),
+            record.get(1).unwrap_or("").to_owned(),
+        );
     }
     Ok(map)
 }

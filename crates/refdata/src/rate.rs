@@ -169,10 +169,18 @@ pub struct RateError {
 
 /// Parses a non-empty rate string. `unit_code` resolves a Chinese unit name (`升`) to its
 /// customs code.
-pub fn parse(text: &str, unit_code: &dyn Fn(&str) -> Option<UnitCode>) -> Result<RateExpr, RateError> {
+pub fn parse(
+    text: &str,
+    unit_code: &dyn Fn(&str) -> Option<UnitCode>,
+) -> Result<RateExpr, RateError> {
     // PDF copies left stray spaces inside some rates (`0元/平 方米`); they carry no meaning.
     let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut parser = Parser { chars: &chars, pos: 0, text, unit_code };
+    let mut parser = Parser {
+        chars: &chars,
+        pos: 0,
+        text,
+        unit_code,
+    };
     let expr = parser.rate()?;
     if parser.pos != chars.len() {
         return Err(parser.error("unexpected text after the rate"));
@@ -189,7 +197,11 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn error(&self, reason: &str) -> RateError {
-        RateError { text: self.text.to_owned(), at: self.pos, reason: reason.to_owned() }
+        RateError {
+            text: self.text.to_owned(),
+            at: self.pos,
+            reason: reason.to_owned(),
+        }
     }
 
     fn peek(&self) -> Option<char> {
@@ -220,7 +232,9 @@ impl Parser<'_> {
             // In-quota rates are written as bare percentages (`关税配额税率：15`).
             let percent = self.number()?;
             self.eat_str("%");
-            return Ok(RateExpr::TariffQuota { in_quota: Box::new(RateExpr::AdValorem { percent }) });
+            return Ok(RateExpr::TariffQuota {
+                in_quota: Box::new(RateExpr::AdValorem { percent }),
+            });
         }
         if matches!(self.peek(), Some('完' | '计')) {
             return self.thresholded();
@@ -244,7 +258,10 @@ impl Parser<'_> {
             if self.eat_str("+") {
                 let amount = self.number()?;
                 let specific = self.specific(amount, default_unit)?;
-                return Ok(RateExpr::Compound { percent: number, specific });
+                return Ok(RateExpr::Compound {
+                    percent: number,
+                    specific,
+                });
             }
             return Ok(RateExpr::AdValorem { percent: number });
         }
@@ -267,12 +284,20 @@ impl Parser<'_> {
         }
         if self.eat_str("/") {
             let (unit, unit_name) = self.unit()?;
-            return Ok(SpecificRate { amount, currency: CurrencyCode::CNY, unit, unit_name });
+            return Ok(SpecificRate {
+                amount,
+                currency: CurrencyCode::CNY,
+                unit,
+                unit_name,
+            });
         }
         match default_unit {
-            Some((unit, name)) => {
-                Ok(SpecificRate { amount, currency: CurrencyCode::CNY, unit, unit_name: name.to_owned() })
-            }
+            Some((unit, name)) => Ok(SpecificRate {
+                amount,
+                currency: CurrencyCode::CNY,
+                unit,
+                unit_name: name.to_owned(),
+            }),
             None => Err(self.error("a specific rate needs /unit")),
         }
     }
@@ -280,7 +305,10 @@ impl Parser<'_> {
     /// The longest run of characters that names a known unit.
     fn unit(&mut self) -> Result<(UnitCode, String), RateError> {
         let stop = |c: &char| matches!(c, '：' | ':' | '，' | ',' | '；' | ';' | '。' | '+');
-        let end = self.chars[self.pos..].iter().position(stop).map_or(self.chars.len(), |p| self.pos + p);
+        let end = self.chars[self.pos..]
+            .iter()
+            .position(stop)
+            .map_or(self.chars.len(), |p| self.pos + p);
         for cut in (self.pos + 1..=end).rev() {
             let name: String = self.chars[self.pos..cut].iter().collect();
             if let Some(code) = (self.unit_code)(&name) {
@@ -318,7 +346,11 @@ impl Parser<'_> {
             } else {
                 return Err(self.error("expected 元 or 美元 after the threshold"));
             };
-            let per = if self.eat_str("/") { Some(self.unit()?) } else { None };
+            let per = if self.eat_str("/") {
+                Some(self.unit()?)
+            } else {
+                None
+            };
             if !self.eat_any(&["：", ":", "，", ","]) {
                 return Err(self.error("expected ： after the condition"));
             }
@@ -402,18 +434,27 @@ mod tests {
     fn simple_rates() {
         check("8%", expect![[r#"{"kind":"ad_valorem","percent":"8"}"#]]);
         check("0%", expect![[r#"{"kind":"ad_valorem","percent":"0"}"#]]);
-        check("0.5%", expect![[r#"{"kind":"ad_valorem","percent":"0.5"}"#]]);
+        check(
+            "0.5%",
+            expect![[r#"{"kind":"ad_valorem","percent":"0.5"}"#]],
+        );
         check(
             "0元/升",
-            expect![[r#"{"kind":"specific","amount":"0","currency":"CNY","unit":"095","unit_name":"升"}"#]],
+            expect![[
+                r#"{"kind":"specific","amount":"0","currency":"CNY","unit":"095","unit_name":"升"}"#
+            ]],
         );
         check(
             "0元/平 方米",
-            expect![[r#"{"kind":"specific","amount":"0","currency":"CNY","unit":"032","unit_name":"平方米"}"#]],
+            expect![[
+                r#"{"kind":"specific","amount":"0","currency":"CNY","unit":"032","unit_name":"平方米"}"#
+            ]],
         );
         check(
             "20%+0.912元/升",
-            expect![[r#"{"kind":"compound","percent":"20","specific":{"amount":"0.912","currency":"CNY","unit":"095","unit_name":"升"}}"#]],
+            expect![[
+                r#"{"kind":"compound","percent":"20","specific":{"amount":"0.912","currency":"CNY","unit":"095","unit_name":"升"}}"#
+            ]],
         );
     }
 
@@ -421,7 +462,9 @@ mod tests {
     fn lists_and_quotas() {
         check(
             "0%,9%,13%",
-            expect![[r#"{"kind":"alternatives","options":[{"kind":"ad_valorem","percent":"0"},{"kind":"ad_valorem","percent":"9"},{"kind":"ad_valorem","percent":"13"}]}"#]],
+            expect![[
+                r#"{"kind":"alternatives","options":[{"kind":"ad_valorem","percent":"0"},{"kind":"ad_valorem","percent":"9"},{"kind":"ad_valorem","percent":"13"}]}"#
+            ]],
         );
         check(
             "关税配额税率：15",
@@ -433,40 +476,91 @@ mod tests {
     fn thresholds() {
         check(
             "完税价大于等于2.64295885元：0.253元/升，完税价小于2.64295885元：0.2227元/升。",
-            expect![[r#"{"kind":"thresholded","branches":[{"comparison":"greater_or_equal","threshold":"2.64295885","threshold_currency":"CNY","rate":{"kind":"specific","amount":"0.253","currency":"CNY","unit":"095","unit_name":"升"}},{"comparison":"less","threshold":"2.64295885","threshold_currency":"CNY","rate":{"kind":"specific","amount":"0.2227","currency":"CNY","unit":"095","unit_name":"升"}}]}"#]],
+            expect![[
+                r#"{"kind":"thresholded","branches":[{"comparison":"greater_or_equal","threshold":"2.64295885","threshold_currency":"CNY","rate":{"kind":"specific","amount":"0.253","currency":"CNY","unit":"095","unit_name":"升"}},{"comparison":"less","threshold":"2.64295885","threshold_currency":"CNY","rate":{"kind":"specific","amount":"0.2227","currency":"CNY","unit":"095","unit_name":"升"}}]}"#
+            ]],
         );
         check(
             "完税价大于等于10000元：15%，完税价小于10000元：0。",
-            expect![[r#"{"kind":"thresholded","branches":[{"comparison":"greater_or_equal","threshold":"10000","threshold_currency":"CNY","rate":{"kind":"ad_valorem","percent":"15"}},{"comparison":"less","threshold":"10000","threshold_currency":"CNY","rate":{"kind":"ad_valorem","percent":"0"}}]}"#]],
+            expect![[
+                r#"{"kind":"thresholded","branches":[{"comparison":"greater_or_equal","threshold":"10000","threshold_currency":"CNY","rate":{"kind":"ad_valorem","percent":"15"}},{"comparison":"less","threshold":"10000","threshold_currency":"CNY","rate":{"kind":"ad_valorem","percent":"0"}}]}"#
+            ]],
         );
         check(
             "计税价格≤5000美元/台，8.9%；计税价格＞5000美元/台：3.0%+2389.5元",
-            expect![[r#"{"kind":"thresholded","branches":[{"comparison":"less_or_equal","threshold":"5000","threshold_currency":"USD","per_unit":"001","rate":{"kind":"ad_valorem","percent":"8.9"}},{"comparison":"greater","threshold":"5000","threshold_currency":"USD","per_unit":"001","rate":{"kind":"compound","percent":"3.0","specific":{"amount":"2389.5","currency":"CNY","unit":"001","unit_name":"台"}}}]}"#]],
+            expect![[
+                r#"{"kind":"thresholded","branches":[{"comparison":"less_or_equal","threshold":"5000","threshold_currency":"USD","per_unit":"001","rate":{"kind":"ad_valorem","percent":"8.9"}},{"comparison":"greater","threshold":"5000","threshold_currency":"USD","per_unit":"001","rate":{"kind":"compound","percent":"3.0","specific":{"amount":"2389.5","currency":"CNY","unit":"001","unit_name":"台"}}}]}"#
+            ]],
         );
     }
 
     #[test]
     fn errors_are_located() {
-        check("8", expect![[r#"R0001: cannot parse rate "8" at character 1: expected % or 元 after the number"#]]);
-        check("5元/桶子", expect![[r#"R0001: cannot parse rate "5元/桶子" at character 3: unknown unit"#]]);
-        check("abc", expect![[r#"R0001: cannot parse rate "abc" at character 0: expected a number"#]]);
-        check("完税价大于1元：5%", expect![[r#"R0001: cannot parse rate "完税价大于1元：5%" at character 10: a thresholded rate needs at least two branches"#]]);
-        check("8%%", expect![[r#"R0001: cannot parse rate "8%%" at character 2: unexpected text after the rate"#]]);
+        check(
+            "8",
+            expect![[
+                r#"R0001: cannot parse rate "8" at character 1: expected % or 元 after the number"#
+            ]],
+        );
+        check(
+            "5元/桶子",
+            expect![[r#"R0001: cannot parse rate "5元/桶子" at character 3: unknown unit"#]],
+        );
+        check(
+            "abc",
+            expect![[r#"R0001: cannot parse rate "abc" at character 0: expected a number"#]],
+        );
+        check(
+            "完税价大于1元：5%",
+            expect![[
+                r#"R0001: cannot parse rate "完税价大于1元：5%" at character 10: a thresholded rate needs at least two branches"#
+            ]],
+        );
+        check(
+            "8%%",
+            expect![[
+                r#"R0001: cannot parse rate "8%%" at character 2: unexpected text after the rate"#
+            ]],
+        );
     }
 
     #[test]
     fn evaluation() {
         let d = |s: &str| Decimal::from_str(s).unwrap();
-        let beer = parse("完税价大于等于2.64295885元：0.253元/升，完税价小于2.64295885元：0.2227元/升。", &units).unwrap();
+        let beer = parse(
+            "完税价大于等于2.64295885元：0.253元/升，完税价小于2.64295885元：0.2227元/升。",
+            &units,
+        )
+        .unwrap();
         // 1000 litres at 3 yuan a litre: the upper branch.
-        assert_eq!(beer.evaluate(d("3000"), Some(d("1000")), None), Some(d("253.000")));
+        assert_eq!(
+            beer.evaluate(d("3000"), Some(d("1000")), None),
+            Some(d("253.000"))
+        );
         // 1000 litres at 2 yuan a litre: the lower branch.
-        assert_eq!(beer.evaluate(d("2000"), Some(d("1000")), None), Some(d("222.7000")));
+        assert_eq!(
+            beer.evaluate(d("2000"), Some(d("1000")), None),
+            Some(d("222.7000"))
+        );
         let spirits = parse("20%+0.912元/升", &units).unwrap();
-        assert_eq!(spirits.evaluate(d("1000"), Some(d("10")), None), Some(d("209.12")));
-        let cars = parse("计税价格≤2000美元/台：12%；计税价格>2000美元/台：1.2%+1749.6元/台", &units).unwrap();
-        assert_eq!(cars.evaluate(d("10000"), Some(d("1")), Some(d("7"))), Some(d("1200")));
-        assert_eq!(cars.evaluate(d("20000"), Some(d("1")), None), None, "needs the dollar rate");
+        assert_eq!(
+            spirits.evaluate(d("1000"), Some(d("10")), None),
+            Some(d("209.12"))
+        );
+        let cars = parse(
+            "计税价格≤2000美元/台：12%；计税价格>2000美元/台：1.2%+1749.6元/台",
+            &units,
+        )
+        .unwrap();
+        assert_eq!(
+            cars.evaluate(d("10000"), Some(d("1")), Some(d("7"))),
+            Some(d("1200"))
+        );
+        assert_eq!(
+            cars.evaluate(d("20000"), Some(d("1")), None),
+            None,
+            "needs the dollar rate"
+        );
         let rebate = parse("9%,13%", &units).unwrap();
         assert_eq!(rebate.evaluate(d("100"), None, None), None);
     }

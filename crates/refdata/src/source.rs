@@ -70,8 +70,10 @@ impl Source {
                 .ok_or_else(|| Error::MissingFile(name.to_owned()))?,
             Self::Directory(dir) => {
                 let path = dir.join(name);
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 Cow::Owned(text)
             }
         };

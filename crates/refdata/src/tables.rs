@@ -136,7 +136,9 @@ fn load_matching(source: &Source, only: Option<&str>) -> Result<Vec<CodeTable>, 
             if text.is_empty() {
                 return Ok(None);
             }
-            text.parse().map(Some).map_err(|_| Error::bad("tables.csv", format!("column {text:?}")))
+            text.parse()
+                .map(Some)
+                .map_err(|_| Error::bad("tables.csv", format!("column {text:?}")))
         };
         let date = |i: usize| -> Result<Option<NaiveDate>, Error> {
             let text = field(i);
@@ -183,7 +185,10 @@ fn load_table(source: &Source, meta: TableMeta, layout: &Layout) -> Result<CodeT
         let code = get(Some(layout.code));
         // Grouped tables use an empty code for "no value" (Type blank = ordinary declaration).
         if code.is_none() && layout.group.is_none() {
-            return Err(Error::bad(&meta.file, format!("row {} has no code", entries.len() + 1)));
+            return Err(Error::bad(
+                &meta.file,
+                format!("row {} has no code", entries.len() + 1),
+            ));
         }
         entries.push(CodeEntry {
             group: get(layout.group),
@@ -202,5 +207,10 @@ fn load_table(source: &Source, meta: TableMeta, layout: &Layout) -> Result<CodeT
             by_legacy.entry(legacy.clone()).or_default().push(i);
         }
     }
-    Ok(CodeTable { meta, entries, by_code, by_legacy })
+    Ok(CodeTable {
+        meta,
+        entries,
+        by_code,
+        by_legacy,
+    })
 }

@@ -116,8 +116,13 @@ pub const RATE_COLUMNS: &[&str] = &[
 ];
 
 /// Rate columns that every line should fill; a blank there must be a listed known gap.
-const REQUIRED_COLUMNS: &[&str] =
-    &["mfn_rate", "general_rate", "vat_rate", "consumption_tax_rate", "export_rebate_rate"];
+const REQUIRED_COLUMNS: &[&str] = &[
+    "mfn_rate",
+    "general_rate",
+    "vat_rate",
+    "consumption_tax_rate",
+    "export_rebate_rate",
+];
 
 impl TariffLine {
     /// The rate cell of a column named in [`RATE_COLUMNS`] (not `conventional`).
@@ -158,7 +163,10 @@ impl Tariff {
     pub fn stats(&self) -> TariffStats {
         let mut columns: Vec<ColumnStats> = RATE_COLUMNS
             .iter()
-            .map(|c| ColumnStats { column: (*c).to_owned(), ..ColumnStats::default() })
+            .map(|c| ColumnStats {
+                column: (*c).to_owned(),
+                ..ColumnStats::default()
+            })
             .collect();
         for line in &self.lines {
             for stats in columns.iter_mut() {
@@ -168,12 +176,22 @@ impl Tariff {
                     }
                     continue;
                 }
-                let gap = self.known_gaps.get(&(line.code.to_string(), stats.column.clone()));
+                let gap = self
+                    .known_gaps
+                    .get(&(line.code.to_string(), stats.column.clone()));
                 stats.count(line, line.rate(&stats.column), gap);
             }
         }
-        let unexplained = columns.iter().map(|c| c.failures.len() + c.blank_unexplained.len()).sum();
-        TariffStats { edition: self.meta.edition.clone(), lines: self.lines.len(), columns, unexplained }
+        let unexplained = columns
+            .iter()
+            .map(|c| c.failures.len() + c.blank_unexplained.len())
+            .sum();
+        TariffStats {
+            edition: self.meta.edition.clone(),
+            lines: self.lines.len(),
+            columns,
+            unexplained,
+        }
     }
 }
 
@@ -210,11 +228,18 @@ pub struct ColumnStats {
 impl ColumnStats {
     fn count(&mut self, line: &TariffLine, rate: Option<&Rate>, gap: Option<&String>) {
         match rate {
-            Some(Rate { parsed: Parsed::Ok(expr), .. }) => {
+            Some(Rate {
+                parsed: Parsed::Ok(expr),
+                ..
+            }) => {
                 *self.kinds.entry(expr.kind().to_owned()).or_default() += 1;
             }
-            Some(Rate { text, parsed: Parsed::Err(error) }) => {
-                self.failures.push((line.code.to_string(), text.to_string(), error.clone()));
+            Some(Rate {
+                text,
+                parsed: Parsed::Err(error),
+            }) => {
+                self.failures
+                    .push((line.code.to_string(), text.to_string(), error.clone()));
             }
             None if !REQUIRED_COLUMNS.contains(&self.column.as_str()) => self.blank_meaningful += 1,
             None if gap.is_some() => self.blank_known_gap += 1,
@@ -240,9 +265,14 @@ pub(crate) fn load(
         }
         let parsed = match rate::parse(text, unit_code) {
             Ok(expr) => Parsed::Ok(expr),
-            Err(RateError { reason, at, .. }) => Parsed::Err(format!("at character {at}: {reason}")),
+            Err(RateError { reason, at, .. }) => {
+                Parsed::Err(format!("at character {at}: {reason}"))
+            }
         };
-        let rate = Rate { text: Arc::from(text), parsed };
+        let rate = Rate {
+            text: Arc::from(text),
+            parsed,
+        };
         cache.borrow_mut().insert(text.to_owned(), rate.clone());
         Some(rate)
     };
@@ -253,7 +283,10 @@ pub(crate) fn load(
     let mut lines = Vec::with_capacity(12_100);
     let mut elements_cache: HashMap<String, Arc<[String]>> = HashMap::new();
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| Error::csv(&meta.file, e))? {
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| Error::csv(&meta.file, e))?
+    {
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let code = HsCode::parse(field(0)).map_err(|e| Error::bad(&meta.file, e.to_string()))?;
         let unit = |name: &str| -> Result<Option<LegalUnit>, Error> {
@@ -262,7 +295,10 @@ pub(crate) fn load(
             }
             let code = unit_code(name)
                 .ok_or_else(|| Error::bad(&meta.file, format!("{code}: unknown unit {name:?}")))?;
-            Ok(Some(LegalUnit { code, name: name.to_owned() }))
+            Ok(Some(LegalUnit {
+                code,
+                name: name.to_owned(),
+            }))
         };
         let (remark, export_provisional) = extra.get(&code).cloned().unwrap_or_default();
         lines.push(TariffLine {
@@ -296,11 +332,19 @@ pub(crate) fn load(
     let mut by_code = HashMap::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         if by_code.insert(line.code, i as u32).is_some() {
-            return Err(Error::bad(&meta.file, format!("duplicate code {}", line.code)));
+            return Err(Error::bad(
+                &meta.file,
+                format!("duplicate code {}", line.code),
+            ));
         }
     }
     let known_gaps = load_gaps(source)?;
-    Ok(Tariff { meta, lines, by_code, known_gaps })
+    Ok(Tariff {
+        meta,
+        lines,
+        by_code,
+        known_gaps,
+    })
 }
 
 /// `1:品牌类型;2:出口享惠情况;3:...` → ["品牌类型", "出口享惠情况", ...].
@@ -322,8 +366,12 @@ fn load_extra(source: &Source) -> Result<Extra, Error> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut extra = HashMap::with_capacity(12_100);
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| Error::csv(file, e))? {
-        let code = HsCode::parse(record.get(0).unwrap_or("")).map_err(|e| Error::bad(file, e.to_string()))?;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| Error::csv(file, e))?
+    {
+        let code = HsCode::parse(record.get(0).unwrap_or(""))
+            .map_err(|e| Error::bad(file, e.to_string()))?;
         let remark = record.get(1).unwrap_or("").trim().to_owned();
         let export_provisional = record.get(2).unwrap_or("").trim().to_owned();
         if !remark.is_empty() || !export_provisional.is_empty() {
@@ -340,18 +388,29 @@ fn load_conventional(
     let file = "tariff/2026/conventional_rates_wide.csv";
     let text = source.read(file)?;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<Arc<str>> =
-        reader.headers().map_err(|e| Error::csv(file, e))?.iter().map(Arc::from).collect();
+    let headers: Vec<Arc<str>> = reader
+        .headers()
+        .map_err(|e| Error::csv(file, e))?
+        .iter()
+        .map(Arc::from)
+        .collect();
     let mut all = HashMap::with_capacity(12_100);
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(|e| Error::csv(file, e))? {
-        let code = HsCode::parse(record.get(0).unwrap_or("")).map_err(|e| Error::bad(file, e.to_string()))?;
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| Error::csv(file, e))?
+    {
+        let code = HsCode::parse(record.get(0).unwrap_or(""))
+            .map_err(|e| Error::bad(file, e.to_string()))?;
         let rates: Vec<ConventionalRate> = record
             .iter()
             .zip(&headers)
             .skip(1)
             .filter_map(|(text, agreement)| {
-                parse_rate(text).map(|rate| ConventionalRate { agreement: agreement.clone(), rate })
+                parse_rate(text).map(|rate| ConventionalRate {
+                    agreement: agreement.clone(),
+                    rate,
+                })
             })
             .collect();
         if !rates.is_empty() {

@@ -76,7 +76,10 @@ impl HsCode {
     /// Parses a 10-digit code or a 13-digit code with its CIQ suffix.
     pub fn parse_with_ciq(input: &str) -> Result<(Self, Option<CiqCode>), ParseError> {
         match input.len() {
-            13 => Ok((Self::parse(&input[..10])?, Some(CiqCode::parse(&input[10..])?))),
+            13 => Ok((
+                Self::parse(&input[..10])?,
+                Some(CiqCode::parse(&input[10..])?),
+            )),
             _ => Ok((Self::parse(input)?, None)),
         }
     }
@@ -145,7 +148,10 @@ mod tests {
     fn country_and_currency_syntax() {
         assert_eq!(CountryCode::parse("HKG").unwrap().as_str(), "HKG");
         assert!(CountryCode::parse("hkg").is_err());
-        assert!(CountryCode::parse("110").is_err(), "legacy codes are mapped by refdata");
+        assert!(
+            CountryCode::parse("110").is_err(),
+            "legacy codes are mapped by refdata"
+        );
         assert_eq!(CurrencyCode::parse("USD").unwrap(), CurrencyCode::USD);
         assert!(UnitCode::parse("35").is_err());
         assert_eq!(UnitCode::parse("035").unwrap(), UnitCode::KILOGRAM);

@@ -667,7 +667,6 @@ pub struct Envelope {
     pub other_fields: Vec<OtherField>,
 }
 
-
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }

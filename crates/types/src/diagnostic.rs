@@ -35,6 +35,11 @@ impl Diagnostic {
         path: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Self { severity, code: code.into(), path: path.into(), message: message.into() }
+        Self {
+            severity,
+            code: code.into(),
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }

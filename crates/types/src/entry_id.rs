@@ -25,7 +25,12 @@ impl IeFlag {
         match input {
             "I" => Ok(Self::Import),
             "E" => Ok(Self::Export),
-            _ => Err(ParseError::new("T0401", "import/export flag", input, "must be I or E")),
+            _ => Err(ParseError::new(
+                "T0401",
+                "import/export flag",
+                input,
+                "must be I or E",
+            )),
         }
     }
 
@@ -72,9 +77,17 @@ impl EntryId {
     /// Builds an entry id from its parts; `serial` must be below 10^9.
     pub fn new(customs: &str, year: u16, ie: IeFlag, serial: u32) -> Result<Self, ParseError> {
         if serial >= 1_000_000_000 {
-            return Err(ParseError::new("T0402", "entry id", &serial.to_string(), "serial too big"));
+            return Err(ParseError::new(
+                "T0402",
+                "entry id",
+                &serial.to_string(),
+                "serial too big",
+            ));
         }
-        let text = format!("{customs:0>4}{year:04}{}{serial:09}", ie.entry_digit() as char);
+        let text = format!(
+            "{customs:0>4}{year:04}{}{serial:09}",
+            ie.entry_digit() as char
+        );
         Self::parse(&text)
     }
 
@@ -128,7 +141,13 @@ mod tests {
 
     #[test]
     fn entry_id_rejects() {
-        for bad in ["53542024100001234", "5354202410000123456", "53542024200001234X", "535420242000012345", "535419001000012345"] {
+        for bad in [
+            "53542024100001234",
+            "5354202410000123456",
+            "53542024200001234X",
+            "535420242000012345",
+            "535419001000012345",
+        ] {
             let err = EntryId::parse(bad).unwrap_err();
             assert_eq!(err.code, "T0402", "{bad}");
         }

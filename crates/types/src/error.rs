@@ -25,6 +25,11 @@ impl ParseError {
     ) -> Self {
         // Hostile inputs can be huge; an error message must not be.
         let input: String = input.chars().take(64).collect();
-        Self { code, what, input, reason: reason.to_string() }
+        Self {
+            code,
+            what,
+            input,
+            reason: reason.to_string(),
+        }
     }
 }

@@ -14,15 +14,15 @@
 //! - the canonical declaration: [`declaration::Declaration`].
 
 mod codes;
-pub mod diagnostic;
 pub mod declaration;
+pub mod diagnostic;
 mod entry_id;
 mod error;
 mod money;
 mod party;
 
-pub use diagnostic::{Diagnostic, Severity};
 pub use codes::{CiqCode, CountryCode, CurrencyCode, Hs6, HsCode, UnitCode};
+pub use diagnostic::{Diagnostic, Severity};
 pub use entry_id::{EntryId, IeFlag};
 pub use error::ParseError;
 pub use money::{round_fen, Money, Quantity};

@@ -33,7 +33,10 @@ impl Money {
 
     /// The amount rounded to two decimals, half away from zero.
     pub fn round_fen(self) -> Self {
-        Self { amount: round_fen(self.amount), ..self }
+        Self {
+            amount: round_fen(self.amount),
+            ..self
+        }
     }
 
     /// Converts to yuan at `rate` yuan per unit of this currency (the customs monthly rate).

@@ -11,7 +11,9 @@ use crate::ParseError;
 /// they cannot be mistaken for 1, 0, 2, 5 and U.
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Position weights 3^i mod 31 for the first 17 characters (GB 32100-2015, 5.3).
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A unified social credit code (统一社会信用代码), 18 characters, GB 32100-2015.
 ///
@@ -24,22 +26,29 @@ pub struct Uscc([u8; 18]);
 impl Uscc {
     /// Parses and checks a USCC.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        let err = |reason: &str| ParseError::new("T0101", "unified social credit code", input, reason);
+        let err =
+            |reason: &str| ParseError::new("T0101", "unified social credit code", input, reason);
         let bytes = input.as_bytes();
         if bytes.len() != 18 {
             return Err(err("must be 18 characters"));
         }
         let mut values = [0u32; 18];
         for (i, byte) in bytes.iter().enumerate() {
-            values[i] = uscc_value(*byte).ok_or_else(|| err("character outside GB 32100 alphabet"))?;
+            values[i] =
+                uscc_value(*byte).ok_or_else(|| err("character outside GB 32100 alphabet"))?;
         }
         if !bytes[2..8].iter().all(u8::is_ascii_digit) {
-            return Err(err("characters 3-8 must be the administrative division digits"));
+            return Err(err(
+                "characters 3-8 must be the administrative division digits",
+            ));
         }
         let expected = uscc_check_char(bytes[..17].try_into().expect("17 bytes by the slice"))
             .ok_or_else(|| err("character outside GB 32100 alphabet"))?;
         if expected != bytes[17] {
-            return Err(err(&format!("check character should be {}", expected as char)));
+            return Err(err(&format!(
+                "check character should be {}",
+                expected as char
+            )));
         }
         Ok(Self(bytes.try_into().expect("length checked above")))
     }
@@ -56,7 +65,10 @@ impl Uscc {
 }
 
 fn uscc_value(byte: u8) -> Option<u32> {
-    USCC_ALPHABET.iter().position(|c| *c == byte).map(|p| p as u32)
+    USCC_ALPHABET
+        .iter()
+        .position(|c| *c == byte)
+        .map(|p| p as u32)
 }
 
 /// Computes the GB 32100-2015 check character for the first 17 characters of a USCC.
@@ -76,10 +88,20 @@ impl Uscc {
     /// Builds a valid USCC from its first 17 characters by appending the check character.
     pub fn with_check(first17: &str) -> Result<Self, ParseError> {
         let bytes: &[u8; 17] = first17.as_bytes().try_into().map_err(|_| {
-            ParseError::new("T0101", "unified social credit code", first17, "need 17 characters")
+            ParseError::new(
+                "T0101",
+                "unified social credit code",
+                first17,
+                "need 17 characters",
+            )
         })?;
         let check = uscc_check_char(bytes).ok_or_else(|| {
-            ParseError::new("T0101", "unified social credit code", first17, "bad character")
+            ParseError::new(
+                "T0101",
+                "unified social credit code",
+                first17,
+                "bad character",
+            )
         })?;
         Self::parse(&format!("{first17}{}", check as char))
     }
@@ -95,7 +117,8 @@ pub struct CustomsCode([u8; 10]);
 impl CustomsCode {
     /// Parses a customs registration code.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
-        let err = |reason: &str| ParseError::new("T0102", "customs registration code", input, reason);
+        let err =
+            |reason: &str| ParseError::new("T0102", "customs registration code", input, reason);
         let bytes = input.as_bytes();
         if bytes.len() != 10 {
             return Err(err("must be 10 characters"));
@@ -103,7 +126,10 @@ impl CustomsCode {
         if !bytes[..4].iter().all(u8::is_ascii_digit) {
             return Err(err("first four characters must be digits"));
         }
-        if !bytes.iter().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        if !bytes
+            .iter()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
             return Err(err("only digits and upper-case letters"));
         }
         Ok(Self(bytes.try_into().expect("length checked above")))
@@ -153,11 +179,18 @@ mod tests {
     #[test]
     fn uscc_accepts_real_codes() {
         // Codes printed on public declarations and business licences.
-        for code in ["91440300MA5FHK4H1F", "91440300MA5FAQKF5W", "91350100M000100Y43"] {
+        for code in [
+            "91440300MA5FHK4H1F",
+            "91440300MA5FAQKF5W",
+            "91350100M000100Y43",
+        ] {
             let uscc = Uscc::parse(code).unwrap();
             assert_eq!(uscc.as_str(), code);
         }
-        assert_eq!(Uscc::parse("91440300MA5FHK4H1F").unwrap().division(), "440300");
+        assert_eq!(
+            Uscc::parse("91440300MA5FHK4H1F").unwrap().division(),
+            "440300"
+        );
     }
 
     #[test]
@@ -169,7 +202,14 @@ mod tests {
 
     #[test]
     fn uscc_rejects_bad_shapes() {
-        for bad in ["", "91440300MA5FHK4H1", "91440300MA5FHK4H1FF", "9144030OMA5FHK4H1F", "91A40300MA5FHK4H1F", "91440300ma5fhk4h1f"] {
+        for bad in [
+            "",
+            "91440300MA5FHK4H1",
+            "91440300MA5FHK4H1FF",
+            "9144030OMA5FHK4H1F",
+            "91A40300MA5FHK4H1F",
+            "91440300ma5fhk4h1f",
+        ] {
             assert!(Uscc::parse(bad).is_err(), "{bad} accepted");
         }
         // I, O, Z, S, V are not in the alphabet even in the organisation code.
@@ -199,8 +239,14 @@ mod tests {
 
     #[test]
     fn customs_code_checks_shape() {
-        assert_eq!(CustomsCode::parse("4403960A3U").unwrap().as_str(), "4403960A3U");
-        assert_eq!(CustomsCode::parse("4403180896").unwrap().to_string(), "4403180896");
+        assert_eq!(
+            CustomsCode::parse("4403960A3U").unwrap().as_str(),
+            "4403960A3U"
+        );
+        assert_eq!(
+            CustomsCode::parse("4403180896").unwrap().to_string(),
+            "4403180896"
+        );
         assert_eq!(CustomsCode::parse("MA5FAQKF5").unwrap_err().code, "T0102");
         assert!(CustomsCode::parse("A403960A3U").is_err());
         assert!(CustomsCode::parse("4403960a3u").is_err());
@@ -209,7 +255,10 @@ mod tests {
     #[test]
     fn serde_validates() {
         let uscc: Uscc = serde_json::from_str("\"91440300MA5FHK4H1F\"").unwrap();
-        assert_eq!(serde_json::to_string(&uscc).unwrap(), "\"91440300MA5FHK4H1F\"");
+        assert_eq!(
+            serde_json::to_string(&uscc).unwrap(),
+            "\"91440300MA5FHK4H1F\""
+        );
         assert!(serde_json::from_str::<Uscc>("\"91440300MA5FHK4H1X\"").is_err());
     }
 }

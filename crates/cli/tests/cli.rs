@@ -1,0 +1,142 @@
+//! The `jinguan` binary, run for real: the interfaces later checks depend on.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn jinguan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jinguan"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout_json(args: &[&str]) -> Value {
+    let output = jinguan(args);
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[test]
+fn tariff_stats_reports_every_line_and_nothing_unexplained() {
+    let stats = stdout_json(&["tariff", "stats", "--json"]);
+    assert_eq!(stats["lines"], 12_030);
+    assert_eq!(stats["unexplained"], 0);
+    let text = String::from_utf8(jinguan(&["tariff", "stats"]).stdout).unwrap();
+    assert!(text.contains("12030 lines"), "{text}");
+    assert!(text.contains("unexplained rate strings: 0"), "{text}");
+}
+
+#[test]
+fn tariff_show_beer() {
+    let beer = stdout_json(&["tariff", "show", "2203000000", "--json"]);
+    assert_eq!(beer["mfn"]["text"], "0元/升");
+    assert_eq!(beer["mfn"]["parsed"]["kind"], "specific");
+    assert_eq!(beer["mfn"]["parsed"]["amount"], "0");
+    assert_eq!(beer["mfn"]["parsed"]["currency"], "CNY");
+    assert_eq!(beer["mfn"]["parsed"]["unit"], "095");
+    assert_eq!(beer["general"]["parsed"]["amount"], "7.5");
+    assert_eq!(beer["general"]["parsed"]["unit_name"], "升");
+    assert_eq!(
+        beer["vat"]["parsed"],
+        serde_json::json!({"kind": "ad_valorem", "percent": "13"})
+    );
+    let branches = beer["consumption_tax"]["parsed"]["branches"]
+        .as_array()
+        .unwrap();
+    assert_eq!(branches.len(), 2);
+    assert_eq!(branches[0]["comparison"], "greater_or_equal");
+    assert_eq!(branches[0]["rate"]["amount"], "0.253");
+    assert_eq!(branches[1]["comparison"], "less");
+    assert_eq!(branches[1]["rate"]["amount"], "0.2227");
+}
+
+#[test]
+fn tariff_show_rejects_unknown_codes_with_a_coded_line() {
+    let output = jinguan(&["tariff", "show", "9999999999"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.starts_with("E0101: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1);
+    let output = jinguan(&["tariff", "show", "22030"]);
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("T0201: "));
+}
+
+#[test]
+fn codes_lists_tables_and_finds_codes() {
+    let tables = stdout_json(&["codes", "--json"]);
+    assert!(tables
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "country" && t["rows"] == 265));
+    let chn = stdout_json(&["codes", "country", "CHN", "--json"]);
+    assert_eq!(chn["entries"][0]["legacy_customs_code"], "142");
+    assert_eq!(chn["table"]["valid_from"], "2018-08-01");
+    let lower = stdout_json(&["codes", "licence-document", "a", "--json"]);
+    assert_eq!(lower["entries"][0]["name_zh"], "保税核注清单");
+    let output = jinguan(&["codes", "licence-document", "W"]);
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("E0103: "));
+}
+
+fn corpus_file(name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/china/declaration")
+        .join(name);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("JINGUAN_REQUIRE_CORPUS").is_err(),
+        "corpus required: {}",
+        path.display()
+    );
+    eprintln!("SKIP: {} not found", path.display());
+    None
+}
+
+#[test]
+fn declaration_parse_exit_codes() {
+    let output = jinguan(&["declaration", "parse", "/nonexistent/dec.xml"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("E0001: "));
+
+    let Some(good) = corpus_file("ryanrong95-HXT/DecMessage_import_0110_XDTCDO202405100000002.xml")
+    else {
+        return;
+    };
+    let parsed = stdout_json(&["declaration", "parse", good.to_str().unwrap(), "--json"]);
+    assert_eq!(parsed["declaration"]["head"]["trade_mode"], "0110");
+    assert_eq!(parsed["declaration"]["items"][0]["hs_code"], "8542319090");
+    // The owner's customs code in this real sample is 9 characters: a diagnostic, not a failure.
+    let diagnostics = parsed["diagnostics"].as_array().unwrap();
+    assert!(
+        diagnostics.iter().any(|d| d["code"] == "D0502"),
+        "{diagnostics:?}"
+    );
+
+    let Some(bad) = corpus_file("zzaniu-loop_server/conf_OnlyWindowsNew.xml") else {
+        return;
+    };
+    let output = jinguan(&["declaration", "parse", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("X0001: ") && stderr.contains("line 92, column"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+}
