@@ -5,6 +5,7 @@
 //! benchmarks. Every failure prints one line starting with a stable code and exits non-zero.
 
 mod bench;
+mod demo;
 mod describe;
 mod gen;
 
@@ -34,6 +35,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A guided tour on the embedded data: tables, the tariff, declarations generated,
+    /// written as XML and read back.
+    Demo,
     /// The national tariff.
     Tariff {
         #[command(subcommand)]
@@ -194,6 +198,7 @@ pub(crate) fn load_data(
 fn run(cli: Cli) -> Result<(), Failure> {
     let data = || load_data(cli.data_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
+        Command::Demo => demo::run(cli.data_dir.as_ref(), cli.exchange_rates.as_ref()),
         Command::Tariff {
             command: TariffCommand::Show { code, json },
         } => describe::tariff_show(&data()?, &code, json),

@@ -1,1 +1,408 @@
-//! placeholder
+//! Realistic, deterministic synthetic declarations for tests, demos and load runs.
+//!
+//! A [`Generator`] is built once from the reference data and [`GenOptions`]: it precomputes
+//! the eligible tariff lines (weighted towards the chapters China trades most, without
+//! chapter 98 or prohibited goods), a population of enterprises with valid identifiers and
+//! skewed activity (a few traders file most declarations, most hire a customs broker), and
+//! the weighted tables every field is drawn from. After that, [`Generator::declaration`]
+//! builds declaration `i` from its own random stream, seeded from `(seed, i)` alone, so that:
+//!
+//! - the same seed gives the same declarations, byte for byte, on every run;
+//! - any range can be generated on its own, and chunks generated on several threads
+//!   concatenate to exactly the sequential output ([`Generator::write_json_lines_parallel`]).
+//!
+//! What is realistic: codes exist in their reference tables (countries, ports, currencies,
+//! trade modes, levy natures, package types); legal units are the tariff's; the quantity in
+//! kilograms is the net weight; head net weight is the sum of the items', and gross weight
+//! exceeds it; unit price is total price over quantity; USCCs carry the GB 32100 check
+//! character. What is not: names, bill and contract numbers are invented, and the six-digit
+//! domestic port codes ([`Head::entry_exit_port`]) are placeholders in the right shape (the
+//! reference data has no table of them).
+//!
+//! Determinism holds for a given build: amounts come from `f64` arithmetic (including `exp`)
+//! rounded to decimals, and the random algorithms are those of the `rand` versions pinned in
+//! `Cargo.lock`. Another platform's maths library could, rarely, round an amount differently.
+//!
+//! ```no_run
+//! let refdata = jinguan_refdata::RefData::load()?;
+//! let generator = jinguan_testkit::Generator::new(
+//!     &refdata,
+//!     jinguan_testkit::GenOptions { count: 1000, seed: 7, ..Default::default() },
+//! )?;
+//! let mut out = std::io::stdout().lock();
+//! generator.write_json_lines_parallel(1000, 2, &mut out)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`Head::entry_exit_port`]: jinguan_types::declaration::Head::entry_exit_port
+
+mod catalog;
+mod generate;
+mod goods;
+mod ids;
+mod output;
+mod population;
+mod weighted;
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use jinguan_refdata::RefData;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::catalog::Office;
+use crate::goods::Goods;
+use crate::population::Population;
+use crate::weighted::Weighted;
+
+pub use population::Enterprise;
+
+/// What to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenOptions {
+    /// How many declarations a run should produce. The generator itself can make any index;
+    /// callers pass this on to the output functions.
+    pub count: usize,
+    /// Seed of everything: the enterprise population and every declaration.
+    pub seed: u64,
+    /// Size of the enterprise population, brokers included.
+    pub enterprises: usize,
+}
+
+impl Default for GenOptions {
+    fn default() -> Self {
+        Self {
+            count: 10_000,
+            seed: 2026,
+            enterprises: 2000,
+        }
+    }
+}
+
+/// The generator could not be built: the reference data lacks something it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildError {
+    message: String,
+}
+
+impl BuildError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    // Only the cause: callers say what they were doing ("cannot build the generator: ...").
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// A foreign trading partner with its ports and currency.
+#[derive(Debug, Clone)]
+struct Partner {
+    /// ISO alpha-3 code.
+    code: &'static str,
+    /// Its ports in the port table, major ones weighted up; `None` if the table has none.
+    ports: Option<Weighted<String>>,
+    /// Its own currency and units per US dollar, when it invoices in it.
+    currency: Option<(&'static str, f64)>,
+}
+
+/// A trade mode with the levy nature and duty mode that go with it.
+#[derive(Debug, Clone, Copy)]
+struct TradeMode {
+    code: &'static str,
+    levy_nature: Option<&'static str>,
+    duty_mode: &'static str,
+}
+
+/// An office with its domestic port checked against the port table.
+#[derive(Debug, Clone, Copy)]
+struct OfficeChoice {
+    office: &'static Office,
+    chn_port: Option<&'static str>,
+}
+
+/// Makes declarations. Cheap to share between threads: generation takes `&self`.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    options: GenOptions,
+    goods: Goods,
+    population: Population,
+    /// Offices by cluster.
+    clusters: Vec<Weighted<OfficeChoice>>,
+    /// The sea offices of each cluster, where heavy air consignments are moved.
+    sea_offices: Vec<Option<Weighted<OfficeChoice>>>,
+    partners: Vec<Partner>,
+    import_partners: Weighted<usize>,
+    export_partners: Weighted<usize>,
+    road_partners: Weighted<usize>,
+    rail_partners: Weighted<usize>,
+    /// Ports of call for imports that are transhipped.
+    transit_ports: Vec<&'static str>,
+    /// By enterprise profile, then import (0) or export (1).
+    trade_modes: Vec<[Weighted<TradeMode>; 2]>,
+    carton_packages: Weighted<&'static str>,
+    pallet_packages: Weighted<&'static str>,
+    /// Container size codes for 20- and 40-foot boxes, when the table has them.
+    container_sizes: (Option<&'static str>, Option<&'static str>),
+    /// Declaration days of 2026, fewer at weekends and holidays.
+    days: Weighted<NaiveDate>,
+    /// Goods items per declaration.
+    item_counts: Weighted<u32>,
+    /// US dollar and yuan with their units per dollar.
+    usd: (&'static str, f64),
+    cny: (&'static str, f64),
+}
+
+/// Share of imports among declarations.
+const IMPORT_SHARE: f64 = 0.45;
+
+impl Generator {
+    /// Precomputes the tables and the enterprise population.
+    pub fn new(refdata: &RefData, options: GenOptions) -> Result<Self, BuildError> {
+        let table = |name: &str| {
+            refdata
+                .table(name)
+                .ok_or_else(|| BuildError::new(format!("reference data has no {name} table")))
+        };
+        let countries = table("country")?;
+        let ports = table("port")?;
+        let currencies = table("currency")?;
+        let trade_mode_table = table("trade-mode")?;
+        let levy_table = table("levy-nature")?;
+        let package_table = table("package")?;
+        let container_table = table("container")?;
+
+        let goods = Goods::new(refdata)?;
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(ids::splitmix64(options.seed ^ 0x0E17_E4F0_9C1A_55E5));
+        let population = Population::new(options.enterprises, &goods, &mut rng)?;
+
+        let offices = |offices: &'static [Office], sea_only: bool| {
+            Weighted::from_pairs(
+                offices
+                    .iter()
+                    .filter(|o| !sea_only || o.mode == catalog::SEA)
+                    .map(|office| {
+                        let chn_port = ports.contains(office.chn_port).then_some(office.chn_port);
+                        (OfficeChoice { office, chn_port }, office.weight)
+                    }),
+            )
+        };
+        let clusters = catalog::CLUSTERS
+            .iter()
+            .map(|cluster| offices(cluster, false).map_err(BuildError::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        let sea_offices = catalog::CLUSTERS
+            .iter()
+            .map(|cluster| offices(cluster, true).ok())
+            .collect();
+
+        // Ports by country: codes start with the ISO alpha-3 code; `XXX000` stands for the
+        // whole country and is used only when a country has no other port.
+        let mut partners: Vec<Partner> = Vec::new();
+        let mut partner_index = |code: &'static str, major: &[&str]| -> Option<usize> {
+            if let Some(i) = partners.iter().position(|p| p.code == code) {
+                return Some(i);
+            }
+            countries.get(code)?;
+            let all: Vec<&str> = ports
+                .entries
+                .iter()
+                .map(|e| e.code.as_str())
+                .filter(|c| c.len() == 6 && c.starts_with(code))
+                .collect();
+            let others: Vec<&str> = all
+                .iter()
+                .copied()
+                .filter(|c| !c.ends_with("000"))
+                .collect();
+            let majors: Vec<&str> = major
+                .iter()
+                .copied()
+                .filter(|c| ports.contains(c))
+                .collect();
+            let mut pairs: Vec<(String, f64)> = Vec::new();
+            // Four fifths of the traffic goes through the major ports.
+            for port in &majors {
+                pairs.push(((*port).to_owned(), 80.0 / majors.len() as f64));
+            }
+            for port in others.iter().filter(|c| !majors.contains(c)) {
+                pairs.push(((*port).to_owned(), 20.0 / others.len() as f64));
+            }
+            if pairs.is_empty() {
+                if let Some(whole) = all.first() {
+                    pairs.push(((*whole).to_owned(), 1.0));
+                }
+            }
+            let ports = if pairs.is_empty() {
+                None
+            } else {
+                Weighted::from_pairs(pairs).ok()
+            };
+            let currency = catalog::LOCAL_CURRENCY
+                .iter()
+                .find(|(country, _)| *country == code)
+                .and_then(|(_, currency)| per_usd(currency))
+                .filter(|(currency, _)| currencies.contains(currency));
+            partners.push(Partner {
+                code,
+                ports,
+                currency,
+            });
+            Some(partners.len() - 1)
+        };
+        let mut import_pairs = Vec::new();
+        let mut export_pairs = Vec::new();
+        for (code, import, export, major) in catalog::PARTNERS {
+            if let Some(i) = partner_index(code, major) {
+                import_pairs.push((i, *import));
+                export_pairs.push((i, *export));
+            }
+        }
+        let road_pairs: Vec<(usize, f64)> = catalog::ROAD_PARTNERS
+            .iter()
+            .filter_map(|(code, w)| Some((partner_index(code, &[])?, *w)))
+            .collect();
+        let rail_pairs: Vec<(usize, f64)> = catalog::RAIL_PARTNERS
+            .iter()
+            .filter_map(|(code, w)| Some((partner_index(code, &[])?, *w)))
+            .collect();
+        let weighted = |pairs: Vec<(usize, f64)>, what: &str| {
+            Weighted::from_pairs(pairs).map_err(|e| BuildError::new(format!("{what}: {e}")))
+        };
+        let import_partners = weighted(import_pairs, "import partners")?;
+        let export_partners = weighted(export_pairs, "export partners")?;
+        let road_partners = weighted(road_pairs, "road partners")?;
+        let rail_partners = weighted(rail_pairs, "rail partners")?;
+        let transit_ports = catalog::TRANSIT_PORTS
+            .iter()
+            .copied()
+            .filter(|p| ports.contains(p))
+            .collect();
+
+        let trade_mode = |code: &'static str| {
+            let (levy, duty_mode) = catalog::levy_for(code);
+            TradeMode {
+                code,
+                levy_nature: levy_table.contains(levy).then_some(levy),
+                duty_mode,
+            }
+        };
+        let modes =
+            |list: &[(&'static str, f64, f64)]| -> Result<[Weighted<TradeMode>; 2], BuildError> {
+                let known = || {
+                    list.iter()
+                        .filter(|(code, _, _)| trade_mode_table.contains(code))
+                };
+                let import = Weighted::from_pairs(known().map(|(c, i, _)| (trade_mode(c), *i)));
+                let export = Weighted::from_pairs(known().map(|(c, _, e)| (trade_mode(c), *e)));
+                Ok([
+                    import.map_err(|e| BuildError::new(format!("import trade modes: {e}")))?,
+                    export.map_err(|e| BuildError::new(format!("export trade modes: {e}")))?,
+                ])
+            };
+        // Indexed by `Profile as usize`.
+        let trade_modes = vec![
+            modes(catalog::GENERAL_TRADE_MODES)?,
+            modes(catalog::PROCESSING_TRADE_MODES)?,
+            modes(catalog::ECOMMERCE_TRADE_MODES)?,
+            modes(catalog::MARKET_TRADE_MODES)?,
+        ];
+
+        let packages = |list: &[(&'static str, f64)]| {
+            Weighted::from_pairs(
+                list.iter()
+                    .copied()
+                    .filter(|(code, _)| package_table.contains(code)),
+            )
+            .map_err(|e| BuildError::new(format!("package types: {e}")))
+        };
+        let container = |code: &'static str| container_table.contains(code).then_some(code);
+
+        let usd = per_usd("USD").filter(|(c, _)| currencies.contains(c));
+        let cny = per_usd("CNY").filter(|(c, _)| currencies.contains(c));
+        let (Some(usd), Some(cny)) = (usd, cny) else {
+            return Err(BuildError::new("currency table lacks USD or CNY"));
+        };
+
+        Ok(Self {
+            options,
+            goods,
+            population,
+            clusters,
+            sea_offices,
+            partners,
+            import_partners,
+            export_partners,
+            road_partners,
+            rail_partners,
+            transit_ports,
+            trade_modes,
+            carton_packages: packages(catalog::CARTON_PACKAGES)?,
+            pallet_packages: packages(catalog::PALLET_PACKAGES)?,
+            container_sizes: (container("21"), container("11")),
+            days: days_of_2026()?,
+            item_counts: item_counts()?,
+            usd,
+            cny,
+        })
+    }
+
+    /// The options the generator was built with.
+    pub fn options(&self) -> &GenOptions {
+        &self.options
+    }
+
+    /// The enterprise population: brokers first, then traders from the busiest down.
+    pub fn enterprises(&self) -> &[Enterprise] {
+        &self.population.enterprises
+    }
+}
+
+/// A currency with its rough units per US dollar.
+fn per_usd(code: &str) -> Option<(&'static str, f64)> {
+    catalog::PER_USD.iter().find(|(c, _)| *c == code).copied()
+}
+
+/// Every day of 2026, weighted: weekends and the Spring Festival and National Day holidays
+/// see far fewer declarations.
+fn days_of_2026() -> Result<Weighted<NaiveDate>, BuildError> {
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1)
+        .ok_or_else(|| BuildError::new("2026-01-01 is not a date"))?;
+    let pairs = first
+        .iter_days()
+        .take_while(|d| d.year() == 2026)
+        .map(|day| {
+            let mut weight = match day.weekday() {
+                Weekday::Sat => 0.35,
+                Weekday::Sun => 0.25,
+                _ => 1.0,
+            };
+            let (month, date) = (day.month(), day.day());
+            // Spring Festival 2026 falls on 17 February.
+            if month == 2 && (15..=23).contains(&date) {
+                weight *= 0.3;
+            }
+            if month == 10 && date <= 7 {
+                weight *= 0.4;
+            }
+            (day, weight)
+        });
+    Weighted::from_pairs(pairs).map_err(BuildError::new)
+}
+
+/// Goods items per declaration: a geometric law truncated to 1..=20 whose ratio gives a mean
+/// of about five. Single-item declarations are the most common, as in real traffic.
+fn item_counts() -> Result<Weighted<u32>, BuildError> {
+    const RATIO: f64 = 0.812;
+    Weighted::from_pairs((1..=20u32).map(|n| (n, RATIO.powi(n as i32 - 1))))
+        .map_err(BuildError::new)
+}
