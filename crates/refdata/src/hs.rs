@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::csvfile;
 use crate::source::Source;
 use crate::tables::TableMeta;
 use crate::Error;
@@ -58,52 +59,38 @@ impl HsNomenclature {
 }
 
 pub(crate) fn load(source: &Source, meta: TableMeta) -> Result<HsNomenclature, Error> {
-    let text = source.read(&meta.file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut entries = Vec::with_capacity(7_000);
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(&meta.file, e))?;
-        let get = |i| record.get(i).unwrap_or("").trim().to_owned();
+    csvfile::for_each_row(source, &meta.file, |row| {
         // UN Comtrade appends aggregate rows (section `TOTAL`: 99, 9999, the grand total)
         // that are not part of the nomenclature.
-        if get(0) == "TOTAL" {
-            continue;
+        if row.get(0) == "TOTAL" {
+            return Ok(());
         }
-        let code = get(1);
+        let code = row.get(1).to_owned();
         let level = match code.len() {
             2 => HsLevel::Chapter,
             4 => HsLevel::Heading,
             6 => HsLevel::Subheading,
-            _ => {
-                return Err(Error::bad(
-                    &meta.file,
-                    format!("code {code:?} is not 2, 4 or 6 digits"),
-                ))
-            }
+            _ => return Err(row.bad(format!("code {code:?} is not 2, 4 or 6 digits"))),
         };
         entries.push(HsEntry {
             code,
-            section: get(0),
-            description: get(2),
+            section: row.get(0).to_owned(),
+            description: row.get(2).to_owned(),
             level,
         });
-    }
+        Ok(())
+    })?;
     let by_code = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.code.clone(), i))
         .collect();
-    let sections_file = "hs2022/sections.csv";
-    let text = source.read(sections_file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut sections = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(sections_file, e))?;
-        sections.push((
-            record.get(0).unwrap_or("").to_owned(),
-            record.get(1).unwrap_or("").to_owned(),
-        ));
-    }
+    csvfile::for_each_row(source, "hs2022/sections.csv", |row| {
+        sections.push((row.get(0).to_owned(), row.get(1).to_owned()));
+        Ok(())
+    })?;
     Ok(HsNomenclature {
         meta,
         sections,

@@ -11,6 +11,7 @@
 //!
 //! This crate does no IO except reading its data files at load time.
 
+mod csvfile;
 pub mod exchange;
 pub mod hs;
 pub mod rate;
@@ -237,45 +238,26 @@ impl RefData {
 }
 
 fn load_datasets(source: &Source) -> Result<Vec<TableMeta>, Error> {
-    let file = "datasets.csv";
-    let text = source.read(file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut datasets = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(file, e))?;
-        let get = |i| record.get(i).unwrap_or("").trim().to_owned();
-        let date = |i| -> Result<Option<NaiveDate>, Error> {
-            let text: String = get(i);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| Error::bad(file, text))
-        };
+    csvfile::for_each_row(source, "datasets.csv", |row| {
         datasets.push(TableMeta {
-            name: get(0),
-            file: get(1),
-            edition: get(2),
-            valid_from: date(3)?.ok_or_else(|| Error::bad(file, "valid_from missing"))?,
-            valid_to: date(4)?,
-            description: get(5),
+            name: row.get(0).to_owned(),
+            file: row.get(1).to_owned(),
+            edition: row.get(2).to_owned(),
+            valid_from: tables::date(row, 3)?.ok_or_else(|| row.bad("valid_from missing"))?,
+            valid_to: tables::date(row, 4)?,
+            description: row.get(5).to_owned(),
         });
-    }
+        Ok(())
+    })?;
     Ok(datasets)
 }
 
 fn load_legacy_preferred(source: &Source) -> Result<HashMap<String, String>, Error> {
-    let file = "codes/country_legacy_preferred.csv";
-    let text = source.read(file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut map = HashMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(file, e))?;
-        map.insert(
-            record.get(0).unwrap_or("").to_owned(),
-            record.get(1).unwrap_or("").to_owned(),
-        );
-    }
+    csvfile::for_each_row(source, "codes/country_legacy_preferred.csv", |row| {
+        map.insert(row.get(0).to_owned(), row.get(1).to_owned());
+        Ok(())
+    })?;
     Ok(map)
 }

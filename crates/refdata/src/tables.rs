@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::csvfile::{self, Row};
 use crate::source::Source;
 use crate::Error;
 
@@ -125,41 +126,27 @@ pub(crate) fn load_all(source: &Source) -> Result<Vec<CodeTable>, Error> {
 }
 
 fn load_matching(source: &Source, only: Option<&str>) -> Result<Vec<CodeTable>, Error> {
-    let manifest = source.read("tables.csv")?;
-    let mut reader = csv::Reader::from_reader(manifest.as_bytes());
     let mut tables = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv("tables.csv", e))?;
-        let field = |i: usize| record.get(i).unwrap_or("").trim().to_owned();
+    csvfile::for_each_row(source, "tables.csv", |row| {
         let column = |i: usize| -> Result<Option<usize>, Error> {
-            let text = field(i);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            text.parse()
-                .map(Some)
-                .map_err(|_| Error::bad("tables.csv", format!("column {text:?}")))
-        };
-        let date = |i: usize| -> Result<Option<NaiveDate>, Error> {
-            let text = field(i);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| Error::bad("tables.csv", format!("date {text:?}")))
+            row.optional(i)
+                .map(|text| {
+                    text.parse()
+                        .map_err(|_| row.bad(format!("column {text:?}")))
+                })
+                .transpose()
         };
         let meta = TableMeta {
-            name: field(0),
-            file: field(1),
-            edition: field(2),
-            valid_from: date(3)?.ok_or_else(|| Error::bad("tables.csv", "valid_from missing"))?,
-            valid_to: date(4)?,
-            description: field(11),
+            name: row.get(0).to_owned(),
+            file: row.get(1).to_owned(),
+            edition: row.get(2).to_owned(),
+            valid_from: date(row, 3)?.ok_or_else(|| row.bad("valid_from missing"))?,
+            valid_to: date(row, 4)?,
+            description: row.get(11).to_owned(),
         };
         let layout = Layout {
-            code: column(5)?.ok_or_else(|| Error::bad("tables.csv", "code column missing"))?,
-            name_zh: column(6)?.ok_or_else(|| Error::bad("tables.csv", "name column missing"))?,
+            code: column(5)?.ok_or_else(|| row.bad("code column missing"))?,
+            name_zh: column(6)?.ok_or_else(|| row.bad("name column missing"))?,
             name_en: column(7)?,
             legacy_customs: column(8)?,
             legacy_ciq: column(9)?,
@@ -168,27 +155,29 @@ fn load_matching(source: &Source, only: Option<&str>) -> Result<Vec<CodeTable>, 
         if only.is_none_or(|name| name == meta.name) {
             tables.push(load_table(source, meta, &layout)?);
         }
-    }
+        Ok(())
+    })?;
     Ok(tables)
 }
 
+/// An optional `YYYY-MM-DD` date in field `i`.
+pub(crate) fn date(row: &Row<'_>, i: usize) -> Result<Option<NaiveDate>, Error> {
+    row.optional(i)
+        .map(|text| {
+            NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|_| row.bad(format!("date {text:?}")))
+        })
+        .transpose()
+}
+
 fn load_table(source: &Source, meta: TableMeta, layout: &Layout) -> Result<CodeTable, Error> {
-    let text = source.read(&meta.file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut entries = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(&meta.file, e))?;
-        let get = |i: Option<usize>| -> Option<String> {
-            let value = record.get(i?)?.trim();
-            (!value.is_empty()).then(|| value.to_owned())
-        };
+    csvfile::for_each_row(source, &meta.file, |row| {
+        let get = |i: Option<usize>| i.and_then(|i| row.optional(i));
         let code = get(Some(layout.code));
         // Grouped tables use an empty code for "no value" (Type blank = ordinary declaration).
         if code.is_none() && layout.group.is_none() {
-            return Err(Error::bad(
-                &meta.file,
-                format!("row {} has no code", entries.len() + 1),
-            ));
+            return Err(row.bad(format!("row {} has no code", entries.len() + 1)));
         }
         entries.push(CodeEntry {
             group: get(layout.group),
@@ -198,7 +187,8 @@ fn load_table(source: &Source, meta: TableMeta, layout: &Layout) -> Result<CodeT
             legacy_customs_code: get(layout.legacy_customs),
             legacy_ciq_code: get(layout.legacy_ciq),
         });
-    }
+        Ok(())
+    })?;
     let mut by_code = HashMap::with_capacity(entries.len());
     let mut by_legacy: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jinguan_types::{HsCode, UnitCode};
 use serde::Serialize;
 
+use crate::csvfile::{self, Row};
 use crate::rate::{self, RateError, RateExpr};
 use crate::source::Source;
 use crate::tables::TableMeta;
@@ -276,59 +277,55 @@ pub(crate) fn load(
         cache.borrow_mut().insert(text.to_owned(), rate.clone());
         Some(rate)
     };
-    let extra = load_extra(source)?;
-    let conventional = load_conventional(source, &parse_rate)?;
-    let text = source.read(&meta.file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut extra = load_extra(source)?;
+    let mut conventional = load_conventional(source, &parse_rate)?;
     let mut lines = Vec::with_capacity(12_100);
     let mut elements_cache: HashMap<String, Arc<[String]>> = HashMap::new();
-    let mut record = csv::StringRecord::new();
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| Error::csv(&meta.file, e))?
-    {
-        let field = |i: usize| record.get(i).unwrap_or("").trim();
-        let code = HsCode::parse(field(0)).map_err(|e| Error::bad(&meta.file, e.to_string()))?;
+    csvfile::for_each_row(source, &meta.file, |row| {
+        let code = hs_code(row)?;
         let unit = |name: &str| -> Result<Option<LegalUnit>, Error> {
             if name.is_empty() {
                 return Ok(None);
             }
-            let code = unit_code(name)
-                .ok_or_else(|| Error::bad(&meta.file, format!("{code}: unknown unit {name:?}")))?;
+            let unit =
+                unit_code(name).ok_or_else(|| row.bad(format!("{code}: unknown unit {name:?}")))?;
             Ok(Some(LegalUnit {
-                code,
+                code: unit,
                 name: name.to_owned(),
             }))
         };
-        let (remark, export_provisional) = extra.get(&code).cloned().unwrap_or_default();
+        let (remark, export_provisional) = extra.remove(&code).unwrap_or_default();
+        let elements = row.get(13);
+        let declaration_elements = match elements_cache.get(elements) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<[String]> = split_elements(elements).into();
+                elements_cache.insert(elements.to_owned(), shared.clone());
+                shared
+            }
+        };
         lines.push(TariffLine {
             code,
-            name: field(1).to_owned(),
-            unit1: unit(field(2))?
-                .ok_or_else(|| Error::bad(&meta.file, format!("{code}: no first legal unit")))?,
-            unit2: unit(field(3))?,
-            mfn: parse_rate(field(4)),
-            general: parse_rate(field(5)),
-            provisional: parse_rate(field(6)),
-            export: parse_rate(field(7)),
+            name: row.get(1).to_owned(),
+            unit1: unit(row.get(2))?
+                .ok_or_else(|| row.bad(format!("{code}: no first legal unit")))?,
+            unit2: unit(row.get(3))?,
+            mfn: parse_rate(row.get(4)),
+            general: parse_rate(row.get(5)),
+            provisional: parse_rate(row.get(6)),
+            export: parse_rate(row.get(7)),
             export_provisional: parse_rate(&export_provisional),
-            vat: parse_rate(field(8)),
-            consumption_tax: parse_rate(field(9)),
-            export_rebate: parse_rate(field(10)),
-            conventional: conventional.get(&code).cloned().unwrap_or_default(),
-            supervision_conditions: field(11).to_owned(),
-            inspection_category: field(12).to_owned(),
-            declaration_elements: match elements_cache.get(field(13)) {
-                Some(shared) => shared.clone(),
-                None => {
-                    let shared: Arc<[String]> = split_elements(field(13)).into();
-                    elements_cache.insert(field(13).to_owned(), shared.clone());
-                    shared
-                }
-            },
+            vat: parse_rate(row.get(8)),
+            consumption_tax: parse_rate(row.get(9)),
+            export_rebate: parse_rate(row.get(10)),
+            conventional: conventional.remove(&code).unwrap_or_default(),
+            supervision_conditions: row.get(11).to_owned(),
+            inspection_category: row.get(12).to_owned(),
+            declaration_elements,
             remark: (!remark.is_empty()).then_some(remark),
         });
-    }
+        Ok(())
+    })?;
     let mut by_code = HashMap::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         if by_code.insert(line.code, i as u32).is_some() {
@@ -358,26 +355,23 @@ fn split_elements(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The commodity code in the first column.
+fn hs_code(row: &Row<'_>) -> Result<HsCode, Error> {
+    HsCode::parse(row.get(0)).map_err(|e| row.bad(e.to_string()))
+}
+
 type Extra = HashMap<HsCode, (String, String)>;
 
 fn load_extra(source: &Source) -> Result<Extra, Error> {
-    let file = "tariff/2026/tariff_extra.csv";
-    let text = source.read(file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut extra = HashMap::with_capacity(12_100);
-    let mut record = csv::StringRecord::new();
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| Error::csv(file, e))?
-    {
-        let code = HsCode::parse(record.get(0).unwrap_or(""))
-            .map_err(|e| Error::bad(file, e.to_string()))?;
-        let remark = record.get(1).unwrap_or("").trim().to_owned();
-        let export_provisional = record.get(2).unwrap_or("").trim().to_owned();
+    csvfile::for_each_row(source, "tariff/2026/tariff_extra.csv", |row| {
+        let code = hs_code(row)?;
+        let (remark, export_provisional) = (row.get(1), row.get(2));
         if !remark.is_empty() || !export_provisional.is_empty() {
-            extra.insert(code, (remark, export_provisional));
+            extra.insert(code, (remark.to_owned(), export_provisional.to_owned()));
         }
-    }
+        Ok(())
+    })?;
     Ok(extra)
 }
 
@@ -385,26 +379,16 @@ fn load_conventional(
     source: &Source,
     parse_rate: &dyn Fn(&str) -> Option<Rate>,
 ) -> Result<HashMap<HsCode, Vec<ConventionalRate>>, Error> {
-    let file = "tariff/2026/conventional_rates_wide.csv";
-    let text = source.read(file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<Arc<str>> = reader
-        .headers()
-        .map_err(|e| Error::csv(file, e))?
-        .iter()
-        .map(Arc::from)
-        .collect();
     let mut all = HashMap::with_capacity(12_100);
-    let mut record = csv::StringRecord::new();
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| Error::csv(file, e))?
-    {
-        let code = HsCode::parse(record.get(0).unwrap_or(""))
-            .map_err(|e| Error::bad(file, e.to_string()))?;
-        let rates: Vec<ConventionalRate> = record
-            .iter()
-            .zip(&headers)
+    let mut agreements: Vec<Arc<str>> = Vec::new();
+    csvfile::for_each_row(source, "tariff/2026/conventional_rates_wide.csv", |row| {
+        if agreements.is_empty() {
+            agreements = row.headers.iter().map(Arc::from).collect();
+        }
+        let code = hs_code(row)?;
+        let rates: Vec<ConventionalRate> = row
+            .fields()
+            .zip(&agreements)
             .skip(1)
             .filter_map(|(text, agreement)| {
                 parse_rate(text).map(|rate| ConventionalRate {
@@ -416,19 +400,19 @@ fn load_conventional(
         if !rates.is_empty() {
             all.insert(code, rates);
         }
-    }
+        Ok(())
+    })?;
     Ok(all)
 }
 
 fn load_gaps(source: &Source) -> Result<HashMap<(String, String), String>, Error> {
-    let file = "tariff/2026/known_gaps.csv";
-    let text = source.read(file)?;
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let mut gaps = HashMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| Error::csv(file, e))?;
-        let get = |i| record.get(i).unwrap_or("").to_owned();
-        gaps.insert((get(0), get(1)), get(2));
-    }
+    csvfile::for_each_row(source, "tariff/2026/known_gaps.csv", |row| {
+        gaps.insert(
+            (row.get(0).to_owned(), row.get(1).to_owned()),
+            row.get(2).to_owned(),
+        );
+        Ok(())
+    })?;
     Ok(gaps)
 }
