@@ -57,42 +57,8 @@ pub struct Signature {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distid: Option<String>,
     /// SM2: DER `SEQUENCE { r, s }` as OpenSSL writes it; Ed25519: the 64 raw bytes.
-    #[serde(with = "hex_bytes")]
+    #[serde(with = "crate::hex::serde_bytes")]
     pub bytes: Vec<u8>,
-}
-
-/// Serde as lower-case hex, the encoding of every binary field in our JSON.
-pub(crate) mod hex_bytes {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        let mut text = String::with_capacity(bytes.len() * 2);
-        for byte in bytes {
-            text.push_str(&format!("{byte:02x}"));
-        }
-        s.serialize_str(&text)
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        decode(&text).ok_or_else(|| serde::de::Error::custom("expected lower-case hex"))
-    }
-
-    pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
-        if text.len() % 2 != 0 {
-            return None;
-        }
-        (0..text.len())
-            .step_by(2)
-            .map(|i| {
-                let pair = text.get(i..i + 2)?;
-                if pair.bytes().any(|b| b.is_ascii_uppercase()) {
-                    return None;
-                }
-                u8::from_str_radix(pair, 16).ok()
-            })
-            .collect()
-    }
 }
 
 enum SigningInner {

@@ -12,6 +12,7 @@
 
 mod der;
 mod hash;
+pub mod hex;
 mod keys;
 pub mod sm4;
 
