@@ -443,29 +443,7 @@ pub(crate) fn unit_profile(name: &str, chapter: u8, heading: &str) -> UnitProfil
         "千克" => p(2, 1.0, usd_per_kg(chapter)),
         "克" if chapter == 71 => p(2, 0.001, 30.0),
         "克" => p(2, 0.001, 0.2),
-        // Machines span four orders of magnitude; the common headings get their own level.
-        "台" => match heading {
-            "8426" | "8429" | "8430" => p(0, 15_000.0, 90_000.0),
-            "8427" => p(0, 3_000.0, 15_000.0),
-            "8456" | "8457" | "8458" | "8459" | "8460" | "8461" | "8462" | "8463" | "8465" => {
-                p(0, 3_000.0, 50_000.0)
-            }
-            "8502" => p(0, 2_000.0, 20_000.0),
-            "8407" | "8408" => p(0, 150.0, 2_000.0),
-            "8415" | "8418" | "8450" => p(0, 50.0, 350.0),
-            "8471" => p(0, 5.0, 600.0),
-            "8443" => p(0, 15.0, 400.0),
-            "8517" => p(0, 0.3, 150.0),
-            "8525" | "8526" => p(0, 1.0, 200.0),
-            "8528" => p(0, 12.0, 300.0),
-            "8516" | "8509" | "8508" => p(0, 4.0, 40.0),
-            _ => match chapter {
-                84 => p(0, 60.0, 900.0),
-                85 => p(0, 6.0, 120.0),
-                90 => p(0, 12.0, 1500.0),
-                _ => p(0, 25.0, 300.0),
-            },
-        },
+        "台" => machine_profile(chapter, heading),
         "个" => match chapter {
             84 | 85 => p(0, 0.05, 2.0),
             90 => p(0, 0.2, 20.0),
@@ -507,6 +485,34 @@ pub(crate) fn unit_profile(name: &str, chapter: u8, heading: &str) -> UnitProfil
         "桶" => p(0, 180.0, 200.0),
         // Radioactivity and other exotic second units: a nominal ratio to the net weight.
         _ => p(2, 1.0, 10.0),
+    }
+}
+
+/// The profile of a machine (台). Machines span four orders of magnitude; the common headings
+/// get their own level.
+fn machine_profile(chapter: u8, heading: &str) -> UnitProfile {
+    let p = |decimals, kg, usd| UnitProfile { decimals, kg, usd };
+    match heading {
+        "8426" | "8429" | "8430" => p(0, 15_000.0, 90_000.0),
+        "8427" => p(0, 3_000.0, 15_000.0),
+        "8456" | "8457" | "8458" | "8459" | "8460" | "8461" | "8462" | "8463" | "8465" => {
+            p(0, 3_000.0, 50_000.0)
+        }
+        "8502" => p(0, 2_000.0, 20_000.0),
+        "8407" | "8408" => p(0, 150.0, 2_000.0),
+        "8415" | "8418" | "8450" => p(0, 50.0, 350.0),
+        "8471" => p(0, 5.0, 600.0),
+        "8443" => p(0, 15.0, 400.0),
+        "8517" => p(0, 0.3, 150.0),
+        "8525" | "8526" => p(0, 1.0, 200.0),
+        "8528" => p(0, 12.0, 300.0),
+        "8516" | "8509" | "8508" => p(0, 4.0, 40.0),
+        _ => match chapter {
+            84 => p(0, 60.0, 900.0),
+            85 => p(0, 6.0, 120.0),
+            90 => p(0, 12.0, 1500.0),
+            _ => p(0, 25.0, 300.0),
+        },
     }
 }
 

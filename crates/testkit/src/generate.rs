@@ -15,8 +15,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::catalog::{self, AIR, RAIL, ROAD, SEA};
 use crate::goods::{Element, GoodsLine};
 use crate::ids::{self, splitmix64};
-use crate::population::{pick, Enterprise};
-use crate::{Generator, Partner};
+use crate::population::{pick, Enterprise, Staff};
+use crate::{Generator, OfficeChoice, Partner, TradeMode};
 
 /// Median value of a goods item in US dollars, before the enterprise's and the chapter's
 /// scale.
@@ -49,41 +49,212 @@ struct Context<'a> {
     declaration_date: NaiveDate,
 }
 
+/// The enterprises and the person behind a declaration.
+struct Parties<'a> {
+    /// The consignee of an import or the consignor of an export.
+    trader: &'a Enterprise,
+    /// The enterprise that consumes or produces the goods.
+    owner: &'a Enterprise,
+    /// The enterprise that declares: the trader's broker, or the trader itself.
+    agent: &'a Enterprise,
+    /// The agent's employee who types and signs the declaration.
+    declarant: &'a Staff,
+}
+
+/// Which way the goods cross, where, under which trade mode and with which country.
+struct Route<'a> {
+    import: bool,
+    choice: OfficeChoice,
+    mode: TradeMode,
+    partner: &'a Partner,
+}
+
+/// The day of declaration and the day the goods are imported or exported.
+struct Dates {
+    declaration: NaiveDate,
+    ie: NaiveDate,
+}
+
+/// The goods items of a declaration with their totals.
+struct Items {
+    list: Vec<GoodsItem>,
+    net_cents: i64,
+    value_usd: f64,
+    /// Whether every item is of a chapter that travels in bulk.
+    all_bulk: bool,
+}
+
+/// How a consignment is packed: gross weight in hundredths of a kilogram and packages.
+struct Packing {
+    gross_cents: i64,
+    package_type: &'static str,
+    packages: u32,
+}
+
+/// The transaction terms (成交方式) and the charges they leave to the declaration.
+struct Charges {
+    terms: &'static str,
+    freight: Charge,
+    insurance: Charge,
+    other: Charge,
+}
+
+/// The foreign side of the trade: ports, trading-area country and the overseas party.
+struct Abroad {
+    departure_port: Option<String>,
+    destination_port: Option<String>,
+    trade_area_country: &'static str,
+    overseas_consignor: OverseasParty,
+    overseas_consignee: OverseasParty,
+}
+
+/// Bill of lading (or waybill, or manifest) number, means of transport and voyage.
+struct Transport {
+    bill_of_lading: String,
+    means: String,
+    voyage: Option<String>,
+}
+
+/// Everything the head is made of, drawn beforehand so that assembling it draws nothing.
+struct HeadParts<'a> {
+    parties: &'a Parties<'a>,
+    route: &'a Route<'a>,
+    dates: &'a Dates,
+    net_cents: i64,
+    packing: Packing,
+    charges: Charges,
+    abroad: Abroad,
+    bill_of_lading: String,
+    transport_means: String,
+    contract_no: String,
+}
+
+/// A goods item's legal quantities and its net weight in hundredths of a kilogram.
+struct LegalQuantities {
+    legal_1: Decimal,
+    legal_2: Option<Decimal>,
+    net_cents: i64,
+}
+
 impl Generator {
     /// Declaration number `index`: the same for a given seed whatever else is generated, so
     /// ranges can be generated independently and in parallel.
     pub fn declaration(&self, index: u64) -> Declaration {
         let mut rng = ChaCha8Rng::seed_from_u64(self.options.seed ^ splitmix64(index));
         let rng = &mut rng;
-        let enterprises = &self.population.enterprises;
+        // Each step draws from the one stream, so the order of the steps is part of the
+        // output: reordering them changes every declaration of every seed.
         let import = rng.gen_bool(crate::IMPORT_SHARE);
+        let parties = self.parties(rng);
+        let mut route = self.route(import, parties.trader, rng);
+        let dates = self.dates(import, rng);
+        let (currency, per_usd) = self.currency(route.partner, rng);
+        let terms = transaction_terms(import, rng);
+        let context = Context {
+            import,
+            partner: route.partner,
+            currency,
+            per_usd,
+            owner: parties.owner,
+            processing: route.mode.processing(),
+            duty_mode: route.mode.duty_mode,
+            declaration_date: dates.declaration,
+        };
+        let items = self.items(parties.trader, &context, rng);
+        self.keep_heavy_off_planes(&mut route, parties.trader.cluster, items.net_cents, rng);
+        let office = route.choice.office;
+        let bulk = items.all_bulk && office.mode == SEA && items.net_cents > BULK_KG * 100;
+        let packing = if bulk {
+            bulk_packing(items.net_cents, rng)
+        } else {
+            self.packing(items.net_cents, rng)
+        };
+        let containers = if office.mode == SEA && !bulk {
+            self.containers(items.list.len(), packing.gross_cents, rng)
+        } else {
+            Vec::new()
+        };
+        let charges = charges(&context, terms, items.value_usd, rng);
+        let abroad = self.abroad(&route, rng);
+        let transport = transport_documents(office.mode, office.declaring, rng);
+        let sign_date = sign_time(dates.declaration, rng);
+        let contract_no = contract_no(parties.trader, dates.declaration, rng);
+        let head = HeadParts {
+            parties: &parties,
+            route: &route,
+            dates: &dates,
+            net_cents: items.net_cents,
+            packing,
+            charges,
+            abroad,
+            bill_of_lading: transport.bill_of_lading,
+            transport_means: transport.means,
+            contract_no,
+        }
+        .into_head();
+        let client_seq_no = client_seq_no(self.options.seed, index);
+        Declaration {
+            head,
+            items: items.list,
+            containers,
+            free_text: FreeText {
+                voyage_no: transport.voyage,
+                ..FreeText::default()
+            },
+            signature: Some(signature(&parties, client_seq_no, sign_date)),
+            ..Declaration::default()
+        }
+    }
 
+    /// The trader, the owner of the goods, the agent that declares and its declarant.
+    fn parties<R: Rng>(&self, rng: &mut R) -> Parties<'_> {
+        let enterprises = &self.population.enterprises;
         let trader_index = *self.population.traders.sample(rng);
         let trader = &enterprises[trader_index];
-        // Most goods are consumed or produced by the consignee itself; otherwise by another
-        // enterprise of the same region.
-        let mut owner = trader;
-        if rng.gen_bool(0.15) {
-            for _ in 0..4 {
-                let other = &enterprises[*self.population.traders.sample(rng)];
-                if other.cluster == trader.cluster {
-                    owner = other;
-                    break;
-                }
+        let owner = self.owner(trader, rng);
+        let agent = &enterprises[self.agent_index(trader_index, rng)];
+        let declarant = &agent.staff[rng.gen_range(0..agent.staff.len())];
+        Parties {
+            trader,
+            owner,
+            agent,
+            declarant,
+        }
+    }
+
+    /// Most goods are consumed or produced by the consignee itself; otherwise by another
+    /// enterprise of the same region.
+    fn owner<'a, R: Rng>(&'a self, trader: &'a Enterprise, rng: &mut R) -> &'a Enterprise {
+        if !rng.gen_bool(0.15) {
+            return trader;
+        }
+        for _ in 0..4 {
+            let other = &self.population.enterprises[*self.population.traders.sample(rng)];
+            if other.cluster == trader.cluster {
+                return other;
             }
         }
-        let agent_index = match trader.usual_broker {
+        trader
+    }
+
+    /// The enterprise that declares: mostly the trader's usual broker, now and then another
+    /// broker of its region, and the trader itself when it has no broker.
+    fn agent_index<R: Rng>(&self, trader_index: usize, rng: &mut R) -> usize {
+        let trader = &self.population.enterprises[trader_index];
+        match trader.usual_broker {
             Some(usual) if rng.gen_bool(0.9) => usual,
             Some(_) => self
                 .population
                 .some_broker(trader.cluster, rng)
                 .unwrap_or(trader_index),
             None => trader_index,
-        };
-        let agent = &enterprises[agent_index];
-        let declarant = &agent.staff[rng.gen_range(0..agent.staff.len())];
+        }
+    }
 
-        let mut choice = *self.clusters[trader.cluster].sample(rng);
+    /// The office of the trader's region, the trade mode of its profile and a partner that
+    /// trades by the office's mode of transport.
+    fn route<R: Rng>(&self, import: bool, trader: &Enterprise, rng: &mut R) -> Route<'_> {
+        let choice = *self.clusters[trader.cluster].sample(rng);
         let mode = *self.trade_modes[trader.profile as usize][usize::from(!import)].sample(rng);
         let partner_index = match choice.office.mode {
             ROAD => *self.road_partners.sample(rng),
@@ -91,144 +262,116 @@ impl Generator {
             _ if import => *self.import_partners.sample(rng),
             _ => *self.export_partners.sample(rng),
         };
-        let partner = &self.partners[partner_index];
+        Route {
+            import,
+            choice,
+            mode,
+            partner: &self.partners[partner_index],
+        }
+    }
 
-        let declaration_date = *self.days.sample(rng);
+    /// A declaration day, and the import or export day a few days from it.
+    fn dates<R: Rng>(&self, import: bool, rng: &mut R) -> Dates {
+        let declaration = *self.days.sample(rng);
         let lag = Days::new([0, 0, 0, 0, 0, 1, 1, 1, 2, 3][rng.gen_range(0..10)]);
         // Imports are declared after arrival, exports before departure; both stay in 2026.
-        let ie_date = if import {
-            declaration_date
-                .checked_sub_days(lag)
-                .filter(|d| d.year() == 2026)
-                .unwrap_or(declaration_date)
+        let ie = if import {
+            declaration.checked_sub_days(lag)
         } else {
-            declaration_date
-                .checked_add_days(lag)
-                .filter(|d| d.year() == 2026)
-                .unwrap_or(declaration_date)
+            declaration.checked_add_days(lag)
         };
+        Dates {
+            declaration,
+            ie: ie.filter(|d| d.year() == 2026).unwrap_or(declaration),
+        }
+    }
 
-        // Mostly dollars; some partners invoice in their own currency, some trade is in yuan.
+    /// Mostly dollars; some partners invoice in their own currency, some trade is in yuan.
+    fn currency<R: Rng>(&self, partner: &Partner, rng: &mut R) -> (&'static str, f64) {
         let roll: f64 = rng.gen();
-        let (currency, per_usd) = match partner.currency {
+        match partner.currency {
             Some(local) if roll < 0.12 => local,
             _ if (0.12..0.17).contains(&roll) => self.cny,
             _ => self.usd,
-        };
-        let terms = {
-            let roll: f64 = rng.gen();
-            let (cif, cfr) = if import { (0.50, 0.65) } else { (0.25, 0.35) };
-            if roll < cif {
-                "1"
-            } else if roll < cfr {
-                "2"
-            } else {
-                "3"
-            }
-        };
+        }
+    }
 
-        let context = Context {
-            import,
-            partner,
-            currency,
-            per_usd,
-            owner,
-            processing: matches!(mode.code, "0615" | "0214"),
-            duty_mode: mode.duty_mode,
-            declaration_date,
-        };
+    /// The goods items, their total net weight in hundredths of a kilogram and their total
+    /// value in dollars.
+    fn items<R: Rng>(&self, trader: &Enterprise, cx: &Context<'_>, rng: &mut R) -> Items {
         let count = *self.item_counts.sample(rng);
-        let mut items = Vec::with_capacity(count as usize);
-        let mut net_cents: i64 = 0;
-        let mut value_usd = 0.0;
-        let mut all_bulk = true;
+        let mut items = Items {
+            list: Vec::with_capacity(count as usize),
+            net_cents: 0,
+            value_usd: 0.0,
+            all_bulk: true,
+        };
         for seq in 1..=count {
-            let (line, own) = match trader.chapters.len() {
-                // Traders mostly deal in their own lines of business.
-                n if n > 0 && rng.gen_bool(0.75) => {
-                    let chapter =
-                        &self.goods.chapters.items()[trader.chapters[rng.gen_range(0..n)]];
-                    (self.goods.line_in(chapter, rng), true)
-                }
-                _ => (self.goods.any_line(rng), false),
-            };
-            all_bulk &= BULK_CHAPTERS.contains(&line.chapter);
-            let (item, item_net_cents, item_usd) = self.item(seq, line, own, &context, trader, rng);
-            net_cents += item_net_cents;
-            value_usd += item_usd;
-            items.push(item);
+            let (line, own) = self.goods_line(trader, rng);
+            items.all_bulk &= BULK_CHAPTERS.contains(&line.chapter);
+            let (item, item_net_cents, item_usd) = self.item(seq, line, own, cx, trader, rng);
+            items.net_cents += item_net_cents;
+            items.value_usd += item_usd;
+            items.list.push(item);
         }
+        items
+    }
 
-        // Heavy consignments do not fly: move them to the cluster's sea port, if it has one.
-        // Sea and air partners come from the same list, so the partner stays valid.
-        if choice.office.mode == AIR && net_cents > MAX_AIR_KG * 100 {
-            if let Some(sea) = &self.sea_offices[trader.cluster] {
-                choice = *sea.sample(rng);
+    /// A tariff line for the next item, and whether it is in the trader's line of business.
+    fn goods_line<R: Rng>(&self, trader: &Enterprise, rng: &mut R) -> (&GoodsLine, bool) {
+        match trader.chapters.len() {
+            // Traders mostly deal in their own lines of business.
+            n if n > 0 && rng.gen_bool(0.75) => {
+                let chapter = &self.goods.chapters.items()[trader.chapters[rng.gen_range(0..n)]];
+                (self.goods.line_in(chapter, rng), true)
             }
+            _ => (self.goods.any_line(rng), false),
         }
-        let office = choice.office;
-        let bulk = all_bulk && office.mode == SEA && net_cents > BULK_KG * 100;
-        let (gross_cents, package_type, packages) = if bulk {
-            let gross = net_cents + (net_cents as f64 * rng.gen_range(0.0..0.005)) as i64 + 1;
-            (gross, "00", 1)
-        } else {
-            let packing =
-                net_cents as f64 * rng.gen_range(0.03..0.18) + rng.gen_range(50.0..2000.0);
-            let gross = net_cents + packing as i64 + 1;
-            let gross_kg = gross as f64 / 100.0;
-            // Light consignments go in cartons and bags, heavy ones mostly on pallets.
-            let (package_type, per_package) = if gross_kg > 3000.0 && rng.gen_bool(0.7) {
-                (
-                    *self.pallet_packages.sample(rng),
-                    rng.gen_range(300.0..900.0),
-                )
-            } else {
-                (*self.carton_packages.sample(rng), rng.gen_range(5.0..30.0))
-            };
-            let packages = (gross_kg / per_package).ceil().clamp(1.0, MAX_PACKAGES) as u32;
-            (gross, package_type, packages)
-        };
+    }
 
-        let containers = if office.mode == SEA && !bulk {
-            self.containers(count, gross_cents, rng)
-        } else {
-            Vec::new()
-        };
+    /// Heavy consignments do not fly: move them to the cluster's sea port, if it has one.
+    /// Sea and air partners come from the same list, so the partner stays valid.
+    fn keep_heavy_off_planes<R: Rng>(
+        &self,
+        route: &mut Route<'_>,
+        cluster: usize,
+        net_cents: i64,
+        rng: &mut R,
+    ) {
+        if route.choice.office.mode != AIR || net_cents <= MAX_AIR_KG * 100 {
+            return;
+        }
+        if let Some(sea) = &self.sea_offices[cluster] {
+            route.choice = *sea.sample(rng);
+        }
+    }
 
-        let needs_freight = if import { terms == "3" } else { terms != "3" };
-        let needs_insurance = if import { terms != "1" } else { terms == "1" };
-        let freight = if needs_freight {
-            freight(value_usd, currency, per_usd, rng)
+    /// Packages for goods that are not shipped in bulk, with the packing's weight added.
+    fn packing<R: Rng>(&self, net_cents: i64, rng: &mut R) -> Packing {
+        let packing = net_cents as f64 * rng.gen_range(0.03..0.18) + rng.gen_range(50.0..2000.0);
+        let gross_cents = net_cents + packing as i64 + 1;
+        let gross_kg = gross_cents as f64 / 100.0;
+        // Light consignments go in cartons and bags, heavy ones mostly on pallets.
+        let (package_type, per_package) = if gross_kg > 3000.0 && rng.gen_bool(0.7) {
+            (
+                *self.pallet_packages.sample(rng),
+                rng.gen_range(300.0..900.0),
+            )
         } else {
-            Charge::default()
+            (*self.carton_packages.sample(rng), rng.gen_range(5.0..30.0))
         };
-        let insurance = if needs_insurance {
-            insurance(value_usd, currency, per_usd, rng)
-        } else {
-            Charge::default()
-        };
-        let other_charges = if rng.gen_bool(0.05) {
-            Charge {
-                mark: Some("3".to_owned()),
-                rate: Some(cents(rng.gen_range(50.0..800.0) * per_usd)),
-                currency: Some(currency.to_owned()),
-            }
-        } else {
-            Charge::default()
-        };
+        let packages = (gross_kg / per_package).ceil().clamp(1.0, MAX_PACKAGES) as u32;
+        Packing {
+            gross_cents,
+            package_type,
+            packages,
+        }
+    }
 
-        let foreign_port = partner.ports.as_ref().map(|p| p.sample(rng).clone());
-        let (departure_port, destination_port) = if import {
-            let call = match (&foreign_port, office.mode) {
-                (Some(_), SEA) if rng.gen_bool(0.2) && !self.transit_ports.is_empty() => {
-                    Some(pick(rng, &self.transit_ports).to_owned())
-                }
-                _ => foreign_port.clone(),
-            };
-            (foreign_port, call)
-        } else {
-            (choice.chn_port.map(str::to_owned), foreign_port)
-        };
+    /// The ports, the trading-area country and the overseas consignor or consignee.
+    fn abroad<R: Rng>(&self, route: &Route<'_>, rng: &mut R) -> Abroad {
+        let (departure_port, destination_port) = self.ports(route, rng);
+        let partner = route.partner;
         let trade_area_country = if rng.gen_bool(0.9) || partner.code == "HKG" {
             partner.code
         } else {
@@ -238,95 +381,36 @@ impl Generator {
             name_en: Some(overseas_name(partner.code, rng)),
             ..OverseasParty::default()
         };
-        let (overseas_consignor, overseas_consignee) = if import {
+        let (overseas_consignor, overseas_consignee) = if route.import {
             (overseas, OverseasParty::default())
         } else {
             (OverseasParty::default(), overseas)
         };
-        let (bill_of_lading, transport_means, voyage) =
-            transport_documents(office.mode, office.declaring, rng);
-        let sign_time = format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}",
-            declaration_date.year(),
-            declaration_date.month(),
-            declaration_date.day(),
-            rng.gen_range(8..21),
-            rng.gen_range(0..60),
-            rng.gen_range(0..60)
-        );
-
-        let head = Head {
-            ie_flag: Some(if import {
-                IeFlag::Import
-            } else {
-                IeFlag::Export
-            }),
-            entry_type: Some("M".to_owned()),
-            edi_id: Some("1".to_owned()),
-            declaration_transit_relation: Some("0".to_owned()),
-            declaring_customs: Some(office.declaring.to_owned()),
-            ie_port: Some(office.ie_port.to_owned()),
-            // Placeholder in the shape of a 口岸 code: the data has no table of them.
-            entry_exit_port: Some(format!("{}01", office.ie_port)),
-            ie_date: Some(ie_date),
-            declaration_date: Some(declaration_date),
-            consignee: party(trader),
-            owner: party(owner),
-            agent: party(agent),
-            input_unit: party(agent),
-            filing_no: if context.processing {
-                trader.filing_no.clone()
-            } else {
-                None
-            },
-            contract_no: Some(contract_no(trader, declaration_date, rng)),
-            bill_of_lading: Some(bill_of_lading),
-            transport_mode: Some(office.mode.to_owned()),
-            transport_means: Some(transport_means),
-            trade_mode: Some(mode.code.to_owned()),
-            levy_nature: mode.levy_nature.map(str::to_owned),
-            trade_country: Some(partner.code.to_owned()),
-            trade_area_country: Some(trade_area_country.to_owned()),
+        Abroad {
             departure_port,
             destination_port,
-            transaction_terms: Some(terms.to_owned()),
-            freight,
-            insurance,
-            other_charges,
-            packages: Some(packages),
-            package_type: Some(package_type.to_owned()),
-            no_other_packages: Some("1".to_owned()),
-            gross_weight_kg: Some(Decimal::new(gross_cents, 2)),
-            net_weight_kg: Some(Decimal::new(net_cents, 2)),
-            marks: Some("N/M".to_owned()),
+            trade_area_country,
             overseas_consignor,
             overseas_consignee,
-            promise_items: Some(if import { "000" } else { "999" }.to_owned()),
-            typist_no: Some(declarant.card.clone()),
-            inputer_name: Some(declarant.name.clone()),
-            declarer_name: Some(declarant.name.clone()),
-            ..Head::default()
-        };
-        let signature = SignatureBlock {
-            operation: Some("C".to_owned()),
-            ic_card: Some(declarant.card.clone()),
-            company_code: Some(agent.customs_code.clone()),
-            operator_name: Some(declarant.name.clone()),
-            client_seq_no: Some(client_seq_no(self.options.seed, index)),
-            sign_date: Some(sign_time),
-            ..SignatureBlock::default()
-        };
-        Declaration {
-            head,
-            items,
-            containers,
-            free_text: FreeText {
-                voyage_no: voyage,
-                ..FreeText::default()
-            },
-            signature: Some(signature),
-            ..Declaration::default()
         }
+    }
+
+    /// Ports of departure (启运港) and of stop or destination (经停港/指运港). An import's
+    /// last stop abroad is its port of departure or, for some sea consignments, a
+    /// transhipment port; an export leaves from the office's Chinese port for a port of the
+    /// partner.
+    fn ports<R: Rng>(&self, route: &Route<'_>, rng: &mut R) -> (Option<String>, Option<String>) {
+        let foreign_port = route.partner.ports.as_ref().map(|p| p.sample(rng).clone());
+        if !route.import {
+            return (route.choice.chn_port.map(str::to_owned), foreign_port);
+        }
+        let call = match (&foreign_port, route.choice.office.mode) {
+            (Some(_), SEA) if rng.gen_bool(0.2) && !self.transit_ports.is_empty() => {
+                Some(pick(rng, &self.transit_ports).to_owned())
+            }
+            _ => foreign_port.clone(),
+        };
+        (foreign_port, call)
     }
 
     /// One goods item, its net weight in hundredths of a kilogram and its value in dollars.
@@ -341,75 +425,13 @@ impl Generator {
         trader: &Enterprise,
         rng: &mut R,
     ) -> (GoodsItem, i64, f64) {
-        let chapter_scale = if own {
-            catalog::chapter_value_scale(line.chapter)
-        } else {
-            1.0
-        };
-        let median = MEDIAN_ITEM_USD * trader.scale * chapter_scale;
-        let z: f64 = rng.sample(StandardNormal);
-        let ceiling = if own && BULK_CHAPTERS.contains(&line.chapter) {
-            MAX_ITEM_USD * BULK_VALUE_FACTOR
-        } else {
-            MAX_ITEM_USD
-        };
-        let mut usd = (median * (ITEM_VALUE_SIGMA * z).exp()).clamp(1.0, ceiling);
-        let z: f64 = rng.sample(StandardNormal);
-        let price = line.usd_per_unit1 * (0.3 * z).exp();
-        // Whole units cost at least one unit's price: nobody declares a tenth of a car.
-        if line.p1.decimals == 0 && usd < price {
-            usd = price * rng.gen_range(1.0..1.5);
-        }
-        let q1 = scaled(usd / price, line.p1.decimals);
-        let q1_value = q1 as f64 / pow10(line.p1.decimals);
-        let net = if line.unit1_kg {
-            q1
-        } else {
-            let z: f64 = rng.sample(StandardNormal);
-            ((q1_value * line.p1.kg * (0.2 * z).exp()) * 100.0)
-                .round()
-                .max(1.0) as i64
-        };
-        let q2 = match (line.unit2_kg, line.p2) {
-            (true, _) => Some(net),
-            (false, Some(p2)) => {
-                let z: f64 = rng.sample(StandardNormal);
-                Some(scaled(
-                    net as f64 / 100.0 / p2.kg * (0.15 * z).exp(),
-                    p2.decimals,
-                ))
-            }
-            (false, None) => None,
-        };
-        let legal_1 = Decimal::new(q1, line.p1.decimals);
-        let legal_2 = q2
-            .zip(line.p2)
-            .map(|(q, p)| Decimal::new(q, if line.unit2_kg { 2 } else { p.decimals }));
-        let (declared_qty, declared_unit) = match (&legal_2, &line.unit2) {
-            (Some(q), Some(unit)) if rng.gen_bool(0.15) => (*q, unit.clone()),
-            _ => (legal_1, line.unit1.clone()),
-        };
+        let (usd, price) = item_value(line, own, trader.scale, rng);
+        let quantities = legal_quantities(line, usd / price, rng);
+        let (declared_qty, declared_unit) = declared_quantity(line, &quantities, rng);
         let total = cents(usd * cx.per_usd);
         let unit_price = (total / declared_qty)
             .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
-
-        let (origin, destination) = if cx.import {
-            // Goods bought through Hong Kong or Macao were mostly made elsewhere.
-            let entrepot = matches!(cx.partner.code, "HKG" | "MAC");
-            let origin = if entrepot || rng.gen_bool(0.25) {
-                self.partners[*self.import_partners.sample(rng)].code
-            } else {
-                cx.partner.code
-            };
-            (origin, "CHN")
-        } else {
-            let destination = if rng.gen_bool(0.95) {
-                cx.partner.code
-            } else {
-                self.partners[*self.export_partners.sample(rng)].code
-            };
-            ("CHN", destination)
-        };
+        let (origin, destination) = self.countries(cx, rng);
         let item = GoodsItem {
             seq: Some(seq),
             contract_item: cx.processing.then(|| rng.gen_range(1..=300u32).to_string()),
@@ -419,9 +441,9 @@ impl Generator {
             elements: Some(elements(line, cx, rng)),
             declared_qty: Some(declared_qty),
             declared_unit: Some(declared_unit),
-            legal_qty_1: Some(legal_1),
+            legal_qty_1: Some(quantities.legal_1),
             legal_unit_1: Some(line.unit1.clone()),
-            legal_qty_2: legal_2,
+            legal_qty_2: quantities.legal_2,
             legal_unit_2: line.unit2.clone(),
             unit_price: Some(unit_price),
             total_price: Some(total),
@@ -433,11 +455,32 @@ impl Generator {
             duty_mode: Some(cx.duty_mode.to_owned()),
             ..GoodsItem::default()
         };
-        (item, net, usd)
+        (item, quantities.net_cents, usd)
+    }
+
+    /// Countries of origin and destination: China is an import's destination and an export's
+    /// origin.
+    fn countries<R: Rng>(&self, cx: &Context<'_>, rng: &mut R) -> (&'static str, &'static str) {
+        if !cx.import {
+            let destination = if rng.gen_bool(0.95) {
+                cx.partner.code
+            } else {
+                self.partners[*self.export_partners.sample(rng)].code
+            };
+            return ("CHN", destination);
+        }
+        // Goods bought through Hong Kong or Macao were mostly made elsewhere.
+        let entrepot = matches!(cx.partner.code, "HKG" | "MAC");
+        let origin = if entrepot || rng.gen_bool(0.25) {
+            self.partners[*self.import_partners.sample(rng)].code
+        } else {
+            cx.partner.code
+        };
+        (origin, "CHN")
     }
 
     /// Containers for a sea consignment, with ISO 6346 numbers and their tare weights.
-    fn containers<R: Rng>(&self, items: u32, gross_cents: i64, rng: &mut R) -> Vec<Container> {
+    fn containers<R: Rng>(&self, items: usize, gross_cents: i64, rng: &mut R) -> Vec<Container> {
         let gross_kg = gross_cents as f64 / 100.0;
         let forty = gross_kg > 8000.0 || rng.gen_bool(0.3);
         let (size, tare) = if forty {
@@ -446,7 +489,7 @@ impl Generator {
             (self.container_sizes.0, 2200)
         };
         let count = (gross_kg / 22_000.0).ceil().clamp(1.0, 8.0) as usize;
-        let mut goods_items = String::with_capacity(items as usize * 3);
+        let mut goods_items = String::with_capacity(items * 3);
         for seq in 1..=items {
             if seq > 1 {
                 goods_items.push(',');
@@ -467,6 +510,157 @@ impl Generator {
                 ..Container::default()
             })
             .collect()
+    }
+}
+
+impl HeadParts<'_> {
+    /// The declaration head. Draws nothing: everything random was drawn into the parts.
+    fn into_head(self) -> Head {
+        let import = self.route.import;
+        let office = self.route.choice.office;
+        let (mode, partner) = (self.route.mode, self.route.partner);
+        let (trader, agent, declarant) = (
+            self.parties.trader,
+            self.parties.agent,
+            self.parties.declarant,
+        );
+        Head {
+            ie_flag: Some(if import {
+                IeFlag::Import
+            } else {
+                IeFlag::Export
+            }),
+            entry_type: Some("M".to_owned()),
+            edi_id: Some("1".to_owned()),
+            declaration_transit_relation: Some("0".to_owned()),
+            declaring_customs: Some(office.declaring.to_owned()),
+            ie_port: Some(office.ie_port.to_owned()),
+            // Placeholder in the shape of a 口岸 code: the data has no table of them.
+            entry_exit_port: Some(format!("{}01", office.ie_port)),
+            ie_date: Some(self.dates.ie),
+            declaration_date: Some(self.dates.declaration),
+            consignee: party(trader),
+            owner: party(self.parties.owner),
+            agent: party(agent),
+            input_unit: party(agent),
+            filing_no: if mode.processing() {
+                trader.filing_no.clone()
+            } else {
+                None
+            },
+            contract_no: Some(self.contract_no),
+            bill_of_lading: Some(self.bill_of_lading),
+            transport_mode: Some(office.mode.to_owned()),
+            transport_means: Some(self.transport_means),
+            trade_mode: Some(mode.code.to_owned()),
+            levy_nature: mode.levy_nature.map(str::to_owned),
+            trade_country: Some(partner.code.to_owned()),
+            trade_area_country: Some(self.abroad.trade_area_country.to_owned()),
+            departure_port: self.abroad.departure_port,
+            destination_port: self.abroad.destination_port,
+            transaction_terms: Some(self.charges.terms.to_owned()),
+            freight: self.charges.freight,
+            insurance: self.charges.insurance,
+            other_charges: self.charges.other,
+            packages: Some(self.packing.packages),
+            package_type: Some(self.packing.package_type.to_owned()),
+            no_other_packages: Some("1".to_owned()),
+            gross_weight_kg: Some(Decimal::new(self.packing.gross_cents, 2)),
+            net_weight_kg: Some(Decimal::new(self.net_cents, 2)),
+            marks: Some("N/M".to_owned()),
+            overseas_consignor: self.abroad.overseas_consignor,
+            overseas_consignee: self.abroad.overseas_consignee,
+            promise_items: Some(if import { "000" } else { "999" }.to_owned()),
+            typist_no: Some(declarant.card.clone()),
+            inputer_name: Some(declarant.name.clone()),
+            declarer_name: Some(declarant.name.clone()),
+            ..Head::default()
+        }
+    }
+}
+
+/// The declarant's signature on behalf of the agent.
+fn signature(parties: &Parties<'_>, client_seq_no: String, sign_date: String) -> SignatureBlock {
+    SignatureBlock {
+        operation: Some("C".to_owned()),
+        ic_card: Some(parties.declarant.card.clone()),
+        company_code: Some(parties.agent.customs_code.clone()),
+        operator_name: Some(parties.declarant.name.clone()),
+        client_seq_no: Some(client_seq_no),
+        sign_date: Some(sign_date),
+        ..SignatureBlock::default()
+    }
+}
+
+/// An item's value in dollars and its price per first legal unit, both drawn around the
+/// line's and the trader's levels.
+fn item_value<R: Rng>(line: &GoodsLine, own: bool, trader_scale: f64, rng: &mut R) -> (f64, f64) {
+    let chapter_scale = if own {
+        catalog::chapter_value_scale(line.chapter)
+    } else {
+        1.0
+    };
+    let median = MEDIAN_ITEM_USD * trader_scale * chapter_scale;
+    let z: f64 = rng.sample(StandardNormal);
+    let ceiling = if own && BULK_CHAPTERS.contains(&line.chapter) {
+        MAX_ITEM_USD * BULK_VALUE_FACTOR
+    } else {
+        MAX_ITEM_USD
+    };
+    let mut usd = (median * (ITEM_VALUE_SIGMA * z).exp()).clamp(1.0, ceiling);
+    let z: f64 = rng.sample(StandardNormal);
+    let price = line.usd_per_unit1 * (0.3 * z).exp();
+    // Whole units cost at least one unit's price: nobody declares a tenth of a car.
+    if line.p1.decimals == 0 && usd < price {
+        usd = price * rng.gen_range(1.0..1.5);
+    }
+    (usd, price)
+}
+
+/// The legal quantities of `units` first legal units of `line`, and the net weight: the
+/// first quantity itself when its unit is the kilogram, else drawn around the unit's
+/// typical weight.
+fn legal_quantities<R: Rng>(line: &GoodsLine, units: f64, rng: &mut R) -> LegalQuantities {
+    let q1 = scaled(units, line.p1.decimals);
+    let net = if line.unit1_kg {
+        q1
+    } else {
+        let q1_value = q1 as f64 / pow10(line.p1.decimals);
+        let z: f64 = rng.sample(StandardNormal);
+        ((q1_value * line.p1.kg * (0.2 * z).exp()) * 100.0)
+            .round()
+            .max(1.0) as i64
+    };
+    let q2 = match (line.unit2_kg, line.p2) {
+        (true, _) => Some(net),
+        (false, Some(p2)) => {
+            let z: f64 = rng.sample(StandardNormal);
+            Some(scaled(
+                net as f64 / 100.0 / p2.kg * (0.15 * z).exp(),
+                p2.decimals,
+            ))
+        }
+        (false, None) => None,
+    };
+    let legal_2 = q2
+        .zip(line.p2)
+        .map(|(q, p)| Decimal::new(q, if line.unit2_kg { 2 } else { p.decimals }));
+    LegalQuantities {
+        legal_1: Decimal::new(q1, line.p1.decimals),
+        legal_2,
+        net_cents: net,
+    }
+}
+
+/// The quantity and unit declared: mostly the first legal ones, sometimes the second.
+fn declared_quantity<R: Rng>(
+    line: &GoodsLine,
+    quantities: &LegalQuantities,
+    rng: &mut R,
+) -> (Decimal, String) {
+    match (&quantities.legal_2, &line.unit2) {
+        (Some(q), Some(unit)) if rng.gen_bool(0.15) => (*q, unit.clone()),
+        _ => (quantities.legal_1, line.unit1.clone()),
     }
 }
 
@@ -491,70 +685,93 @@ fn elements<R: Rng>(line: &GoodsLine, cx: &Context<'_>, rng: &mut R) -> String {
         if i > 0 || line.leading_codes {
             text.push('|');
         }
-        match element {
-            Element::Blank => {}
-            Element::Brand if branded => text.push_str(pick(rng, catalog::BRANDS)),
-            Element::Brand => text.push_str("无品牌"),
-            Element::Model => {
-                let letters = [b'A' + rng.gen_range(0..26), b'A' + rng.gen_range(0..26)];
-                let _ = write!(
-                    text,
-                    "{}{}-{}",
-                    char::from(letters[0]),
-                    char::from(letters[1]),
-                    rng.gen_range(100..10_000)
-                );
-            }
-            Element::Gtin => {
-                if rng.gen_bool(0.15) {
-                    let _ = write!(text, "69{:011}", rng.gen_range(0..100_000_000_000u64));
-                }
-            }
-            Element::Cas => {
-                if matches!(line.chapter, 28 | 29 | 38) && rng.gen_bool(0.7) {
-                    text.push_str(&ids::cas_number(rng));
-                }
-            }
-            Element::Date => {
-                let signed = cx.declaration_date - Days::new(rng.gen_range(5..60));
-                let _ = write!(
-                    text,
-                    "{:04}{:02}{:02}",
-                    signed.year(),
-                    signed.month(),
-                    signed.day()
-                );
-            }
-            Element::Use => text.push_str(pick(rng, catalog::USES)),
-            Element::Material => text.push_str(pick(rng, catalog::materials(line.chapter))),
-            Element::Spec => {
-                let _ = write!(
-                    text,
-                    "{}*{}mm",
-                    rng.gen_range(10..2000),
-                    rng.gen_range(10..2000)
-                );
-            }
-            Element::YesNo => text.push_str(if rng.gen_bool(0.5) { "是" } else { "否" }),
-            Element::Packing => text.push_str(pick(rng, catalog::PACKINGS)),
-            Element::Kind => text.push_str(pick(rng, catalog::KINDS)),
-            Element::Function => text.push_str(pick(rng, catalog::FUNCTIONS)),
-            Element::Process => text.push_str(pick(rng, catalog::processes(line.chapter))),
-            Element::Displacement => {
-                let _ = write!(
-                    text,
-                    "{}cc",
-                    [998, 1498, 1598, 1998, 2488, 2995][rng.gen_range(0..6)]
-                );
-            }
-            Element::Seats => {
-                let _ = write!(text, "{}座", [2, 4, 5, 5, 5, 7][rng.gen_range(0..6)]);
-            }
-            Element::Demurrage => text.push_str("无滞期费"),
-            Element::Generic => text.push_str(pick(rng, catalog::GENERIC_VALUES)),
-        }
+        push_element(
+            &mut text,
+            *element,
+            branded,
+            line.chapter,
+            cx.declaration_date,
+            rng,
+        );
     }
     text
+}
+
+/// Appends a value for one element by its kind; the goods' `chapter` decides materials,
+/// processes and whether a CAS number applies.
+fn push_element<R: Rng>(
+    text: &mut String,
+    element: Element,
+    branded: bool,
+    chapter: u8,
+    declaration_date: NaiveDate,
+    rng: &mut R,
+) {
+    match element {
+        Element::Blank => {}
+        Element::Brand if branded => text.push_str(pick(rng, catalog::BRANDS)),
+        Element::Brand => text.push_str("无品牌"),
+        Element::Model => push_model(text, rng),
+        Element::Gtin => {
+            if rng.gen_bool(0.15) {
+                let _ = write!(text, "69{:011}", rng.gen_range(0..100_000_000_000u64));
+            }
+        }
+        Element::Cas => {
+            if matches!(chapter, 28 | 29 | 38) && rng.gen_bool(0.7) {
+                text.push_str(&ids::cas_number(rng));
+            }
+        }
+        Element::Date => {
+            let signed = declaration_date - Days::new(rng.gen_range(5..60));
+            let _ = write!(
+                text,
+                "{:04}{:02}{:02}",
+                signed.year(),
+                signed.month(),
+                signed.day()
+            );
+        }
+        Element::Use => text.push_str(pick(rng, catalog::USES)),
+        Element::Material => text.push_str(pick(rng, catalog::materials(chapter))),
+        Element::Spec => {
+            let _ = write!(
+                text,
+                "{}*{}mm",
+                rng.gen_range(10..2000),
+                rng.gen_range(10..2000)
+            );
+        }
+        Element::YesNo => text.push_str(if rng.gen_bool(0.5) { "是" } else { "否" }),
+        Element::Packing => text.push_str(pick(rng, catalog::PACKINGS)),
+        Element::Kind => text.push_str(pick(rng, catalog::KINDS)),
+        Element::Function => text.push_str(pick(rng, catalog::FUNCTIONS)),
+        Element::Process => text.push_str(pick(rng, catalog::processes(chapter))),
+        Element::Displacement => {
+            let _ = write!(
+                text,
+                "{}cc",
+                [998, 1498, 1598, 1998, 2488, 2995][rng.gen_range(0..6)]
+            );
+        }
+        Element::Seats => {
+            let _ = write!(text, "{}座", [2, 4, 5, 5, 5, 7][rng.gen_range(0..6)]);
+        }
+        Element::Demurrage => text.push_str("无滞期费"),
+        Element::Generic => text.push_str(pick(rng, catalog::GENERIC_VALUES)),
+    }
+}
+
+/// A model number: two capital letters, a dash and a number, e.g. `KX-4821`.
+fn push_model<R: Rng>(text: &mut String, rng: &mut R) {
+    let letters = [b'A' + rng.gen_range(0..26), b'A' + rng.gen_range(0..26)];
+    let _ = write!(
+        text,
+        "{}{}-{}",
+        char::from(letters[0]),
+        char::from(letters[1]),
+        rng.gen_range(100..10_000)
+    );
 }
 
 fn party(enterprise: &Enterprise) -> Party {
@@ -563,6 +780,56 @@ fn party(enterprise: &Enterprise) -> Party {
         uscc: Some(enterprise.uscc.clone()),
         ciq_code: None,
         name: Some(enterprise.name.clone()),
+    }
+}
+
+/// Transaction terms (成交方式): 1 CIF, 2 C&F, 3 FOB. Imports are most often bought CIF,
+/// exports sold FOB.
+fn transaction_terms<R: Rng>(import: bool, rng: &mut R) -> &'static str {
+    let roll: f64 = rng.gen();
+    let (cif, cfr) = if import { (0.50, 0.65) } else { (0.25, 0.35) };
+    if roll < cif {
+        "1"
+    } else if roll < cfr {
+        "2"
+    } else {
+        "3"
+    }
+}
+
+/// Freight and insurance where the terms call for them, and now and then other charges.
+/// Customs values imports CIF and exports FOB, so an import declares the charges its price
+/// leaves out and an export those its price includes.
+fn charges<R: Rng>(cx: &Context<'_>, terms: &'static str, value_usd: f64, rng: &mut R) -> Charges {
+    let (needs_freight, needs_insurance) = if cx.import {
+        (terms == "3", terms != "1")
+    } else {
+        (terms != "3", terms == "1")
+    };
+    let freight = if needs_freight {
+        freight(value_usd, cx.currency, cx.per_usd, rng)
+    } else {
+        Charge::default()
+    };
+    let insurance = if needs_insurance {
+        insurance(value_usd, cx.currency, cx.per_usd, rng)
+    } else {
+        Charge::default()
+    };
+    let other = if rng.gen_bool(0.05) {
+        Charge {
+            mark: Some("3".to_owned()),
+            rate: Some(cents(rng.gen_range(50.0..800.0) * cx.per_usd)),
+            currency: Some(cx.currency.to_owned()),
+        }
+    } else {
+        Charge::default()
+    };
+    Charges {
+        terms,
+        freight,
+        insurance,
+        other,
     }
 }
 
@@ -608,15 +875,22 @@ fn insurance<R: Rng>(value_usd: f64, currency: &str, per_usd: f64, rng: &mut R) 
     }
 }
 
+/// Bulk cargo goes unpacked (package type 00, 散装) as one lot, its gross weight barely
+/// above the net.
+fn bulk_packing<R: Rng>(net_cents: i64, rng: &mut R) -> Packing {
+    let gross_cents = net_cents + (net_cents as f64 * rng.gen_range(0.0..0.005)) as i64 + 1;
+    Packing {
+        gross_cents,
+        package_type: "00",
+        packages: 1,
+    }
+}
+
 /// Bill of lading (or waybill, or manifest) number, means of transport and voyage, by mode.
-fn transport_documents<R: Rng>(
-    mode: &str,
-    customs: &str,
-    rng: &mut R,
-) -> (String, String, Option<String>) {
+fn transport_documents<R: Rng>(mode: &str, customs: &str, rng: &mut R) -> Transport {
     match mode {
         SEA => {
-            let bill = format!(
+            let bill_of_lading = format!(
                 "{}{:010}",
                 pick(rng, catalog::CARRIERS),
                 rng.gen_range(0..10_000_000_000u64)
@@ -626,38 +900,66 @@ fn transport_documents<R: Rng>(
                 rng.gen_range(1..400),
                 ["E", "W", "N", "S"][rng.gen_range(0..4)]
             );
-            (bill, pick(rng, catalog::VESSELS).to_owned(), Some(voyage))
+            let means = pick(rng, catalog::VESSELS).to_owned();
+            Transport {
+                bill_of_lading,
+                means,
+                voyage: Some(voyage),
+            }
         }
         AIR => {
             let (prefix, airline) = catalog::AIRLINES[rng.gen_range(0..catalog::AIRLINES.len())];
-            let bill = ids::air_waybill(prefix, rng.gen_range(0..10_000_000));
-            (
-                bill,
-                format!("{airline}{}", rng.gen_range(100..10_000)),
-                None,
-            )
+            let bill_of_lading = ids::air_waybill(prefix, rng.gen_range(0..10_000_000));
+            let means = format!("{airline}{}", rng.gen_range(100..10_000));
+            Transport {
+                bill_of_lading,
+                means,
+                voyage: None,
+            }
         }
         ROAD => {
-            // Cross-border lorries carry a Guangdong 粤Z plate ending in 港 or 澳.
-            let mut plate = String::from("粤Z");
-            for _ in 0..4 {
-                plate.push(char::from(
-                    catalog::PLATE_LETTERS[rng.gen_range(0..catalog::PLATE_LETTERS.len())],
-                ));
+            let plate = lorry_plate(rng);
+            Transport {
+                bill_of_lading: format!("{customs}{:010}", rng.gen_range(0..10_000_000_000u64)),
+                means: plate,
+                voyage: None,
             }
-            plate.push(if rng.gen_bool(0.9) { '港' } else { '澳' });
-            (
-                format!("{customs}{:010}", rng.gen_range(0..10_000_000_000u64)),
-                plate,
-                None,
-            )
         }
-        _ => (
-            format!("CR{:010}", rng.gen_range(0..10_000_000_000u64)),
-            format!("X{}", rng.gen_range(8000..9999)),
-            None,
-        ),
+        _ => {
+            let bill_of_lading = format!("CR{:010}", rng.gen_range(0..10_000_000_000u64));
+            let means = format!("X{}", rng.gen_range(8000..9999));
+            Transport {
+                bill_of_lading,
+                means,
+                voyage: None,
+            }
+        }
     }
+}
+
+/// Cross-border lorries carry a Guangdong 粤Z plate ending in 港 or 澳.
+fn lorry_plate<R: Rng>(rng: &mut R) -> String {
+    let mut plate = String::from("粤Z");
+    for _ in 0..4 {
+        plate.push(char::from(
+            catalog::PLATE_LETTERS[rng.gen_range(0..catalog::PLATE_LETTERS.len())],
+        ));
+    }
+    plate.push(if rng.gen_bool(0.9) { '港' } else { '澳' });
+    plate
+}
+
+/// The signature time, `YYYYMMDDhhmmss`, between 08:00 and 21:00 of the declaration day.
+fn sign_time<R: Rng>(date: NaiveDate, rng: &mut R) -> String {
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        date.year(),
+        date.month(),
+        date.day(),
+        rng.gen_range(8..21),
+        rng.gen_range(0..60),
+        rng.gen_range(0..60)
+    )
 }
 
 fn contract_no<R: Rng>(trader: &Enterprise, date: NaiveDate, rng: &mut R) -> String {

@@ -47,7 +47,7 @@ mod weighted;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use jinguan_refdata::RefData;
+use jinguan_refdata::{CodeTable, RefData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -122,6 +122,14 @@ struct TradeMode {
     duty_mode: &'static str,
 }
 
+impl TradeMode {
+    /// Whether goods move under a processing-trade manual: their items then carry contract
+    /// item numbers and the head the manual's filing number.
+    fn processing(&self) -> bool {
+        matches!(self.code, "0615" | "0214")
+    }
+}
+
 /// An office with its domestic port checked against the port table.
 #[derive(Debug, Clone, Copy)]
 struct OfficeChoice {
@@ -167,187 +175,43 @@ const IMPORT_SHARE: f64 = 0.45;
 impl Generator {
     /// Precomputes the tables and the enterprise population.
     pub fn new(refdata: &RefData, options: GenOptions) -> Result<Self, BuildError> {
-        let table = |name: &str| {
-            refdata
-                .table(name)
-                .ok_or_else(|| BuildError::new(format!("reference data has no {name} table")))
-        };
-        let countries = table("country")?;
-        let ports = table("port")?;
-        let currencies = table("currency")?;
-        let trade_mode_table = table("trade-mode")?;
-        let levy_table = table("levy-nature")?;
-        let package_table = table("package")?;
-        let container_table = table("container")?;
-
+        let tables = Tables::get(refdata)?;
         let goods = Goods::new(refdata)?;
         let mut rng =
             ChaCha8Rng::seed_from_u64(ids::splitmix64(options.seed ^ 0x0E17_E4F0_9C1A_55E5));
         let population = Population::new(options.enterprises, &goods, &mut rng)?;
-
-        let offices = |offices: &'static [Office], sea_only: bool| {
-            Weighted::from_pairs(
-                offices
-                    .iter()
-                    .filter(|o| !sea_only || o.mode == catalog::SEA)
-                    .map(|office| {
-                        let chn_port = ports.contains(office.chn_port).then_some(office.chn_port);
-                        (OfficeChoice { office, chn_port }, office.weight)
-                    }),
-            )
-        };
         let clusters = catalog::CLUSTERS
             .iter()
-            .map(|cluster| offices(cluster, false).map_err(BuildError::new))
+            .map(|cluster| office_choices(tables.ports, cluster, false).map_err(BuildError::new))
             .collect::<Result<Vec<_>, _>>()?;
         let sea_offices = catalog::CLUSTERS
             .iter()
-            .map(|cluster| offices(cluster, true).ok())
+            .map(|cluster| office_choices(tables.ports, cluster, true).ok())
             .collect();
-
-        // Ports by country: codes start with the ISO alpha-3 code; `XXX000` stands for the
-        // whole country and is used only when a country has no other port.
-        let mut partners: Vec<Partner> = Vec::new();
-        let mut partner_index = |code: &'static str, major: &[&str]| -> Option<usize> {
-            if let Some(i) = partners.iter().position(|p| p.code == code) {
-                return Some(i);
-            }
-            countries.get(code)?;
-            let all: Vec<&str> = ports
-                .entries
-                .iter()
-                .map(|e| e.code.as_str())
-                .filter(|c| c.len() == 6 && c.starts_with(code))
-                .collect();
-            let others: Vec<&str> = all
-                .iter()
-                .copied()
-                .filter(|c| !c.ends_with("000"))
-                .collect();
-            let majors: Vec<&str> = major
-                .iter()
-                .copied()
-                .filter(|c| ports.contains(c))
-                .collect();
-            let mut pairs: Vec<(String, f64)> = Vec::new();
-            // Four fifths of the traffic goes through the major ports.
-            for port in &majors {
-                pairs.push(((*port).to_owned(), 80.0 / majors.len() as f64));
-            }
-            for port in others.iter().filter(|c| !majors.contains(c)) {
-                pairs.push(((*port).to_owned(), 20.0 / others.len() as f64));
-            }
-            if pairs.is_empty() {
-                if let Some(whole) = all.first() {
-                    pairs.push(((*whole).to_owned(), 1.0));
-                }
-            }
-            let ports = if pairs.is_empty() {
-                None
-            } else {
-                Weighted::from_pairs(pairs).ok()
-            };
-            let currency = catalog::LOCAL_CURRENCY
-                .iter()
-                .find(|(country, _)| *country == code)
-                .and_then(|(_, currency)| per_usd(currency))
-                .filter(|(currency, _)| currencies.contains(currency));
-            partners.push(Partner {
-                code,
-                ports,
-                currency,
-            });
-            Some(partners.len() - 1)
-        };
-        let mut import_pairs = Vec::new();
-        let mut export_pairs = Vec::new();
-        for (code, import, export, major) in catalog::PARTNERS {
-            if let Some(i) = partner_index(code, major) {
-                import_pairs.push((i, *import));
-                export_pairs.push((i, *export));
-            }
-        }
-        let road_pairs: Vec<(usize, f64)> = catalog::ROAD_PARTNERS
-            .iter()
-            .filter_map(|(code, w)| Some((partner_index(code, &[])?, *w)))
-            .collect();
-        let rail_pairs: Vec<(usize, f64)> = catalog::RAIL_PARTNERS
-            .iter()
-            .filter_map(|(code, w)| Some((partner_index(code, &[])?, *w)))
-            .collect();
-        let weighted = |pairs: Vec<(usize, f64)>, what: &str| {
-            Weighted::from_pairs(pairs).map_err(|e| BuildError::new(format!("{what}: {e}")))
-        };
-        let import_partners = weighted(import_pairs, "import partners")?;
-        let export_partners = weighted(export_pairs, "export partners")?;
-        let road_partners = weighted(road_pairs, "road partners")?;
-        let rail_partners = weighted(rail_pairs, "rail partners")?;
+        let partners = Partners::new(&tables)?;
         let transit_ports = catalog::TRANSIT_PORTS
             .iter()
             .copied()
-            .filter(|p| ports.contains(p))
+            .filter(|p| tables.ports.contains(p))
             .collect();
-
-        let trade_mode = |code: &'static str| {
-            let (levy, duty_mode) = catalog::levy_for(code);
-            TradeMode {
-                code,
-                levy_nature: levy_table.contains(levy).then_some(levy),
-                duty_mode,
-            }
-        };
-        let modes =
-            |list: &[(&'static str, f64, f64)]| -> Result<[Weighted<TradeMode>; 2], BuildError> {
-                let known = || {
-                    list.iter()
-                        .filter(|(code, _, _)| trade_mode_table.contains(code))
-                };
-                let import = Weighted::from_pairs(known().map(|(c, i, _)| (trade_mode(c), *i)));
-                let export = Weighted::from_pairs(known().map(|(c, _, e)| (trade_mode(c), *e)));
-                Ok([
-                    import.map_err(|e| BuildError::new(format!("import trade modes: {e}")))?,
-                    export.map_err(|e| BuildError::new(format!("export trade modes: {e}")))?,
-                ])
-            };
-        // Indexed by `Profile as usize`.
-        let trade_modes = vec![
-            modes(catalog::GENERAL_TRADE_MODES)?,
-            modes(catalog::PROCESSING_TRADE_MODES)?,
-            modes(catalog::ECOMMERCE_TRADE_MODES)?,
-            modes(catalog::MARKET_TRADE_MODES)?,
-        ];
-
-        let packages = |list: &[(&'static str, f64)]| {
-            Weighted::from_pairs(
-                list.iter()
-                    .copied()
-                    .filter(|(code, _)| package_table.contains(code)),
-            )
-            .map_err(|e| BuildError::new(format!("package types: {e}")))
-        };
-        let container = |code: &'static str| container_table.contains(code).then_some(code);
-
-        let usd = per_usd("USD").filter(|(c, _)| currencies.contains(c));
-        let cny = per_usd("CNY").filter(|(c, _)| currencies.contains(c));
-        let (Some(usd), Some(cny)) = (usd, cny) else {
-            return Err(BuildError::new("currency table lacks USD or CNY"));
-        };
-
+        let trade_modes = trade_modes(&tables)?;
+        let [usd, cny] = dollar_and_yuan(tables.currencies)?;
+        let container = |code: &'static str| tables.containers.contains(code).then_some(code);
         Ok(Self {
             options,
             goods,
             population,
             clusters,
             sea_offices,
-            partners,
-            import_partners,
-            export_partners,
-            road_partners,
-            rail_partners,
+            partners: partners.list,
+            import_partners: partners.import,
+            export_partners: partners.export,
+            road_partners: partners.road,
+            rail_partners: partners.rail,
             transit_ports,
             trade_modes,
-            carton_packages: packages(catalog::CARTON_PACKAGES)?,
-            pallet_packages: packages(catalog::PALLET_PACKAGES)?,
+            carton_packages: packages(tables.packages, catalog::CARTON_PACKAGES)?,
+            pallet_packages: packages(tables.packages, catalog::PALLET_PACKAGES)?,
             container_sizes: (container("21"), container("11")),
             days: days_of_2026()?,
             item_counts: item_counts()?,
@@ -365,6 +229,227 @@ impl Generator {
     pub fn enterprises(&self) -> &[Enterprise] {
         &self.population.enterprises
     }
+}
+
+/// The code tables of the reference data that the catalogue's codes are checked against.
+struct Tables<'a> {
+    countries: &'a CodeTable,
+    ports: &'a CodeTable,
+    currencies: &'a CodeTable,
+    trade_modes: &'a CodeTable,
+    levy_natures: &'a CodeTable,
+    packages: &'a CodeTable,
+    containers: &'a CodeTable,
+}
+
+impl<'a> Tables<'a> {
+    fn get(refdata: &'a RefData) -> Result<Self, BuildError> {
+        let table = |name: &str| {
+            refdata
+                .table(name)
+                .ok_or_else(|| BuildError::new(format!("reference data has no {name} table")))
+        };
+        Ok(Self {
+            countries: table("country")?,
+            ports: table("port")?,
+            currencies: table("currency")?,
+            trade_modes: table("trade-mode")?,
+            levy_natures: table("levy-nature")?,
+            packages: table("package")?,
+            containers: table("container")?,
+        })
+    }
+}
+
+/// The offices of a cluster (or only its sea offices), each with its domestic port when the
+/// port table has it.
+fn office_choices(
+    ports: &CodeTable,
+    offices: &'static [Office],
+    sea_only: bool,
+) -> Result<Weighted<OfficeChoice>, String> {
+    Weighted::from_pairs(
+        offices
+            .iter()
+            .filter(|o| !sea_only || o.mode == catalog::SEA)
+            .map(|office| {
+                let chn_port = ports.contains(office.chn_port).then_some(office.chn_port);
+                (OfficeChoice { office, chn_port }, office.weight)
+            }),
+    )
+}
+
+/// The trading partners, with their indexes weighted for imports, exports, and trade by
+/// road and by rail.
+struct Partners {
+    list: Vec<Partner>,
+    import: Weighted<usize>,
+    export: Weighted<usize>,
+    road: Weighted<usize>,
+    rail: Weighted<usize>,
+}
+
+impl Partners {
+    fn new(tables: &Tables<'_>) -> Result<Self, BuildError> {
+        let mut list = PartnerList {
+            tables,
+            partners: Vec::new(),
+        };
+        let mut import_pairs = Vec::new();
+        let mut export_pairs = Vec::new();
+        for (code, import, export, major) in catalog::PARTNERS {
+            if let Some(i) = list.index(code, major) {
+                import_pairs.push((i, *import));
+                export_pairs.push((i, *export));
+            }
+        }
+        let road_pairs: Vec<(usize, f64)> = catalog::ROAD_PARTNERS
+            .iter()
+            .filter_map(|(code, w)| Some((list.index(code, &[])?, *w)))
+            .collect();
+        let rail_pairs: Vec<(usize, f64)> = catalog::RAIL_PARTNERS
+            .iter()
+            .filter_map(|(code, w)| Some((list.index(code, &[])?, *w)))
+            .collect();
+        let weighted = |pairs: Vec<(usize, f64)>, what: &str| {
+            Weighted::from_pairs(pairs).map_err(|e| BuildError::new(format!("{what}: {e}")))
+        };
+        Ok(Self {
+            import: weighted(import_pairs, "import partners")?,
+            export: weighted(export_pairs, "export partners")?,
+            road: weighted(road_pairs, "road partners")?,
+            rail: weighted(rail_pairs, "rail partners")?,
+            list: list.partners,
+        })
+    }
+}
+
+/// Partners in the order they are first named, so that each country has one index.
+struct PartnerList<'a> {
+    tables: &'a Tables<'a>,
+    partners: Vec<Partner>,
+}
+
+impl PartnerList<'_> {
+    /// The index of the partner with ISO alpha-3 `code`, added on first use with `major`
+    /// as its major ports; `None` when the country table lacks the code.
+    fn index(&mut self, code: &'static str, major: &[&str]) -> Option<usize> {
+        if let Some(i) = self.partners.iter().position(|p| p.code == code) {
+            return Some(i);
+        }
+        self.tables.countries.get(code)?;
+        let currency = catalog::LOCAL_CURRENCY
+            .iter()
+            .find(|(country, _)| *country == code)
+            .and_then(|(_, currency)| per_usd(currency))
+            .filter(|(currency, _)| self.tables.currencies.contains(currency));
+        self.partners.push(Partner {
+            code,
+            ports: partner_ports(self.tables.ports, code, major),
+            currency,
+        });
+        Some(self.partners.len() - 1)
+    }
+}
+
+/// A country's ports, weighted; `None` when the port table has none.
+fn partner_ports(ports: &CodeTable, code: &str, major: &[&str]) -> Option<Weighted<String>> {
+    // Ports by country: codes start with the ISO alpha-3 code; `XXX000` stands for the
+    // whole country and is used only when a country has no other port.
+    let all: Vec<&str> = ports
+        .entries
+        .iter()
+        .map(|e| e.code.as_str())
+        .filter(|c| c.len() == 6 && c.starts_with(code))
+        .collect();
+    let others: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|c| !c.ends_with("000"))
+        .collect();
+    let majors: Vec<&str> = major
+        .iter()
+        .copied()
+        .filter(|c| ports.contains(c))
+        .collect();
+    let mut pairs: Vec<(String, f64)> = Vec::new();
+    // Four fifths of the traffic goes through the major ports.
+    for port in &majors {
+        pairs.push(((*port).to_owned(), 80.0 / majors.len() as f64));
+    }
+    for port in others.iter().filter(|c| !majors.contains(c)) {
+        pairs.push(((*port).to_owned(), 20.0 / others.len() as f64));
+    }
+    if pairs.is_empty() {
+        if let Some(whole) = all.first() {
+            pairs.push(((*whole).to_owned(), 1.0));
+        }
+    }
+    if pairs.is_empty() {
+        None
+    } else {
+        Weighted::from_pairs(pairs).ok()
+    }
+}
+
+/// Trade modes by enterprise profile (indexed by `Profile as usize`), each for imports and
+/// for exports.
+fn trade_modes(tables: &Tables<'_>) -> Result<Vec<[Weighted<TradeMode>; 2]>, BuildError> {
+    Ok(vec![
+        trade_modes_of(tables, catalog::GENERAL_TRADE_MODES)?,
+        trade_modes_of(tables, catalog::PROCESSING_TRADE_MODES)?,
+        trade_modes_of(tables, catalog::ECOMMERCE_TRADE_MODES)?,
+        trade_modes_of(tables, catalog::MARKET_TRADE_MODES)?,
+    ])
+}
+
+/// The trade modes of `list` that the trade mode table has, weighted for imports and for
+/// exports.
+fn trade_modes_of(
+    tables: &Tables<'_>,
+    list: &[(&'static str, f64, f64)],
+) -> Result<[Weighted<TradeMode>; 2], BuildError> {
+    let trade_mode = |code: &'static str| {
+        let (levy, duty_mode) = catalog::levy_for(code);
+        TradeMode {
+            code,
+            levy_nature: tables.levy_natures.contains(levy).then_some(levy),
+            duty_mode,
+        }
+    };
+    let known = || {
+        list.iter()
+            .filter(|(code, _, _)| tables.trade_modes.contains(code))
+    };
+    let import = Weighted::from_pairs(known().map(|(c, i, _)| (trade_mode(c), *i)));
+    let export = Weighted::from_pairs(known().map(|(c, _, e)| (trade_mode(c), *e)));
+    Ok([
+        import.map_err(|e| BuildError::new(format!("import trade modes: {e}")))?,
+        export.map_err(|e| BuildError::new(format!("export trade modes: {e}")))?,
+    ])
+}
+
+/// The package types of `list` that the package table has.
+fn packages(
+    table: &CodeTable,
+    list: &[(&'static str, f64)],
+) -> Result<Weighted<&'static str>, BuildError> {
+    Weighted::from_pairs(
+        list.iter()
+            .copied()
+            .filter(|(code, _)| table.contains(code)),
+    )
+    .map_err(|e| BuildError::new(format!("package types: {e}")))
+}
+
+/// The US dollar and the yuan with their units per dollar.
+fn dollar_and_yuan(currencies: &CodeTable) -> Result<[(&'static str, f64); 2], BuildError> {
+    let usd = per_usd("USD").filter(|(c, _)| currencies.contains(c));
+    let cny = per_usd("CNY").filter(|(c, _)| currencies.contains(c));
+    let (Some(usd), Some(cny)) = (usd, cny) else {
+        return Err(BuildError::new("currency table lacks USD or CNY"));
+    };
+    Ok([usd, cny])
 }
 
 /// A currency with its rough units per US dollar.

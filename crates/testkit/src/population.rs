@@ -96,71 +96,7 @@ impl Population {
     pub fn new<R: Rng>(count: usize, goods: &Goods, rng: &mut R) -> Result<Self, BuildError> {
         let count = count.max(1);
         let brokers = if count >= 2 { (count / 12).max(1) } else { 0 };
-        let divisions = Weighted::from_pairs(DIVISIONS.iter().map(|d| (d, d.weight)))
-            .map_err(BuildError::new)?;
-        let profiles = Weighted::from_pairs([
-            (Profile::General, 75.0),
-            (Profile::Processing, 17.0),
-            (Profile::ECommerce, 5.0),
-            (Profile::Market, 3.0),
-        ])
-        .map_err(BuildError::new)?;
-        let mut taken = Taken::default();
-        let mut enterprises = Vec::with_capacity(count);
-        for i in 0..count {
-            let broker = i < brokers;
-            let division: &Division = divisions.sample(rng);
-            let profile = if broker {
-                Profile::General
-            } else {
-                *profiles.sample(rng)
-            };
-            let chapters: Vec<usize> = if broker {
-                Vec::new()
-            } else {
-                (0..rng.gen_range(1..=3))
-                    .map(|_| goods.chapters.sample_index(rng))
-                    .collect()
-            };
-            let primary = chapters
-                .first()
-                .map_or(84, |c| goods.chapters.items()[*c].chapter);
-            let name = taken.name(rng, division, broker, primary);
-            let uscc = taken.uscc(rng, division)?;
-            let customs_code = taken.customs_code(rng, division, broker, profile);
-            let office = &CLUSTERS[division.cluster][0];
-            let filing_no = (profile == Profile::Processing)
-                .then(|| format!("C{}{:07}", office.declaring, rng.gen_range(0..10_000_000)));
-            let staff_count = if broker {
-                rng.gen_range(3..=6)
-            } else {
-                rng.gen_range(1..=2)
-            };
-            let staff = (0..staff_count).map(|_| staff(rng)).collect();
-            let z: f64 = rng.sample(StandardNormal);
-            // The busiest traders also ship the largest consignments.
-            let rank_boost = if i.checked_sub(brokers).is_some_and(|rank| rank < 20) {
-                2.0
-            } else {
-                1.0
-            };
-            enterprises.push(Enterprise {
-                name,
-                uscc,
-                customs_code,
-                division: division.code,
-                broker,
-                cluster: division.cluster,
-                profile,
-                chapters,
-                scale: (0.7 * z).exp() * rank_boost,
-                usual_broker: None,
-                filing_no,
-                abbreviation: abbreviation(rng),
-                staff,
-            });
-        }
-        let zipf = |rank: usize| 1.0 / (rank as f64 + ZIPF_OFFSET).powf(ZIPF_EXPONENT);
+        let mut enterprises = enterprises(count, brokers, goods, rng)?;
         let mut brokers_by_cluster = Vec::with_capacity(CLUSTERS.len());
         for cluster in 0..CLUSTERS.len() {
             let members: Vec<usize> = (0..brokers)
@@ -169,15 +105,13 @@ impl Population {
             brokers_by_cluster.push(if members.is_empty() {
                 None
             } else {
-                let weights = (0..members.len()).map(zipf).collect();
-                Some(Weighted::new(members, weights).map_err(BuildError::new)?)
+                Some(by_rank(members)?)
             });
         }
         let any_broker = if brokers == 0 {
             None
         } else {
-            let weights = (0..brokers).map(zipf).collect();
-            Some(Weighted::new((0..brokers).collect(), weights).map_err(BuildError::new)?)
+            Some(by_rank((0..brokers).collect())?)
         };
         for enterprise in enterprises.iter_mut().skip(brokers) {
             // A quarter of traders have their own declarants; the rest hire a local broker.
@@ -189,9 +123,7 @@ impl Population {
                 .or(any_broker.as_ref());
             enterprise.usual_broker = pool.map(|p| *p.sample(rng));
         }
-        let traders: Vec<usize> = (brokers..count).collect();
-        let weights = (0..traders.len()).map(zipf).collect();
-        let traders = Weighted::new(traders, weights).map_err(BuildError::new)?;
+        let traders = by_rank((brokers..count).collect())?;
         Ok(Self {
             enterprises,
             traders,
@@ -210,6 +142,70 @@ impl Population {
     }
 }
 
+/// `count` enterprises, the first `brokers` of them customs brokers, without usual brokers
+/// yet.
+fn enterprises<R: Rng>(
+    count: usize,
+    brokers: usize,
+    goods: &Goods,
+    rng: &mut R,
+) -> Result<Vec<Enterprise>, BuildError> {
+    let divisions =
+        Weighted::from_pairs(DIVISIONS.iter().map(|d| (d, d.weight))).map_err(BuildError::new)?;
+    let profiles = Weighted::from_pairs([
+        (Profile::General, 75.0),
+        (Profile::Processing, 17.0),
+        (Profile::ECommerce, 5.0),
+        (Profile::Market, 3.0),
+    ])
+    .map_err(BuildError::new)?;
+    let mut taken = Taken::default();
+    let mut enterprises = Vec::with_capacity(count);
+    for i in 0..count {
+        let broker = i < brokers;
+        let division: &Division = divisions.sample(rng);
+        let profile = if broker {
+            Profile::General
+        } else {
+            *profiles.sample(rng)
+        };
+        // The busiest traders also ship the largest consignments.
+        let rank_boost = if i.checked_sub(brokers).is_some_and(|rank| rank < 20) {
+            2.0
+        } else {
+            1.0
+        };
+        let kind = Kind {
+            division,
+            profile,
+            broker,
+            rank_boost,
+        };
+        enterprises.push(taken.enterprise(kind, goods, rng)?);
+    }
+    Ok(enterprises)
+}
+
+/// Weights `items` by a Zipf law over their position: the first is the busiest.
+fn by_rank(items: Vec<usize>) -> Result<Weighted<usize>, BuildError> {
+    let weights = (0..items.len()).map(zipf).collect();
+    Weighted::new(items, weights).map_err(BuildError::new)
+}
+
+/// The weight of `rank` (0 for the busiest); see [`ZIPF_EXPONENT`].
+fn zipf(rank: usize) -> f64 {
+    1.0 / (rank as f64 + ZIPF_OFFSET).powf(ZIPF_EXPONENT)
+}
+
+/// What is decided about an enterprise before its details are drawn.
+struct Kind<'a> {
+    division: &'a Division,
+    profile: Profile,
+    broker: bool,
+    /// Multiplier of its consignment values on top of the drawn one.
+    rank_boost: f64,
+}
+
 /// Identifiers already handed out, so that every enterprise's are unique.
 #[derive(Default)]
 struct Taken {
@@ -219,6 +215,59 @@ struct Taken {
 }
 
 impl Taken {
+    /// An enterprise of `kind` with a name and identifiers not handed out before.
+    fn enterprise<R: Rng>(
+        &mut self,
+        kind: Kind<'_>,
+        goods: &Goods,
+        rng: &mut R,
+    ) -> Result<Enterprise, BuildError> {
+        let Kind {
+            division,
+            profile,
+            broker,
+            rank_boost,
+        } = kind;
+        let chapters: Vec<usize> = if broker {
+            Vec::new()
+        } else {
+            (0..rng.gen_range(1..=3))
+                .map(|_| goods.chapters.sample_index(rng))
+                .collect()
+        };
+        let primary = chapters
+            .first()
+            .map_or(84, |c| goods.chapters.items()[*c].chapter);
+        let name = self.name(rng, division, broker, primary);
+        let uscc = self.uscc(rng, division)?;
+        let customs_code = self.customs_code(rng, division, broker, profile);
+        let office = &CLUSTERS[division.cluster][0];
+        let filing_no = (profile == Profile::Processing)
+            .then(|| format!("C{}{:07}", office.declaring, rng.gen_range(0..10_000_000)));
+        let staff_count = if broker {
+            rng.gen_range(3..=6)
+        } else {
+            rng.gen_range(1..=2)
+        };
+        let staff = (0..staff_count).map(|_| staff(rng)).collect();
+        let z: f64 = rng.sample(StandardNormal);
+        Ok(Enterprise {
+            name,
+            uscc,
+            customs_code,
+            division: division.code,
+            broker,
+            cluster: division.cluster,
+            profile,
+            chapters,
+            scale: (0.7 * z).exp() * rank_boost,
+            usual_broker: None,
+            filing_no,
+            abbreviation: abbreviation(rng),
+            staff,
+        })
+    }
+
     fn name<R: Rng>(
         &mut self,
         rng: &mut R,
