@@ -39,7 +39,7 @@ pub struct Submission {
 }
 
 /// The end of a ledger: what the next append builds on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tip {
     /// Number of entries.
     pub size: u64,

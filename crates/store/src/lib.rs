@@ -1,0 +1,205 @@
+//! Storage for the electronic ledger: one contract ([`LedgerStore`]), an embedded SQLite
+//! backend ([`sqlite::SqliteStore`], the default) and, for scale-out, PostgreSQL.
+//!
+//! The contract, which the shared test suite holds every backend to:
+//! - [`LedgerStore::append`] returns only after the entry, its tree nodes and a signed tree
+//!   head covering it are durably committed;
+//! - the same submission id with the same content returns the original receipt with status
+//!   `exists`; with other content it is [`StoreError::Conflict`];
+//! - sequence numbers per ledger are contiguous from 0 and never reused;
+//! - after a failed write the store is stopped: every later append fails with
+//!   [`StoreError::Stopped`] and nothing more is acknowledged (fail-stop);
+//! - a store whose last signed head does not match its data refuses to open read-write and
+//!   names the first bad sequence number.
+//!
+//! Principal types: [`LedgerStore`], [`Receipt`], [`StoreError`], [`Clock`], [`Options`].
+
+mod frontier;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use jinguan_crypto::{HashAlgorithm, SigningKey};
+use jinguan_ledger::{ConsistencyProof, Entry, Hash, InclusionProof, Submission, TreeHead};
+use serde_json::json;
+
+/// Where time comes from. Injected so tests and replays are deterministic.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+}
+
+/// Whether an append created an entry or found the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A new entry was appended.
+    Created,
+    /// The same submission was appended before; this is its original receipt.
+    Exists,
+}
+
+/// What an acknowledged append returns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Receipt {
+    /// The ledger.
+    pub ledger: String,
+    /// The entry's sequence number.
+    pub seq: u64,
+    /// The entry's leaf hash.
+    pub leaf_hash: Hash,
+    /// Size of the signed head that covers the entry (ask for proofs against it).
+    pub tree_size: u64,
+    /// Created or exists.
+    pub status: Status,
+}
+
+impl Receipt {
+    /// The JSON form printed by `jinguan ledger append`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "ledger": self.ledger,
+            "seq": self.seq,
+            "leaf_hash": self.leaf_hash,
+            "tree_size": self.tree_size,
+            "status": self.status,
+        })
+    }
+}
+
+/// Storage failures and refusals. Codes are stable API.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The submission itself is not acceptable (bounds, ledger id).
+    #[error(transparent)]
+    Rejected(#[from] jinguan_ledger::Rejection),
+    /// The submission id was used before with other content.
+    #[error("S0001: submission id {submission_id:?} already used in ledger {ledger} with other content (seq {seq})")]
+    Conflict {
+        /// The ledger.
+        ledger: String,
+        /// The id.
+        submission_id: String,
+        /// The original entry.
+        seq: u64,
+    },
+    /// An earlier write failed; this process acknowledges nothing more.
+    #[error("S0002: the ledger writer has stopped after a failed write: {0}")]
+    Stopped(String),
+    /// Stored data does not verify.
+    #[error("S0003: {0}")]
+    Corrupt(#[from] jinguan_ledger::ChainError),
+    /// The database failed.
+    #[error("S0004: database error: {0}")]
+    Database(String),
+    /// No such ledger, entry or head.
+    #[error("S0005: not found: {0}")]
+    NotFound(String),
+    /// Opened read-only.
+    #[error("S0006: the store is open read-only")]
+    ReadOnly,
+    /// A failure point fired (tests only).
+    #[error("S0007: injected failure at {0}")]
+    Injected(&'static str),
+}
+
+/// The places on the commit path where tests can make a write fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailurePoint {
+    /// After the batch's rows are written, before commit.
+    BeforeCommit,
+    /// The commit (and its fsync) itself.
+    Commit,
+}
+
+/// A test hook deciding whether a failure point fires.
+pub type FailureHook = Arc<dyn Fn(FailurePoint) -> bool + Send + Sync>;
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct Options {
+    /// Signs tree heads. A read-only store may have only the verifying key.
+    pub signing_key: Option<Arc<SigningKey>>,
+    /// Verifies tree heads on open and in `verify`.
+    pub verifying_key: jinguan_crypto::VerifyingKey,
+    /// Leaf and node hash.
+    pub hash_algorithm: HashAlgorithm,
+    /// Time source for entries and heads.
+    pub clock: Arc<dyn Clock>,
+    /// Most submissions per group commit.
+    pub max_batch: usize,
+    /// Capacity of the writer's queue; submitters wait when it is full.
+    pub queue_capacity: usize,
+    /// Test-only failure injection.
+    pub failure_hook: Option<FailureHook>,
+}
+
+impl Options {
+    /// Read-write options for a signing key, with the system clock and SM3.
+    pub fn new(signing_key: SigningKey) -> Self {
+        let verifying_key = signing_key.verifying_key();
+        Self {
+            signing_key: Some(Arc::new(signing_key)),
+            verifying_key,
+            hash_algorithm: HashAlgorithm::Sm3,
+            clock: Arc::new(SystemClock),
+            max_batch: 4096,
+            queue_capacity: 65_536,
+            failure_hook: None,
+        }
+    }
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    /// The ledger.
+    pub ledger: String,
+    /// Entries checked.
+    pub entries: u64,
+    /// Signed heads checked.
+    pub heads: u64,
+    /// The root of the last signed head.
+    pub root_hash: Hash,
+}
+
+/// The storage contract every backend meets.
+pub trait LedgerStore: Send + Sync {
+    /// Appends durably, or returns the original receipt, or refuses.
+    fn append(&self, ledger: &str, submission: Submission) -> Result<Receipt, StoreError>;
+    /// The ledgers in this store.
+    fn ledgers(&self) -> Result<Vec<String>, StoreError>;
+    /// The latest signed head of a ledger.
+    fn head(&self, ledger: &str) -> Result<TreeHead, StoreError>;
+    /// The signed head at exactly `tree_size`, if one was signed.
+    fn head_at(&self, ledger: &str, tree_size: u64) -> Result<TreeHead, StoreError>;
+    /// An entry and its leaf hash.
+    fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError>;
+    /// The inclusion proof of entry `seq` in the tree of `tree_size` entries.
+    fn inclusion_proof(
+        &self,
+        ledger: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, StoreError>;
+    /// The consistency proof between two tree sizes.
+    fn consistency_proof(
+        &self,
+        ledger: &str,
+        first: u64,
+        second: u64,
+    ) -> Result<ConsistencyProof, StoreError>;
+    /// Checks every entry, link, stored node and signed head of a ledger.
+    fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError>;
+}

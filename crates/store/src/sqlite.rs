@@ -1,0 +1,798 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, one writer
+//! thread doing group commit over a bounded queue, and readers on their own connections.
+//!
+//! Tables: `ledgers` (tip per ledger), `entries` (canonical bytes, leaf hash, submission id
+//! and content digest), `nodes` (complete Merkle subtrees), `heads` (every signed head, as
+//! JSON). Appends are batched: the writer takes everything queued (up to `max_batch`), writes
+//! it in one `BEGIN IMMEDIATE` transaction with one new signed head per touched ledger,
+//! commits (one fsync of the WAL), and only then answers the submitters.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use jinguan_crypto::HashAlgorithm;
+use jinguan_ledger::merkle::{self, NodeSource};
+use jinguan_ledger::{
+    ChainChecker, ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead,
+};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use crate::frontier::Frontier;
+use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ledgers (
+    ledger TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    last_leaf BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+    ledger TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    submission_id TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    leaf BLOB NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (ledger, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS entries_by_submission ON entries (ledger, submission_id);
+CREATE TABLE IF NOT EXISTS nodes (
+    ledger TEXT NOT NULL,
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (ledger, level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heads (
+    ledger TEXT NOT NULL,
+    tree_size INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    PRIMARY KEY (ledger, tree_size)
+) WITHOUT ROWID;
+";
+
+fn db(error: rusqlite::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn hash_from(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::Database("stored hash is not 32 bytes".into()))
+}
+
+/// Opens a connection with the durability settings stated here rather than left to defaults.
+fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .map_err(db)?;
+    if !read_only {
+        // WAL so readers never block the writer; FULL so every commit is fsynced before we
+        // acknowledge it.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+    }
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db)?;
+    Ok(conn)
+}
+
+/// The content digest that decides whether a repeated submission id is the same submission.
+fn submission_digest(algorithm: HashAlgorithm, submission: &Submission) -> [u8; 32] {
+    let signature = submission
+        .submitter_signature
+        .as_ref()
+        .map(|s| s.bytes.as_slice())
+        .unwrap_or(&[]);
+    algorithm.digest(&[
+        &(submission.kind.len() as u32).to_be_bytes(),
+        submission.kind.as_bytes(),
+        &submission.schema_version.to_be_bytes(),
+        &(submission.submitter.len() as u32).to_be_bytes(),
+        submission.submitter.as_bytes(),
+        &(signature.len() as u32).to_be_bytes(),
+        signature,
+        &submission.payload,
+    ])
+}
+
+struct Request {
+    ledger: String,
+    submission: Submission,
+    reply: SyncSender<Result<Receipt, StoreError>>,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    path: PathBuf,
+    options: Options,
+    sender: Option<SyncSender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    stopped: Arc<Mutex<Option<String>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a store read-write. Refuses if any ledger's data does not
+    /// match its last signed head.
+    pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
+        let signing_key = options.signing_key.clone().ok_or(StoreError::ReadOnly)?;
+        let conn = connect(path, false)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        check_meta(&conn, options.hash_algorithm)?;
+        let frontiers = load_frontiers(&conn, &options)?;
+        let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
+        let stopped = Arc::new(Mutex::new(None));
+        let writer = Writer {
+            conn,
+            options: options.clone(),
+            signing_key,
+            frontiers,
+            stopped: stopped.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?;
+        Ok(Self {
+            path: path.to_owned(),
+            options,
+            sender: Some(sender),
+            writer: Some(handle),
+            stopped,
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Opens read-only (for `verify`, proofs and heads on a store another process writes, or
+    /// one that refuses read-write start).
+    pub fn open_read_only(path: &Path, options: Options) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(format!(
+                "no ledger database at {}",
+                path.display()
+            )));
+        }
+        let conn = connect(path, true)?;
+        Ok(Self {
+            path: path.to_owned(),
+            options,
+            sender: None,
+            writer: None,
+            stopped: Arc::new(Mutex::new(None)),
+            readers: Mutex::new(vec![conn]),
+        })
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().expect("reader pool lock").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => connect(&self.path, true)?,
+        };
+        let result = f(&conn);
+        self.readers.lock().expect("reader pool lock").push(conn);
+        result
+    }
+
+    /// Whether the writer has stopped after a failure, and why.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped.lock().expect("stopped flag lock").clone()
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Closing the queue lets the writer finish what is queued and exit.
+        self.sender.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn check_meta(conn: &Connection, algorithm: HashAlgorithm) -> Result<(), StoreError> {
+    let stored: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'hash_algorithm'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    match stored {
+        None => {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('hash_algorithm', ?1)",
+                [algorithm.id()],
+            )
+            .map_err(db)?;
+            Ok(())
+        }
+        Some(id) if id == algorithm.id() => Ok(()),
+        Some(id) => Err(StoreError::Database(format!(
+            "store uses {id}, options say {}",
+            algorithm.id()
+        ))),
+    }
+}
+
+/// Loads each ledger's right edge and checks it against the last signed head: the tip row,
+/// the last entry's leaf, and the root recomputed from stored nodes.
+fn load_frontiers(
+    conn: &Connection,
+    options: &Options,
+) -> Result<HashMap<String, Frontier>, StoreError> {
+    let mut frontiers = HashMap::new();
+    let mut statement = conn
+        .prepare("SELECT ledger, size, last_leaf FROM ledgers")
+        .map_err(db)?;
+    let rows: Vec<(String, u64, Vec<u8>)> = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    for (ledger, size, last_leaf) in rows {
+        let tip = Tip {
+            size,
+            last_leaf: hash_from(last_leaf)?,
+        };
+        let mut last = Vec::new();
+        for level in 0..64u8 {
+            let node: Option<(u64, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT idx, hash FROM nodes WHERE ledger = ?1 AND level = ?2 ORDER BY idx DESC LIMIT 1",
+                    params![ledger, level],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            match node {
+                Some((index, hash)) => last.push(Some((index, hash_from(hash)?))),
+                None => break,
+            }
+        }
+        let frontier = Frontier::from_nodes(tip, last);
+        check_tip(conn, options, &ledger, &frontier)?;
+        frontiers.insert(ledger, frontier);
+    }
+    Ok(frontiers)
+}
+
+fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(jinguan_ledger::ChainError {
+        ledger: ledger.to_owned(),
+        seq,
+        reason: reason.into(),
+    })
+}
+
+fn check_tip(
+    conn: &Connection,
+    options: &Options,
+    ledger: &str,
+    frontier: &Frontier,
+) -> Result<(), StoreError> {
+    let size = frontier.tip.size;
+    if size == 0 {
+        return Ok(());
+    }
+    let last = size - 1;
+    let row: Option<(Vec<u8>, Vec<u8>)> = conn
+        .query_row(
+            "SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2",
+            params![ledger, last],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    let (body, leaf) = row.ok_or_else(|| corrupt(ledger, last, "last entry missing"))?;
+    let leaf = hash_from(leaf)?;
+    if jinguan_ledger::leaf_hash(options.hash_algorithm, &body) != leaf
+        || leaf != frontier.tip.last_leaf
+    {
+        return Err(corrupt(
+            ledger,
+            last,
+            "last entry does not match its leaf hash",
+        ));
+    }
+    let head = read_head(conn, ledger, None)?;
+    head.verify(&options.verifying_key)
+        .map_err(|e| corrupt(ledger, last, e.to_string()))?;
+    let root = frontier.root(options.hash_algorithm).map_err(|e| {
+        corrupt(
+            ledger,
+            last,
+            format!("tree node ({}, {}) missing", e.level, e.index),
+        )
+    })?;
+    if head.tree_size != size || head.root_hash != root {
+        return Err(corrupt(
+            ledger,
+            head.tree_size.min(size).saturating_sub(1),
+            "root does not match the last signed head",
+        ));
+    }
+    Ok(())
+}
+
+fn read_head(
+    conn: &Connection,
+    ledger: &str,
+    tree_size: Option<u64>,
+) -> Result<TreeHead, StoreError> {
+    let json: Option<String> = match tree_size {
+        None => conn.query_row(
+            "SELECT head FROM heads WHERE ledger = ?1 ORDER BY tree_size DESC LIMIT 1",
+            [ledger],
+            |r| r.get(0),
+        ),
+        Some(size) => conn.query_row(
+            "SELECT head FROM heads WHERE ledger = ?1 AND tree_size = ?2",
+            params![ledger, size],
+            |r| r.get(0),
+        ),
+    }
+    .optional()
+    .map_err(db)?;
+    let json =
+        json.ok_or_else(|| StoreError::NotFound(format!("no signed head for ledger {ledger}")))?;
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Database(format!("stored head is not JSON: {e}")))
+}
+
+/// The writer thread's state.
+struct Writer {
+    conn: Connection,
+    options: Options,
+    signing_key: Arc<jinguan_crypto::SigningKey>,
+    frontiers: HashMap<String, Frontier>,
+    stopped: Arc<Mutex<Option<String>>>,
+}
+
+impl Writer {
+    fn run(mut self, receiver: Receiver<Request>) {
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.options.max_batch {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+            let stopped = self.stopped.lock().expect("stopped flag lock").clone();
+            if let Some(reason) = stopped {
+                for request in batch {
+                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                }
+                continue;
+            }
+            match self.write_batch(&batch) {
+                Ok(results) => {
+                    for (request, result) in batch.into_iter().zip(results) {
+                        let _ = request.reply.send(result);
+                    }
+                }
+                Err(error) => {
+                    // Fail-stop: the database may hold a half-done transaction and our
+                    // in-memory edge may be ahead of it; acknowledge nothing from now on.
+                    let reason = error.to_string();
+                    *self.stopped.lock().expect("stopped flag lock") = Some(reason.clone());
+                    for request in batch {
+                        let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                    }
+                }
+            }
+        }
+    }
+
+    fn fail_at(options: &Options, point: FailurePoint) -> Result<(), StoreError> {
+        match &options.failure_hook {
+            Some(hook) if hook(point) => Err(StoreError::Injected(match point {
+                FailurePoint::BeforeCommit => "before commit",
+                FailurePoint::Commit => "commit (fsync)",
+            })),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes one batch in one transaction. Per-request refusals are results; an `Err` is a
+    /// failure of the whole write.
+    fn write_batch(
+        &mut self,
+        batch: &[Request],
+    ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
+        let algorithm = self.options.hash_algorithm;
+        let now = self.options.clock.now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        // Work on copies of the touched edges: if the commit fails, memory still matches disk.
+        let mut touched: HashMap<String, Frontier> = HashMap::new();
+        let mut in_batch: HashMap<(String, String), ([u8; 32], u64, Hash)> = HashMap::new();
+        let mut results = Vec::with_capacity(batch.len());
+        {
+            let mut find = tx
+                .prepare_cached("SELECT seq, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2")
+                .map_err(db)?;
+            let mut insert_entry = tx
+                .prepare_cached("INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .map_err(db)?;
+            let mut insert_node = tx
+                .prepare_cached(
+                    "INSERT INTO nodes (ledger, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for request in batch {
+                let ledger = request.ledger.as_str();
+                let submission = &request.submission;
+                if let Err(rejection) = jinguan_ledger::check_ledger_id(ledger)
+                    .and_then(|()| jinguan_ledger::check_submission(submission))
+                {
+                    results.push(Err(StoreError::Rejected(rejection)));
+                    continue;
+                }
+                let digest = submission_digest(algorithm, submission);
+                let key = (ledger.to_owned(), submission.submission_id.clone());
+                let earlier = match in_batch.get(&key) {
+                    Some(found) => Some(*found),
+                    None => find
+                        .query_row(params![ledger, submission.submission_id], |r| {
+                            Ok((
+                                r.get::<_, u64>(0)?,
+                                r.get::<_, Vec<u8>>(1)?,
+                                r.get::<_, Vec<u8>>(2)?,
+                            ))
+                        })
+                        .optional()
+                        .map_err(db)?
+                        .map(|(seq, leaf, stored)| -> Result<_, StoreError> {
+                            let stored: [u8; 32] = stored
+                                .try_into()
+                                .map_err(|_| StoreError::Database("bad digest".into()))?;
+                            Ok((stored, seq, hash_from(leaf)?))
+                        })
+                        .transpose()?,
+                };
+                if let Some((stored_digest, seq, leaf)) = earlier {
+                    results.push(if stored_digest == digest {
+                        Ok(Receipt {
+                            ledger: ledger.to_owned(),
+                            seq,
+                            leaf_hash: leaf,
+                            tree_size: 0,
+                            status: Status::Exists,
+                        })
+                    } else {
+                        Err(StoreError::Conflict {
+                            ledger: ledger.to_owned(),
+                            submission_id: submission.submission_id.clone(),
+                            seq,
+                        })
+                    });
+                    continue;
+                }
+                let frontier = match touched.get_mut(ledger) {
+                    Some(frontier) => frontier,
+                    None => {
+                        let start = self.frontiers.get(ledger).cloned().unwrap_or_default();
+                        touched.entry(ledger.to_owned()).or_insert(start)
+                    }
+                };
+                let (entry, leaf) = jinguan_ledger::next_entry(
+                    ledger,
+                    &frontier.tip,
+                    submission.clone(),
+                    now,
+                    algorithm,
+                )?;
+                let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
+                    .map_err(|e| {
+                        StoreError::Database(format!(
+                            "edge node ({}, {}) missing",
+                            e.level, e.index
+                        ))
+                    })?;
+                insert_entry
+                    .execute(params![
+                        ledger,
+                        entry.seq,
+                        entry.submission_id,
+                        &digest[..],
+                        &leaf.0[..],
+                        entry.encode()
+                    ])
+                    .map_err(db)?;
+                for (level, index, hash) in &nodes {
+                    insert_node
+                        .execute(params![ledger, level, index, &hash.0[..]])
+                        .map_err(db)?;
+                }
+                frontier.record(&nodes, leaf);
+                in_batch.insert(key, (digest, entry.seq, leaf));
+                results.push(Ok(Receipt {
+                    ledger: ledger.to_owned(),
+                    seq: entry.seq,
+                    leaf_hash: leaf,
+                    tree_size: 0,
+                    status: Status::Created,
+                }));
+            }
+        }
+        for (ledger, frontier) in &touched {
+            let root = frontier.root(algorithm).map_err(|e| {
+                StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
+            })?;
+            let head = TreeHead::sign(
+                &self.signing_key,
+                ledger,
+                frontier.tip.size,
+                root,
+                now,
+                algorithm,
+            );
+            let head_json =
+                serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO ledgers (ledger, size, last_leaf) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (ledger) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf",
+                params![ledger, frontier.tip.size, &frontier.tip.last_leaf.0[..]],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO heads (ledger, tree_size, head) VALUES (?1, ?2, ?3)",
+                params![ledger, frontier.tip.size, head_json],
+            )
+            .map_err(db)?;
+        }
+        Self::fail_at(&self.options, FailurePoint::BeforeCommit)?;
+        Self::fail_at(&self.options, FailurePoint::Commit)?;
+        tx.commit().map_err(db)?;
+        // Durable: now memory may move forward, and receipts name the covering head.
+        for result in results.iter_mut().flatten() {
+            result.tree_size = match touched
+                .get(&result.ledger)
+                .or_else(|| self.frontiers.get(&result.ledger))
+            {
+                Some(frontier) => frontier.tip.size,
+                None => result.seq + 1,
+            };
+        }
+        self.frontiers.extend(touched);
+        Ok(results)
+    }
+}
+
+/// Reads stored nodes for proofs, one indexed lookup each.
+struct SqliteNodes<'a> {
+    conn: &'a Connection,
+    ledger: &'a str,
+}
+
+impl NodeSource for SqliteNodes<'_> {
+    type Error = StoreError;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
+            .map_err(db)?;
+        let hash: Option<Vec<u8>> = statement
+            .query_row(params![self.ledger, level, index], |r| r.get(0))
+            .optional()
+            .map_err(db)?;
+        hash_from(hash.ok_or_else(|| {
+            StoreError::NotFound(format!("tree node ({level}, {index}) of {}", self.ledger))
+        })?)
+    }
+}
+
+impl SqliteStore {
+    fn size(conn: &Connection, ledger: &str) -> Result<u64, StoreError> {
+        conn.query_row(
+            "SELECT size FROM ledgers WHERE ledger = ?1",
+            [ledger],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?
+        .ok_or_else(|| StoreError::NotFound(format!("ledger {ledger}")))
+    }
+}
+
+impl LedgerStore for SqliteStore {
+    fn append(&self, ledger: &str, submission: Submission) -> Result<Receipt, StoreError> {
+        let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        sender
+            .send(Request {
+                ledger: ledger.to_owned(),
+                submission,
+                reply,
+            })
+            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
+        answer
+            .recv()
+            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?
+    }
+
+    fn ledgers(&self) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|conn| {
+            let mut statement = conn
+                .prepare("SELECT ledger FROM ledgers ORDER BY ledger")
+                .map_err(db)?;
+            let rows = statement.query_map([], |r| r.get(0)).map_err(db)?;
+            rows.collect::<Result<_, _>>().map_err(db)
+        })
+    }
+
+    fn head(&self, ledger: &str) -> Result<TreeHead, StoreError> {
+        self.with_reader(|conn| read_head(conn, ledger, None))
+    }
+
+    fn head_at(&self, ledger: &str, tree_size: u64) -> Result<TreeHead, StoreError> {
+        self.with_reader(|conn| read_head(conn, ledger, Some(tree_size)))
+    }
+
+    fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError> {
+        self.with_reader(|conn| {
+            let row: Option<(Vec<u8>, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2",
+                    params![ledger, seq],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let (body, leaf) =
+                row.ok_or_else(|| StoreError::NotFound(format!("entry {seq} of ledger {ledger}")))?;
+            let entry = Entry::decode(&body).map_err(|e| corrupt(ledger, seq, e.to_string()))?;
+            Ok((entry, hash_from(leaf)?))
+        })
+    }
+
+    fn inclusion_proof(
+        &self,
+        ledger: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, StoreError> {
+        self.with_reader(|conn| {
+            let size = Self::size(conn, ledger)?;
+            if seq >= tree_size || tree_size > size {
+                return Err(StoreError::NotFound(format!(
+                    "entry {seq} in a tree of {tree_size} (ledger has {size})"
+                )));
+            }
+            merkle::inclusion_proof(
+                &SqliteNodes { conn, ledger },
+                self.options.hash_algorithm,
+                seq,
+                tree_size,
+            )
+        })
+    }
+
+    fn consistency_proof(
+        &self,
+        ledger: &str,
+        first: u64,
+        second: u64,
+    ) -> Result<ConsistencyProof, StoreError> {
+        self.with_reader(|conn| {
+            let size = Self::size(conn, ledger)?;
+            if first == 0 || first > second || second > size {
+                return Err(StoreError::NotFound(format!(
+                    "sizes {first}..{second} (ledger has {size})"
+                )));
+            }
+            merkle::consistency_proof(
+                &SqliteNodes { conn, ledger },
+                self.options.hash_algorithm,
+                first,
+                second,
+            )
+        })
+    }
+
+    fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError> {
+        self.with_reader(|conn| verify_ledger(conn, &self.options, ledger))
+    }
+}
+
+/// Walks a whole ledger: every entry against the chain and its leaf, every stored node
+/// against its children, every signed head's signature and root.
+fn verify_ledger(
+    conn: &Connection,
+    options: &Options,
+    ledger: &str,
+) -> Result<VerifyReport, StoreError> {
+    let algorithm = options.hash_algorithm;
+    let mut checker = ChainChecker::new(ledger, algorithm);
+    let mut statement = conn
+        .prepare("SELECT seq, body, leaf FROM entries WHERE ledger = ?1 ORDER BY seq")
+        .map_err(db)?;
+    let mut rows = statement.query([ledger]).map_err(db)?;
+    let mut heads: Vec<(u64, String)> = {
+        let mut h = conn
+            .prepare("SELECT tree_size, head FROM heads WHERE ledger = ?1 ORDER BY tree_size")
+            .map_err(db)?;
+        let rows = h
+            .query_map([ledger], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?;
+        rows.collect::<Result<_, _>>().map_err(db)?
+    };
+    heads.reverse();
+    let nodes = SqliteNodes { conn, ledger };
+    let mut heads_checked = 0;
+    let mut last_root = Hash(algorithm.digest(&[]));
+    while let Some(row) = rows.next().map_err(db)? {
+        let seq: u64 = row.get(0).map_err(db)?;
+        let body: Vec<u8> = row.get(1).map_err(db)?;
+        let leaf = hash_from(row.get(2).map_err(db)?)?;
+        checker.push(seq, &body, &leaf)?;
+        while heads
+            .last()
+            .is_some_and(|(size, _)| *size == checker.tip().size)
+        {
+            let (size, json) = heads.pop().expect("checked above");
+            let head: TreeHead = serde_json::from_str(&json)
+                .map_err(|e| corrupt(ledger, size - 1, format!("head JSON: {e}")))?;
+            head.verify(&options.verifying_key)
+                .map_err(|e| corrupt(ledger, size - 1, e.to_string()))?;
+            checker.check_head(&head)?;
+            // The stored nodes must give the same root as the entries themselves.
+            let stored_root = merkle::root(&nodes, algorithm, size)?;
+            if stored_root != head.root_hash {
+                return Err(corrupt(
+                    ledger,
+                    size - 1,
+                    "stored tree nodes disagree with the entries",
+                ));
+            }
+            last_root = head.root_hash;
+            heads_checked += 1;
+        }
+    }
+    if let Some((size, _)) = heads.last() {
+        return Err(corrupt(
+            ledger,
+            checker.tip().size,
+            format!(
+                "a signed head covers {size} entries; only {} stored",
+                checker.tip().size
+            ),
+        ));
+    }
+    let size = SqliteStore::size(conn, ledger)?;
+    if size != checker.tip().size {
+        return Err(corrupt(
+            ledger,
+            checker.tip().size.min(size),
+            format!("tip says {size} entries, {} stored", checker.tip().size),
+        ));
+    }
+    Ok(VerifyReport {
+        ledger: ledger.to_owned(),
+        entries: checker.tip().size,
+        heads: heads_checked,
+        root_hash: last_root,
+    })
+}

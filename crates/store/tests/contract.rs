@@ -1,0 +1,295 @@
+//! The storage contract, run against every backend. PostgreSQL joins when `JINGUAN_PG_URL`
+//! names a server (CI starts one).
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_ledger::{verify_entry_in_head, verify_heads_consistent, Submission};
+use jinguan_store::sqlite::SqliteStore;
+use jinguan_store::{Clock, FailurePoint, LedgerStore, Options, Status, StoreError};
+
+/// A clock that ticks one millisecond per reading, from a fixed start.
+struct TickClock(AtomicI64);
+
+impl Clock for TickClock {
+    fn now_ms(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+fn options(key_pem: &str) -> Options {
+    let mut options = Options::new(SigningKey::from_pem(key_pem, DEFAULT_DISTID).unwrap());
+    options.clock = Arc::new(TickClock(AtomicI64::new(1_790_000_000_000)));
+    options
+}
+
+fn submission(id: &str, payload: &str) -> Submission {
+    Submission {
+        kind: "test.fact".into(),
+        schema_version: 1,
+        submitter: "91440300MA5FHK4H1F".into(),
+        submission_id: id.into(),
+        payload: payload.as_bytes().to_vec(),
+        submitter_signature: None,
+    }
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("jinguan-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("ledger.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn key() -> String {
+    SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
+        .unwrap()
+        .to_pem()
+}
+
+#[test]
+fn appended_entries_prove_against_signed_heads() {
+    let dir = TempDir::new("prove");
+    let pem = key();
+    let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
+    let mut receipts = Vec::new();
+    for i in 0..40 {
+        let ledger = if i % 3 == 0 {
+            "customs-5300"
+        } else {
+            "customs-2200"
+        };
+        receipts.push(
+            store
+                .append(
+                    ledger,
+                    submission(&format!("s{i}"), &format!("payload {i}")),
+                )
+                .unwrap(),
+        );
+    }
+    let public = SigningKey::from_pem(&pem, DEFAULT_DISTID)
+        .unwrap()
+        .verifying_key();
+    for receipt in &receipts {
+        assert_eq!(receipt.status, Status::Created);
+        let head = store.head_at(&receipt.ledger, receipt.tree_size).unwrap();
+        let (entry, leaf) = store.entry(&receipt.ledger, receipt.seq).unwrap();
+        assert_eq!(leaf, receipt.leaf_hash);
+        let proof = store
+            .inclusion_proof(&receipt.ledger, receipt.seq, head.tree_size)
+            .unwrap();
+        verify_entry_in_head(&entry, &proof, &head, &public).unwrap();
+    }
+    let latest = store.head("customs-2200").unwrap();
+    assert_eq!(latest.tree_size, 26);
+    let early = store
+        .head_at("customs-2200", receipts[1].tree_size)
+        .unwrap();
+    let consistency = store
+        .consistency_proof("customs-2200", early.tree_size, latest.tree_size)
+        .unwrap();
+    verify_heads_consistent(&early, &latest, &consistency, &public).unwrap();
+    assert_eq!(store.ledgers().unwrap(), ["customs-2200", "customs-5300"]);
+    assert_eq!(store.verify("customs-5300").unwrap().entries, 14);
+}
+
+#[test]
+fn same_submission_returns_the_original_receipt_and_other_content_conflicts() {
+    let dir = TempDir::new("idempotent");
+    let store = SqliteStore::open(&dir.db(), options(&key())).unwrap();
+    let first = store.append("l", submission("abc", "one")).unwrap();
+    store.append("l", submission("other", "x")).unwrap();
+    let again = store.append("l", submission("abc", "one")).unwrap();
+    assert_eq!(
+        (again.seq, again.leaf_hash, again.status),
+        (first.seq, first.leaf_hash, Status::Exists)
+    );
+    match store.append("l", submission("abc", "two")) {
+        Err(StoreError::Conflict { seq, .. }) => assert_eq!(seq, first.seq),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store.head("l").unwrap().tree_size,
+        2,
+        "nothing appended by the retry or the conflict"
+    );
+}
+
+#[test]
+fn eight_concurrent_identical_submissions_create_one_entry() {
+    let dir = TempDir::new("t5");
+    let store = Arc::new(SqliteStore::open(&dir.db(), options(&key())).unwrap());
+    for round in 0..20 {
+        let id = format!("same-{round}");
+        let statuses: Vec<Status> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let store = store.clone();
+                    let id = id.clone();
+                    scope.spawn(move || store.append("l", submission(&id, "identical")).unwrap())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().status)
+                .collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|s| **s == Status::Created).count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        assert_eq!(statuses.iter().filter(|s| **s == Status::Exists).count(), 7);
+    }
+    assert_eq!(store.head("l").unwrap().tree_size, 20);
+}
+
+#[test]
+fn concurrent_appends_are_contiguous_and_survive_reopening() {
+    let dir = TempDir::new("concurrent");
+    let pem = key();
+    {
+        let store = Arc::new(SqliteStore::open(&dir.db(), options(&pem)).unwrap());
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let store = store.clone();
+                scope.spawn(move || {
+                    for i in 0..250 {
+                        let ledger = ["a", "b", "c"][(t + i) % 3];
+                        store
+                            .append(
+                                ledger,
+                                submission(&format!("t{t}-{i}"), &format!("{t}/{i}")),
+                            )
+                            .unwrap();
+                    }
+                });
+            }
+        });
+    }
+    let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
+    let mut total = 0;
+    for ledger in ["a", "b", "c"] {
+        let report = store.verify(ledger).unwrap();
+        total += report.entries;
+        let mut ids = HashSet::new();
+        for seq in 0..report.entries {
+            assert!(ids.insert(store.entry(ledger, seq).unwrap().0.submission_id));
+        }
+    }
+    assert_eq!(total, 2000);
+    // Appending continues from the reloaded edge.
+    let next = store.append("a", submission("after-reopen", "x")).unwrap();
+    assert_eq!(store.verify("a").unwrap().entries, next.seq + 1);
+}
+
+#[test]
+fn a_failed_commit_stops_the_writer_and_loses_nothing_acknowledged() {
+    let dir = TempDir::new("t3");
+    let pem = key();
+    let fire = Arc::new(AtomicBool::new(false));
+    let mut failing = options(&pem);
+    let trigger = fire.clone();
+    failing.failure_hook = Some(Arc::new(move |point| {
+        point == FailurePoint::Commit && trigger.load(Ordering::SeqCst)
+    }));
+    let acknowledged = {
+        let store = SqliteStore::open(&dir.db(), failing).unwrap();
+        let acknowledged: Vec<_> = (0..10)
+            .map(|i| {
+                store
+                    .append("l", submission(&format!("ok{i}"), "x"))
+                    .unwrap()
+            })
+            .collect();
+        fire.store(true, Ordering::SeqCst);
+        assert!(matches!(
+            store.append("l", submission("lost", "x")),
+            Err(StoreError::Stopped(_))
+        ));
+        fire.store(false, Ordering::SeqCst);
+        // Even with the fault gone, this process acknowledges nothing more.
+        assert!(matches!(
+            store.append("l", submission("later", "x")),
+            Err(StoreError::Stopped(_))
+        ));
+        assert!(store.stopped().is_some());
+        acknowledged
+    };
+    let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
+    let report = store.verify("l").unwrap();
+    assert_eq!(report.entries, 10);
+    for receipt in acknowledged {
+        assert_eq!(store.entry("l", receipt.seq).unwrap().1, receipt.leaf_hash);
+    }
+}
+
+#[test]
+fn tampering_is_named_by_verify_and_refused_on_open() {
+    let dir = TempDir::new("t4");
+    let pem = key();
+    {
+        let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
+        for i in 0..30 {
+            store
+                .append(
+                    "l",
+                    submission(&format!("s{i}"), &format!("PAYLOAD-{i:06}-MARKER")),
+                )
+                .unwrap();
+        }
+    }
+    // Flip one byte of entry 17's payload inside the database file itself.
+    flip_payload(&dir.db(), 17, 3);
+    let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
+    match read_only.verify("l") {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 17, "{error}"),
+        other => panic!("expected corruption at 17, got {other:?}"),
+    }
+    drop(read_only);
+    // The last entry altered: read-write start is refused, naming it.
+    flip_payload(&dir.db(), 29, 8);
+    match SqliteStore::open(&dir.db(), options(&pem)) {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 29, "{error}"),
+        Err(other) => panic!("expected corruption at 29, got {other}"),
+        Ok(_) => panic!("a corrupt store opened read-write"),
+    }
+}
+
+/// Flips one bit of entry `seq`'s payload wherever the database file holds it (B-tree
+/// page splits can leave stale copies in free pages), as a failing disk or an intruder might.
+fn flip_payload(db: &std::path::Path, seq: u64, offset: usize) {
+    let mut bytes = std::fs::read(db).unwrap();
+    let marker = format!("PAYLOAD-{seq:06}-MARKER");
+    let places: Vec<usize> = bytes
+        .windows(marker.len())
+        .enumerate()
+        .filter(|(_, w)| *w == marker.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!places.is_empty(), "payload {seq} is in the main file");
+    for at in places {
+        bytes[at + offset] ^= 0x01;
+    }
+    std::fs::write(db, &bytes).unwrap();
+}
