@@ -174,3 +174,10 @@ print(best * 1000)
         .ok()?;
     String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
+
+/// Nanoseconds since the Unix epoch, to make run ids unique.
+pub(crate) fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}

@@ -8,6 +8,7 @@ mod bench;
 mod demo;
 mod describe;
 mod gen;
+mod ledger;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,16 @@ enum Command {
     Gen {
         #[command(subcommand)]
         command: GenCommand,
+    },
+    /// Signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: ledger::KeysCommand,
+    },
+    /// The electronic ledger: append, heads, proofs, verification.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
     },
     /// Benchmarks that print their figures.
     Bench {
@@ -174,7 +185,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("{}: {}", failure.code, failure.message);
-            ExitCode::FAILURE
+            // A submission-id conflict is an answer, not a malfunction: scripts tell it apart.
+            if failure.code == "S0001" {
+                ExitCode::from(3)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -221,6 +237,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     enterprises,
                 },
         } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
+        Command::Keys { command } => ledger::keys(command),
+        Command::Ledger { command } => ledger::run(command),
         Command::Bench { command } => bench::run(command, cli.data_dir.as_ref()),
     }
 }

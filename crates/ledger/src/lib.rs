@@ -74,6 +74,17 @@ pub enum Rejection {
     PayloadTooLarge(usize),
 }
 
+impl Rejection {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::LedgerId(_) => "L0301",
+            Self::Field { .. } => "L0302",
+            Self::PayloadTooLarge(_) => "L0303",
+        }
+    }
+}
+
 /// Checks a ledger id.
 pub fn check_ledger_id(ledger: &str) -> Result<(), Rejection> {
     let ok = (1..=64).contains(&ledger.len())
@@ -268,6 +279,19 @@ pub enum VerifyError {
     /// The pieces do not belong together.
     #[error("L0501: {0}")]
     Mismatch(String),
+}
+
+impl VerifyError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Head(HeadError::Version(_)) => "L0201",
+            Self::Head(HeadError::Signature(_)) => "L0202",
+            Self::Proof(ProofError::Shape(_)) => "L0101",
+            Self::Proof(ProofError::RootMismatch) => "L0102",
+            Self::Mismatch(_) => "L0501",
+        }
+    }
 }
 
 /// Checks, with the public key alone, that `entry` is in the ledger `head` signed: the head's

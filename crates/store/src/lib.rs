@@ -114,6 +114,22 @@ pub enum StoreError {
     Injected(&'static str),
 }
 
+impl StoreError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Rejected(rejection) => rejection.code(),
+            Self::Conflict { .. } => "S0001",
+            Self::Stopped(_) => "S0002",
+            Self::Corrupt(_) => "S0003",
+            Self::Database(_) => "S0004",
+            Self::NotFound(_) => "S0005",
+            Self::ReadOnly => "S0006",
+            Self::Injected(_) => "S0007",
+        }
+    }
+}
+
 /// The places on the commit path where tests can make a write fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailurePoint {
