@@ -9,6 +9,7 @@ mod demo;
 mod describe;
 mod gen;
 mod ledger;
+mod ledger_bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -22,7 +22,7 @@ pub use head::{HeadError, TreeHead};
 pub use merkle::{ConsistencyProof, InclusionProof, MemoryTree, NodeSource, ProofError};
 
 /// What a submitter asks to append.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Submission {
     /// Entry kind.
     pub kind: String,
@@ -126,6 +126,19 @@ pub fn next_entry(
     time_ms: i64,
     algorithm: HashAlgorithm,
 ) -> Result<(Entry, Hash), Rejection> {
+    next_entry_encoded(ledger, tip, submission, time_ms, algorithm)
+        .map(|(entry, _, leaf)| (entry, leaf))
+}
+
+/// [`next_entry`], also returning the canonical encoding the leaf hash covers, so a store
+/// writes exactly the bytes that were hashed without encoding twice.
+pub fn next_entry_encoded(
+    ledger: &str,
+    tip: &Tip,
+    submission: Submission,
+    time_ms: i64,
+    algorithm: HashAlgorithm,
+) -> Result<(Entry, Vec<u8>, Hash), Rejection> {
     check_ledger_id(ledger)?;
     check_submission(&submission)?;
     let entry = Entry {
@@ -140,8 +153,9 @@ pub fn next_entry(
         submitter_signature: submission.submitter_signature,
         payload: submission.payload,
     };
-    let leaf = leaf_hash(algorithm, &entry.encode());
-    Ok((entry, leaf))
+    let encoded = entry.encode();
+    let leaf = leaf_hash(algorithm, &encoded);
+    Ok((entry, encoded, leaf))
 }
 
 /// What is wrong at the first bad position of a ledger.

@@ -300,6 +300,59 @@ pub fn verify_consistency(
     Ok(())
 }
 
+/// Records which nodes an algorithm asks for, answering with placeholders.
+///
+/// Root and proof construction never branch on hash values, so running one against this
+/// source lists exactly the nodes it needs; a store can then fetch them in one query and run
+/// it again over [`Prefetched`].
+#[derive(Debug, Default)]
+pub struct NodeRecorder {
+    wanted: std::cell::RefCell<Vec<(u8, u64)>>,
+}
+
+impl NodeRecorder {
+    /// The nodes asked for, in order, without repeats.
+    pub fn into_wanted(self) -> Vec<(u8, u64)> {
+        let mut wanted = self.wanted.into_inner();
+        let mut seen = std::collections::HashSet::new();
+        wanted.retain(|node| seen.insert(*node));
+        wanted
+    }
+}
+
+impl NodeSource for NodeRecorder {
+    type Error = std::convert::Infallible;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error> {
+        self.wanted.borrow_mut().push((level, index));
+        Ok(Hash::ZERO)
+    }
+}
+
+/// Nodes fetched ahead of time.
+#[derive(Debug, Default)]
+pub struct Prefetched(pub std::collections::HashMap<(u8, u64), Hash>);
+
+/// A node a prefetch did not bring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Missing {
+    /// Level.
+    pub level: u8,
+    /// Index.
+    pub index: u64,
+}
+
+impl NodeSource for Prefetched {
+    type Error = Missing;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, Missing> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or(Missing { level, index })
+    }
+}
+
 /// An in-memory node store: the reference implementation, and what tests and benchmarks use.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTree {

@@ -111,6 +111,8 @@ fn submission_digest(algorithm: HashAlgorithm, submission: &Submission) -> [u8; 
 struct Request {
     ledger: String,
     submission: Submission,
+    /// Content digest, computed by the submitting thread so the writer does less.
+    digest: [u8; 32],
     reply: SyncSender<Result<Receipt, StoreError>>,
 }
 
@@ -122,6 +124,7 @@ pub struct SqliteStore {
     writer: Option<JoinHandle<()>>,
     stopped: Arc<Mutex<Option<String>>>,
     readers: Mutex<Vec<Connection>>,
+    commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqliteStore {
@@ -135,7 +138,9 @@ impl SqliteStore {
         let frontiers = load_frontiers(&conn, &options)?;
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
         let stopped = Arc::new(Mutex::new(None));
+        let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let writer = Writer {
+            commits: commits.clone(),
             conn,
             options: options.clone(),
             signing_key,
@@ -153,6 +158,7 @@ impl SqliteStore {
             writer: Some(handle),
             stopped,
             readers: Mutex::new(Vec::new()),
+            commits,
         })
     }
 
@@ -173,6 +179,7 @@ impl SqliteStore {
             writer: None,
             stopped: Arc::new(Mutex::new(None)),
             readers: Mutex::new(vec![conn]),
+            commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         })
     }
 
@@ -185,9 +192,18 @@ impl SqliteStore {
             Some(conn) => conn,
             None => connect(&self.path, true)?,
         };
+        // One read transaction per call: a consistent snapshot across its queries, and one
+        // WAL read lock instead of one per statement.
+        conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
         let result = f(&conn);
+        let ended = conn.execute_batch("COMMIT").map_err(db);
         self.readers.lock().expect("reader pool lock").push(conn);
-        result
+        ended.and(result)
+    }
+
+    /// Group commits (transactions, each one fsync) done since open.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether the writer has stopped after a failure, and why.
@@ -252,8 +268,9 @@ fn load_frontiers(
             size,
             last_leaf: hash_from(last_leaf)?,
         };
-        let mut last = Vec::new();
-        for level in 0..64u8 {
+        // Level 0 is the last entry's leaf; higher levels are in `nodes`.
+        let mut last = vec![(size > 0).then(|| (size - 1, tip.last_leaf))];
+        for level in 1..64u8 {
             let node: Option<(u64, Vec<u8>)> = conn
                 .query_row(
                     "SELECT idx, hash FROM nodes WHERE ledger = ?1 AND level = ?2 ORDER BY idx DESC LIMIT 1",
@@ -359,6 +376,8 @@ fn read_head(
 
 /// The writer thread's state.
 struct Writer {
+    /// Group commits done, shared with the store for reports.
+    commits: Arc<std::sync::atomic::AtomicU64>,
     conn: Connection,
     options: Options,
     signing_key: Arc<jinguan_crypto::SigningKey>,
@@ -383,7 +402,7 @@ impl Writer {
                 }
                 continue;
             }
-            match self.write_batch(&batch) {
+            match self.write_batch(&mut batch) {
                 Ok(results) => {
                     for (request, result) in batch.into_iter().zip(results) {
                         let _ = request.reply.send(result);
@@ -416,7 +435,7 @@ impl Writer {
     /// failure of the whole write.
     fn write_batch(
         &mut self,
-        batch: &[Request],
+        batch: &mut [Request],
     ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
         let algorithm = self.options.hash_algorithm;
         let now = self.options.clock.now_ms();
@@ -426,67 +445,31 @@ impl Writer {
             .map_err(db)?;
         // Work on copies of the touched edges: if the commit fails, memory still matches disk.
         let mut touched: HashMap<String, Frontier> = HashMap::new();
-        let mut in_batch: HashMap<(String, String), ([u8; 32], u64, Hash)> = HashMap::new();
         let mut results = Vec::with_capacity(batch.len());
         {
             let mut find = tx
                 .prepare_cached("SELECT seq, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2")
                 .map_err(db)?;
+            // The unique index on (ledger, submission_id) is the idempotency check: a repeat
+            // inserts nothing and is then looked up. Any other conflict is an error.
             let mut insert_entry = tx
-                .prepare_cached("INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+                .prepare_cached(
+                    "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (ledger, submission_id) DO NOTHING",
+                )
                 .map_err(db)?;
             let mut insert_node = tx
                 .prepare_cached(
                     "INSERT INTO nodes (ledger, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(db)?;
-            for request in batch {
+            for request in batch.iter_mut() {
                 let ledger = request.ledger.as_str();
-                let submission = &request.submission;
+                let submission = std::mem::take(&mut request.submission);
                 if let Err(rejection) = jinguan_ledger::check_ledger_id(ledger)
-                    .and_then(|()| jinguan_ledger::check_submission(submission))
+                    .and_then(|()| jinguan_ledger::check_submission(&submission))
                 {
                     results.push(Err(StoreError::Rejected(rejection)));
-                    continue;
-                }
-                let digest = submission_digest(algorithm, submission);
-                let key = (ledger.to_owned(), submission.submission_id.clone());
-                let earlier = match in_batch.get(&key) {
-                    Some(found) => Some(*found),
-                    None => find
-                        .query_row(params![ledger, submission.submission_id], |r| {
-                            Ok((
-                                r.get::<_, u64>(0)?,
-                                r.get::<_, Vec<u8>>(1)?,
-                                r.get::<_, Vec<u8>>(2)?,
-                            ))
-                        })
-                        .optional()
-                        .map_err(db)?
-                        .map(|(seq, leaf, stored)| -> Result<_, StoreError> {
-                            let stored: [u8; 32] = stored
-                                .try_into()
-                                .map_err(|_| StoreError::Database("bad digest".into()))?;
-                            Ok((stored, seq, hash_from(leaf)?))
-                        })
-                        .transpose()?,
-                };
-                if let Some((stored_digest, seq, leaf)) = earlier {
-                    results.push(if stored_digest == digest {
-                        Ok(Receipt {
-                            ledger: ledger.to_owned(),
-                            seq,
-                            leaf_hash: leaf,
-                            tree_size: 0,
-                            status: Status::Exists,
-                        })
-                    } else {
-                        Err(StoreError::Conflict {
-                            ledger: ledger.to_owned(),
-                            submission_id: submission.submission_id.clone(),
-                            seq,
-                        })
-                    });
                     continue;
                 }
                 let frontier = match touched.get_mut(ledger) {
@@ -496,13 +479,47 @@ impl Writer {
                         touched.entry(ledger.to_owned()).or_insert(start)
                     }
                 };
-                let (entry, leaf) = jinguan_ledger::next_entry(
+                let submission_id = submission.submission_id.clone();
+                let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
                     ledger,
                     &frontier.tip,
-                    submission.clone(),
+                    submission,
                     now,
                     algorithm,
                 )?;
+                let inserted = insert_entry
+                    .execute(params![
+                        ledger,
+                        entry.seq,
+                        submission_id,
+                        &request.digest[..],
+                        &leaf.0[..],
+                        encoded
+                    ])
+                    .map_err(db)?;
+                if inserted == 0 {
+                    let (seq, stored_leaf, stored_digest): (u64, Vec<u8>, Vec<u8>) = find
+                        .query_row(params![ledger, submission_id], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                        })
+                        .map_err(db)?;
+                    results.push(if stored_digest == request.digest {
+                        Ok(Receipt {
+                            ledger: ledger.to_owned(),
+                            seq,
+                            leaf_hash: hash_from(stored_leaf)?,
+                            tree_size: 0,
+                            status: Status::Exists,
+                        })
+                    } else {
+                        Err(StoreError::Conflict {
+                            ledger: ledger.to_owned(),
+                            submission_id,
+                            seq,
+                        })
+                    });
+                    continue;
+                }
                 let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
                     .map_err(|e| {
                         StoreError::Database(format!(
@@ -510,23 +527,13 @@ impl Writer {
                             e.level, e.index
                         ))
                     })?;
-                insert_entry
-                    .execute(params![
-                        ledger,
-                        entry.seq,
-                        entry.submission_id,
-                        &digest[..],
-                        &leaf.0[..],
-                        entry.encode()
-                    ])
-                    .map_err(db)?;
-                for (level, index, hash) in &nodes {
+                // Level 0 is the leaf hash, already stored with the entry.
+                for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
                     insert_node
                         .execute(params![ledger, level, index, &hash.0[..]])
                         .map_err(db)?;
                 }
                 frontier.record(&nodes, leaf);
-                in_batch.insert(key, (digest, entry.seq, leaf));
                 results.push(Ok(Receipt {
                     ledger: ledger.to_owned(),
                     seq: entry.seq,
@@ -536,6 +543,14 @@ impl Writer {
                 }));
             }
         }
+        // Ledgers that only saw repeats have nothing new to sign.
+        touched.retain(|ledger, frontier| {
+            frontier.tip.size
+                != self
+                    .frontiers
+                    .get(ledger)
+                    .map_or(0, |before| before.tip.size)
+        });
         for (ledger, frontier) in &touched {
             let root = frontier.root(algorithm).map_err(|e| {
                 StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
@@ -565,6 +580,8 @@ impl Writer {
         Self::fail_at(&self.options, FailurePoint::BeforeCommit)?;
         Self::fail_at(&self.options, FailurePoint::Commit)?;
         tx.commit().map_err(db)?;
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Durable: now memory may move forward, and receipts name the covering head.
         for result in results.iter_mut().flatten() {
             result.tree_size = match touched
@@ -580,6 +597,63 @@ impl Writer {
     }
 }
 
+/// Fetches a set of nodes in one statement per level group: entries for level 0, `nodes`
+/// for the rest, each with a row-value `IN` list.
+fn prefetch(
+    conn: &Connection,
+    ledger: &str,
+    wanted: &[(u8, u64)],
+) -> Result<merkle::Prefetched, StoreError> {
+    let mut found = HashMap::with_capacity(wanted.len());
+    let leaves: Vec<u64> = wanted
+        .iter()
+        .filter(|(level, _)| *level == 0)
+        .map(|(_, index)| *index)
+        .collect();
+    let inner: Vec<(u8, u64)> = wanted
+        .iter()
+        .copied()
+        .filter(|(level, _)| *level > 0)
+        .collect();
+    if !leaves.is_empty() {
+        let marks = vec!["?"; leaves.len()].join(",");
+        let sql = format!("SELECT seq, leaf FROM entries WHERE ledger = ?1 AND seq IN ({marks})");
+        let mut statement = conn.prepare_cached(&sql).map_err(db)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ledger];
+        values.extend(leaves.iter().map(|i| i as &dyn rusqlite::ToSql));
+        let mut rows = statement.query(values.as_slice()).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            found.insert(
+                (0u8, row.get::<_, u64>(0).map_err(db)?),
+                hash_from(row.get(1).map_err(db)?)?,
+            );
+        }
+    }
+    if !inner.is_empty() {
+        let marks = vec!["(?,?)"; inner.len()].join(",");
+        let sql = format!("SELECT level, idx, hash FROM nodes WHERE ledger = ?1 AND (level, idx) IN (VALUES {marks})");
+        let mut statement = conn.prepare_cached(&sql).map_err(db)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ledger];
+        for (level, index) in &inner {
+            values.push(level);
+            values.push(index);
+        }
+        let mut rows = statement.query(values.as_slice()).map_err(db)?;
+        while let Some(row) = rows.next().map_err(db)? {
+            let key = (
+                row.get::<_, u8>(0).map_err(db)?,
+                row.get::<_, u64>(1).map_err(db)?,
+            );
+            found.insert(key, hash_from(row.get(2).map_err(db)?)?);
+        }
+    }
+    Ok(merkle::Prefetched(found))
+}
+
+fn missing(ledger: &str) -> impl Fn(merkle::Missing) -> StoreError + '_ {
+    move |m| StoreError::NotFound(format!("tree node ({}, {}) of {ledger}", m.level, m.index))
+}
+
 /// Reads stored nodes for proofs, one indexed lookup each.
 struct SqliteNodes<'a> {
     conn: &'a Connection,
@@ -590,6 +664,19 @@ impl NodeSource for SqliteNodes<'_> {
     type Error = StoreError;
 
     fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        if level == 0 {
+            let mut statement = self
+                .conn
+                .prepare_cached("SELECT leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
+                .map_err(db)?;
+            let leaf: Option<Vec<u8>> = statement
+                .query_row(params![self.ledger, index], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            return hash_from(leaf.ok_or_else(|| {
+                StoreError::NotFound(format!("entry {index} of {}", self.ledger))
+            })?);
+        }
         let mut statement = self
             .conn
             .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
@@ -617,20 +704,41 @@ impl SqliteStore {
     }
 }
 
-impl LedgerStore for SqliteStore {
-    fn append(&self, ledger: &str, submission: Submission) -> Result<Receipt, StoreError> {
-        let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
-        let (reply, answer) = mpsc::sync_channel(1);
-        sender
-            .send(Request {
-                ledger: ledger.to_owned(),
-                submission,
-                reply,
-            })
-            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
-        answer
+/// An append in flight: [`Pending::wait`] returns its receipt once it is durable.
+pub struct Pending(Receiver<Result<Receipt, StoreError>>);
+
+impl Pending {
+    /// Waits for the group commit that carries this append.
+    pub fn wait(self) -> Result<Receipt, StoreError> {
+        self.0
             .recv()
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?
+    }
+}
+
+impl SqliteStore {
+    /// Queues an append without waiting, so one submitter can have many in flight (as a
+    /// server with many concurrent requests does). Blocks only while the queue is full.
+    pub fn submit(&self, ledger: &str, submission: Submission) -> Result<Pending, StoreError> {
+        let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let digest = submission_digest(self.options.hash_algorithm, &submission);
+        let request = Request {
+            ledger: ledger.to_owned(),
+            submission,
+            digest,
+            reply,
+        };
+        sender
+            .send(request)
+            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
+        Ok(Pending(answer))
+    }
+}
+
+impl LedgerStore for SqliteStore {
+    fn append(&self, ledger: &str, submission: Submission) -> Result<Receipt, StoreError> {
+        self.submit(ledger, submission)?.wait()
     }
 
     fn ledgers(&self) -> Result<Vec<String>, StoreError> {
@@ -681,12 +789,14 @@ impl LedgerStore for SqliteStore {
                     "entry {seq} in a tree of {tree_size} (ledger has {size})"
                 )));
             }
-            merkle::inclusion_proof(
-                &SqliteNodes { conn, ledger },
-                self.options.hash_algorithm,
-                seq,
-                tree_size,
-            )
+            {
+                // Two passes: list the nodes the proof needs, fetch them in one round, build.
+                let algorithm = self.options.hash_algorithm;
+                let recorder = merkle::NodeRecorder::default();
+                let _ = merkle::inclusion_proof(&recorder, algorithm, seq, tree_size);
+                let nodes = prefetch(conn, ledger, &recorder.into_wanted())?;
+                merkle::inclusion_proof(&nodes, algorithm, seq, tree_size).map_err(missing(ledger))
+            }
         })
     }
 
@@ -703,12 +813,13 @@ impl LedgerStore for SqliteStore {
                     "sizes {first}..{second} (ledger has {size})"
                 )));
             }
-            merkle::consistency_proof(
-                &SqliteNodes { conn, ledger },
-                self.options.hash_algorithm,
-                first,
-                second,
-            )
+            {
+                let algorithm = self.options.hash_algorithm;
+                let recorder = merkle::NodeRecorder::default();
+                let _ = merkle::consistency_proof(&recorder, algorithm, first, second);
+                let nodes = prefetch(conn, ledger, &recorder.into_wanted())?;
+                merkle::consistency_proof(&nodes, algorithm, first, second).map_err(missing(ledger))
+            }
         })
     }
 
@@ -795,4 +906,50 @@ fn verify_ledger(
         heads: heads_checked,
         root_hash: last_root,
     })
+}
+
+/// The benchmark peer: plain inserts of `rows` ledger-shaped rows (`payload_bytes` each) into
+/// one table, `per_transaction` rows per transaction, WAL with `synchronous=FULL` — the same
+/// durability as our appends, without hashing, idempotency checks, tree nodes or heads.
+/// Returns the elapsed time.
+pub fn plain_insert_peer(
+    path: &Path,
+    rows: u64,
+    per_transaction: u64,
+    payload_bytes: usize,
+) -> Result<std::time::Duration, StoreError> {
+    let mut conn = connect(path, false)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
+         leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;",
+    )
+    .map_err(db)?;
+    let body = vec![b'.'; payload_bytes];
+    let leaf = [7u8; 32];
+    let start = std::time::Instant::now();
+    let mut seq = 0u64;
+    while seq < rows {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO plain (ledger, seq, submission_id, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(db)?;
+            for _ in 0..per_transaction.min(rows - seq) {
+                insert
+                    .execute(params![
+                        "bench",
+                        seq,
+                        format!("peer-{seq}"),
+                        &leaf[..],
+                        &body
+                    ])
+                    .map_err(db)?;
+                seq += 1;
+            }
+        }
+        tx.commit().map_err(db)?;
+    }
+    Ok(start.elapsed())
 }

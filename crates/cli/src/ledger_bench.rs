@@ -1,0 +1,171 @@
+//! `jinguan bench ledger`: durable appends against the plain-SQLite floor, and proof cost.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_ledger::Submission;
+use jinguan_store::sqlite::{plain_insert_peer, SqliteStore};
+use jinguan_store::{LedgerStore, Options};
+
+use crate::{say, Failure};
+
+pub(crate) struct Params {
+    pub(crate) appends: u64,
+    pub(crate) submitters: u64,
+    pub(crate) in_flight: usize,
+    pub(crate) payload_bytes: usize,
+    pub(crate) proof_entries: u64,
+    pub(crate) dir: Option<PathBuf>,
+}
+
+fn failure(e: impl std::fmt::Display) -> Failure {
+    Failure::new("E0301", e.to_string())
+}
+
+fn submission(client: u64, i: u64, payload_bytes: usize) -> Submission {
+    let submission_id = format!("c{client}-{i}");
+    let mut payload = submission_id.clone().into_bytes();
+    payload.resize(payload_bytes, b'.');
+    Submission {
+        kind: "bench".into(),
+        schema_version: 1,
+        submitter: format!("client-{client}"),
+        submission_id,
+        payload,
+        submitter_signature: None,
+    }
+}
+
+/// Appends `count` entries from `submitters` threads, each keeping `in_flight` pending.
+fn append_load(
+    store: &SqliteStore,
+    first: u64,
+    count: u64,
+    params: &Params,
+) -> Result<f64, Failure> {
+    let per = count / params.submitters;
+    let start = Instant::now();
+    std::thread::scope(|scope| -> Result<(), Failure> {
+        let handles: Vec<_> = (0..params.submitters)
+            .map(|client| {
+                scope.spawn(move || -> Result<(), Failure> {
+                    let mut pending = VecDeque::with_capacity(params.in_flight);
+                    for i in first..first + per {
+                        if pending.len() == params.in_flight {
+                            let ticket: jinguan_store::sqlite::Pending =
+                                pending.pop_front().expect("full queue");
+                            ticket.wait().map_err(failure)?;
+                        }
+                        pending.push_back(
+                            store
+                                .submit("bench", submission(client, i, params.payload_bytes))
+                                .map_err(failure)?,
+                        );
+                    }
+                    for ticket in pending {
+                        ticket.wait().map_err(failure)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("submitter thread")?;
+        }
+        Ok(())
+    })?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+pub(crate) fn run(params: &Params) -> Result<(), Failure> {
+    let dir = params.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("jinguan-bench-{}", std::process::id()))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(failure)?;
+    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(failure)?;
+    let store = SqliteStore::open(&dir.join("ledger.db"), Options::new(key)).map_err(failure)?;
+    let appends = params.appends - params.appends % params.submitters;
+    say!(
+        "ledger appends: SQLite WAL synchronous=FULL, {} submitters x {} in flight, {}-byte payloads, SM3 leaves, SM2-signed head per commit",
+        params.submitters,
+        params.in_flight,
+        params.payload_bytes
+    );
+    let seconds = append_load(&store, 0, appends, params)?;
+    let commits = store.commits().max(1);
+    let rate = appends as f64 / seconds;
+    let batch = appends / commits;
+    say!("  jinguan group commit  {appends} appends in {seconds:.2} s = {rate:>9.0}/s  ({commits} commits, {batch} per commit)  target >= 100,000/s");
+    let peer_seconds = plain_insert_peer(
+        &dir.join("peer.db"),
+        appends,
+        batch.max(1),
+        params.payload_bytes,
+    )
+    .map_err(failure)?
+    .as_secs_f64();
+    let peer_rate = appends as f64 / peer_seconds;
+    say!("  plain SQLite inserts  {appends} rows    in {peer_seconds:.2} s = {peer_rate:>9.0}/s  ({batch} rows per transaction, same durability)");
+    say!("  ratio jinguan / plain = {:.2}", rate / peer_rate);
+
+    let have = store.head("bench").map_err(failure)?.tree_size;
+    if params.proof_entries > have {
+        let grow = params.proof_entries - have;
+        let grow = grow - grow % params.submitters;
+        let seconds = append_load(&store, 1_000_000_000, grow, params)?;
+        say!(
+            "  (grew the ledger to {} entries at {:.0}/s for the proof benchmark)",
+            have + grow,
+            grow as f64 / seconds
+        );
+    }
+    proofs(&store)?;
+    drop(store);
+    // A directory the caller named is kept for inspection.
+    if params.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn proofs(store: &SqliteStore) -> Result<(), Failure> {
+    let head = store.head("bench").map_err(failure)?;
+    let size = head.tree_size;
+    let public = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(failure)?;
+    let _ = public;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let samples = 2_000;
+    let mut generated = Vec::with_capacity(samples);
+    let start = Instant::now();
+    for _ in 0..samples {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let seq = state % size;
+        generated.push((
+            seq,
+            store.inclusion_proof("bench", seq, size).map_err(failure)?,
+        ));
+    }
+    let per_proof = start.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    let leaves: Vec<_> = generated
+        .iter()
+        .map(|(seq, _)| store.entry("bench", *seq).map(|(_, leaf)| leaf))
+        .collect::<Result<_, _>>()
+        .map_err(failure)?;
+    let start = Instant::now();
+    for ((_, proof), leaf) in generated.iter().zip(&leaves) {
+        jinguan_ledger::merkle::verify_inclusion(head.hash_algorithm, leaf, proof, &head.root_hash)
+            .map_err(failure)?;
+    }
+    let per_verify = start.elapsed().as_secs_f64() * 1e6 / samples as f64;
+    say!(
+        "inclusion proofs at {size} entries ({} hashes each):",
+        generated[0].1.path.len()
+    );
+    say!("  generate {per_proof:8.1} µs   verify {per_verify:8.1} µs   (targets <= 50 µs each)");
+    Ok(())
+}
