@@ -15,6 +15,7 @@
 //! Principal types: [`LedgerStore`], [`Receipt`], [`StoreError`], [`Clock`], [`Options`].
 
 mod frontier;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -218,4 +219,34 @@ pub trait LedgerStore: Send + Sync {
     ) -> Result<ConsistencyProof, StoreError>;
     /// Checks every entry, link, stored node and signed head of a ledger.
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError>;
+}
+
+/// The content digest that decides whether a repeated submission id is the same submission.
+pub(crate) fn submission_digest(algorithm: HashAlgorithm, submission: &Submission) -> [u8; 32] {
+    let signature = submission
+        .submitter_signature
+        .as_ref()
+        .map(|s| s.bytes.as_slice())
+        .unwrap_or(&[]);
+    algorithm.digest(&[
+        &(submission.kind.len() as u32).to_be_bytes(),
+        submission.kind.as_bytes(),
+        &submission.schema_version.to_be_bytes(),
+        &(submission.submitter.len() as u32).to_be_bytes(),
+        submission.submitter.as_bytes(),
+        &(signature.len() as u32).to_be_bytes(),
+        signature,
+        &submission.payload,
+    ])
+}
+
+/// Fires a failure point if the test hook says so.
+pub(crate) fn fail_at(options: &Options, point: FailurePoint) -> Result<(), StoreError> {
+    match &options.failure_hook {
+        Some(hook) if hook(point) => Err(StoreError::Injected(match point {
+            FailurePoint::BeforeCommit => "before commit",
+            FailurePoint::Commit => "commit (fsync)",
+        })),
+        _ => Ok(()),
+    }
 }

@@ -89,25 +89,6 @@ fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// The content digest that decides whether a repeated submission id is the same submission.
-fn submission_digest(algorithm: HashAlgorithm, submission: &Submission) -> [u8; 32] {
-    let signature = submission
-        .submitter_signature
-        .as_ref()
-        .map(|s| s.bytes.as_slice())
-        .unwrap_or(&[]);
-    algorithm.digest(&[
-        &(submission.kind.len() as u32).to_be_bytes(),
-        submission.kind.as_bytes(),
-        &submission.schema_version.to_be_bytes(),
-        &(submission.submitter.len() as u32).to_be_bytes(),
-        submission.submitter.as_bytes(),
-        &(signature.len() as u32).to_be_bytes(),
-        signature,
-        &submission.payload,
-    ])
-}
-
 struct Request {
     ledger: String,
     submission: Submission,
@@ -421,16 +402,6 @@ impl Writer {
         }
     }
 
-    fn fail_at(options: &Options, point: FailurePoint) -> Result<(), StoreError> {
-        match &options.failure_hook {
-            Some(hook) if hook(point) => Err(StoreError::Injected(match point {
-                FailurePoint::BeforeCommit => "before commit",
-                FailurePoint::Commit => "commit (fsync)",
-            })),
-            _ => Ok(()),
-        }
-    }
-
     /// Writes one batch in one transaction. Per-request refusals are results; an `Err` is a
     /// failure of the whole write.
     fn write_batch(
@@ -577,8 +548,8 @@ impl Writer {
             )
             .map_err(db)?;
         }
-        Self::fail_at(&self.options, FailurePoint::BeforeCommit)?;
-        Self::fail_at(&self.options, FailurePoint::Commit)?;
+        crate::fail_at(&self.options, FailurePoint::BeforeCommit)?;
+        crate::fail_at(&self.options, FailurePoint::Commit)?;
         tx.commit().map_err(db)?;
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -708,6 +679,10 @@ impl SqliteStore {
 pub struct Pending(Receiver<Result<Receipt, StoreError>>);
 
 impl Pending {
+    pub(crate) fn from_receiver(receiver: Receiver<Result<Receipt, StoreError>>) -> Self {
+        Self(receiver)
+    }
+
     /// Waits for the group commit that carries this append.
     pub fn wait(self) -> Result<Receipt, StoreError> {
         self.0
@@ -722,7 +697,7 @@ impl SqliteStore {
     pub fn submit(&self, ledger: &str, submission: Submission) -> Result<Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        let digest = submission_digest(self.options.hash_algorithm, &submission);
+        let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
         let request = Request {
             ledger: ledger.to_owned(),
             submission,

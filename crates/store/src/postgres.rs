@@ -1,0 +1,720 @@
+//! The scale-out backend: the ledger in PostgreSQL, safe with several writer processes on one
+//! ledger.
+//!
+//! Same tables and semantics as the SQLite backend. Each process runs one writer thread with
+//! group commit; across processes, a batch locks the rows of the ledgers it touches
+//! (`SELECT ... FOR UPDATE`) before reading their tips, so sequence numbers stay contiguous
+//! and unique whoever writes. The writer's cached right edge is used only while the stored
+//! tip still matches it; otherwise it is reloaded. Commits use `synchronous_commit = on`, set
+//! explicitly.
+
+use std::collections::HashMap;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use jinguan_crypto::HashAlgorithm;
+use jinguan_ledger::merkle::{self, NodeSource};
+use jinguan_ledger::{
+    ChainChecker, ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead,
+};
+use postgres::{Client, NoTls, Transaction};
+
+use crate::frontier::Frontier;
+use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
+
+/// Migrations, in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE ledgers (ledger TEXT PRIMARY KEY, size BIGINT NOT NULL, last_leaf BYTEA NOT NULL);
+CREATE TABLE entries (
+    ledger TEXT NOT NULL, seq BIGINT NOT NULL, submission_id TEXT NOT NULL, digest BYTEA NOT NULL,
+    leaf BYTEA NOT NULL, body BYTEA NOT NULL,
+    PRIMARY KEY (ledger, seq), UNIQUE (ledger, submission_id)
+);
+CREATE TABLE nodes (ledger TEXT NOT NULL, level SMALLINT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
+    PRIMARY KEY (ledger, level, idx));
+CREATE TABLE heads (ledger TEXT NOT NULL, tree_size BIGINT NOT NULL, head TEXT NOT NULL, PRIMARY KEY (ledger, tree_size));
+"];
+
+fn db(error: postgres::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn hash_from(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    bytes
+        .try_into()
+        .map(Hash)
+        .map_err(|_| StoreError::Database("stored hash is not 32 bytes".into()))
+}
+
+fn as_i64(value: u64) -> i64 {
+    i64::try_from(value).expect("sizes stay below 2^63")
+}
+
+fn connect(url: &str) -> Result<Client, StoreError> {
+    let mut client = Client::connect(url, NoTls).map_err(db)?;
+    // Durability stated here, not inherited from the server's configuration.
+    client
+        .batch_execute("SET synchronous_commit = on")
+        .map_err(db)?;
+    Ok(client)
+}
+
+/// Applies pending migrations under an advisory lock, so concurrent starters agree.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let mut tx = client.transaction().map_err(db)?;
+    tx.batch_execute("SELECT pg_advisory_xact_lock(7242019); CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        .map_err(db)?;
+    let done: i32 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )
+        .map_err(db)?
+        .get(0);
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(done).unwrap_or(0))
+    {
+        tx.batch_execute(sql).map_err(db)?;
+        let version = i32::try_from(i + 1).expect("few migrations");
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[&version],
+        )
+        .map_err(db)?;
+    }
+    tx.commit().map_err(db)
+}
+
+struct Request {
+    ledger: String,
+    submission: Submission,
+    digest: [u8; 32],
+    reply: SyncSender<Result<Receipt, StoreError>>,
+}
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    url: String,
+    options: Options,
+    sender: Option<SyncSender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    readers: Mutex<Vec<Client>>,
+}
+
+impl PostgresStore {
+    /// Connects, migrates, checks every ledger's tip against its last signed head, and starts
+    /// the writer.
+    pub fn open(url: &str, options: Options) -> Result<Self, StoreError> {
+        let signing_key = options.signing_key.clone().ok_or(StoreError::ReadOnly)?;
+        let mut client = connect(url)?;
+        migrate(&mut client)?;
+        let ledgers: Vec<String> = client
+            .query("SELECT ledger FROM ledgers", &[])
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for ledger in &ledgers {
+            let mut tx = client.transaction().map_err(db)?;
+            let frontier = load_frontier(&mut tx, ledger)?;
+            check_tip(&mut tx, &options, ledger, &frontier)?;
+            tx.commit().map_err(db)?;
+        }
+        let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
+        let writer = Writer {
+            client,
+            options: options.clone(),
+            signing_key,
+            frontiers: HashMap::new(),
+            stopped: None,
+        };
+        let handle = std::thread::Builder::new()
+            .name("ledger-writer-pg".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?;
+        Ok(Self {
+            url: url.to_owned(),
+            options,
+            sender: Some(sender),
+            writer: Some(handle),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().expect("reader pool lock").pop();
+        let mut client = match pooled {
+            Some(client) => client,
+            None => connect(&self.url)?,
+        };
+        let result = (|| {
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .map_err(db)?;
+            let value = f(&mut tx)?;
+            tx.commit().map_err(db)?;
+            Ok(value)
+        })();
+        self.readers.lock().expect("reader pool lock").push(client);
+        result
+    }
+
+    /// Queues an append without waiting (see `SqliteStore::submit`).
+    pub fn submit(
+        &self,
+        ledger: &str,
+        submission: Submission,
+    ) -> Result<crate::sqlite::Pending, StoreError> {
+        let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
+        sender
+            .send(Request {
+                ledger: ledger.to_owned(),
+                submission,
+                digest,
+                reply,
+            })
+            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
+        Ok(crate::sqlite::Pending::from_receiver(answer))
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.sender.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(jinguan_ledger::ChainError {
+        ledger: ledger.to_owned(),
+        seq,
+        reason: reason.into(),
+    })
+}
+
+/// Reads a ledger's tip and right edge.
+fn load_frontier(tx: &mut Transaction<'_>, ledger: &str) -> Result<Frontier, StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT size, last_leaf FROM ledgers WHERE ledger = $1",
+            &[&ledger],
+        )
+        .map_err(db)?;
+    let Some(row) = row else {
+        return Ok(Frontier::default());
+    };
+    let size = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+    let tip = Tip {
+        size,
+        last_leaf: hash_from(row.get(1))?,
+    };
+    let mut last = vec![(size > 0).then(|| (size - 1, tip.last_leaf))];
+    let rows = tx
+        .query(
+            "SELECT DISTINCT ON (level) level, idx, hash FROM nodes WHERE ledger = $1 ORDER BY level, idx DESC",
+            &[&ledger],
+        )
+        .map_err(db)?;
+    for row in rows {
+        let level = usize::try_from(row.get::<_, i16>(0)).unwrap_or(0);
+        if last.len() <= level {
+            last.resize(level + 1, None);
+        }
+        last[level] = Some((
+            u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+            hash_from(row.get(2))?,
+        ));
+    }
+    Ok(Frontier::from_nodes(tip, last))
+}
+
+fn read_head(
+    tx: &mut Transaction<'_>,
+    ledger: &str,
+    tree_size: Option<u64>,
+) -> Result<TreeHead, StoreError> {
+    let row = match tree_size {
+        None => tx.query_opt(
+            "SELECT head FROM heads WHERE ledger = $1 ORDER BY tree_size DESC LIMIT 1",
+            &[&ledger],
+        ),
+        Some(size) => tx.query_opt(
+            "SELECT head FROM heads WHERE ledger = $1 AND tree_size = $2",
+            &[&ledger, &as_i64(size)],
+        ),
+    }
+    .map_err(db)?;
+    let json: String = row
+        .ok_or_else(|| StoreError::NotFound(format!("no signed head for ledger {ledger}")))?
+        .get(0);
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Database(format!("stored head is not JSON: {e}")))
+}
+
+fn check_tip(
+    tx: &mut Transaction<'_>,
+    options: &Options,
+    ledger: &str,
+    frontier: &Frontier,
+) -> Result<(), StoreError> {
+    let size = frontier.tip.size;
+    if size == 0 {
+        return Ok(());
+    }
+    let last = size - 1;
+    let row = tx
+        .query_opt(
+            "SELECT body, leaf FROM entries WHERE ledger = $1 AND seq = $2",
+            &[&ledger, &as_i64(last)],
+        )
+        .map_err(db)?
+        .ok_or_else(|| corrupt(ledger, last, "last entry missing"))?;
+    let (body, leaf): (Vec<u8>, Vec<u8>) = (row.get(0), row.get(1));
+    let leaf = hash_from(leaf)?;
+    if jinguan_ledger::leaf_hash(options.hash_algorithm, &body) != leaf
+        || leaf != frontier.tip.last_leaf
+    {
+        return Err(corrupt(
+            ledger,
+            last,
+            "last entry does not match its leaf hash",
+        ));
+    }
+    let head = read_head(tx, ledger, None)?;
+    head.verify(&options.verifying_key)
+        .map_err(|e| corrupt(ledger, last, e.to_string()))?;
+    let root = frontier.root(options.hash_algorithm).map_err(|e| {
+        corrupt(
+            ledger,
+            last,
+            format!("tree node ({}, {}) missing", e.level, e.index),
+        )
+    })?;
+    if head.tree_size != size || head.root_hash != root {
+        return Err(corrupt(
+            ledger,
+            head.tree_size.min(size).saturating_sub(1),
+            "root does not match the last signed head",
+        ));
+    }
+    Ok(())
+}
+
+struct Writer {
+    client: Client,
+    options: Options,
+    signing_key: Arc<jinguan_crypto::SigningKey>,
+    /// Cached right edges; trusted only while the locked tip row still matches.
+    frontiers: HashMap<String, Frontier>,
+    stopped: Option<String>,
+}
+
+impl Writer {
+    fn run(mut self, receiver: Receiver<Request>) {
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.options.max_batch {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+            if let Some(reason) = &self.stopped {
+                for request in batch {
+                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                }
+                continue;
+            }
+            match self.write_batch(&mut batch) {
+                Ok(results) => {
+                    for (request, result) in batch.into_iter().zip(results) {
+                        let _ = request.reply.send(result);
+                    }
+                }
+                Err(error) => {
+                    // Fail-stop, as in the SQLite backend.
+                    let reason = error.to_string();
+                    self.stopped = Some(reason.clone());
+                    for request in batch {
+                        let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                    }
+                }
+            }
+        }
+    }
+
+    fn write_batch(
+        &mut self,
+        batch: &mut [Request],
+    ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
+        let algorithm = self.options.hash_algorithm;
+        let now = self.options.clock.now_ms();
+        let mut tx = self.client.transaction().map_err(db)?;
+        let mut ledgers: Vec<&str> = batch.iter().map(|r| r.ledger.as_str()).collect();
+        ledgers.sort_unstable();
+        ledgers.dedup();
+        // Lock the touched ledgers in a fixed order (no deadlocks between processes) and
+        // take their tips as they are now.
+        let mut touched: HashMap<String, (Frontier, u64)> = HashMap::new();
+        for ledger in ledgers {
+            if jinguan_ledger::check_ledger_id(ledger).is_err() {
+                continue;
+            }
+            tx.execute(
+                "INSERT INTO ledgers (ledger, size, last_leaf) VALUES ($1, 0, $2) ON CONFLICT (ledger) DO NOTHING",
+                &[&ledger, &&Hash::ZERO.0[..]],
+            )
+            .map_err(db)?;
+            let row = tx
+                .query_one(
+                    "SELECT size FROM ledgers WHERE ledger = $1 FOR UPDATE",
+                    &[&ledger],
+                )
+                .map_err(db)?;
+            let size = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+            let frontier = match self.frontiers.get(ledger) {
+                Some(cached) if cached.tip.size == size => cached.clone(),
+                _ => load_frontier(&mut tx, ledger)?,
+            };
+            touched.insert(ledger.to_owned(), (frontier, size));
+        }
+        let find = tx
+            .prepare(
+                "SELECT seq, leaf, digest FROM entries WHERE ledger = $1 AND submission_id = $2",
+            )
+            .map_err(db)?;
+        let insert_entry = tx
+            .prepare(
+                "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (ledger, submission_id) DO NOTHING",
+            )
+            .map_err(db)?;
+        let insert_node = tx
+            .prepare("INSERT INTO nodes (ledger, level, idx, hash) VALUES ($1, $2, $3, $4)")
+            .map_err(db)?;
+        let mut results = Vec::with_capacity(batch.len());
+        for request in batch.iter_mut() {
+            let ledger = request.ledger.as_str();
+            let submission = std::mem::take(&mut request.submission);
+            if let Err(rejection) = jinguan_ledger::check_ledger_id(ledger)
+                .and_then(|()| jinguan_ledger::check_submission(&submission))
+            {
+                results.push(Err(StoreError::Rejected(rejection)));
+                continue;
+            }
+            let (frontier, _) = touched
+                .get_mut(ledger)
+                .expect("every valid ledger was locked above");
+            let submission_id = submission.submission_id.clone();
+            let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
+                ledger,
+                &frontier.tip,
+                submission,
+                now,
+                algorithm,
+            )?;
+            let inserted = tx
+                .execute(
+                    &insert_entry,
+                    &[
+                        &ledger,
+                        &as_i64(entry.seq),
+                        &submission_id,
+                        &&request.digest[..],
+                        &&leaf.0[..],
+                        &encoded,
+                    ],
+                )
+                .map_err(db)?;
+            if inserted == 0 {
+                let row = tx
+                    .query_one(&find, &[&ledger, &submission_id])
+                    .map_err(db)?;
+                let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+                let stored_digest: Vec<u8> = row.get(2);
+                results.push(if stored_digest == request.digest {
+                    Ok(Receipt {
+                        ledger: ledger.to_owned(),
+                        seq,
+                        leaf_hash: hash_from(row.get(1))?,
+                        tree_size: 0,
+                        status: Status::Exists,
+                    })
+                } else {
+                    Err(StoreError::Conflict {
+                        ledger: ledger.to_owned(),
+                        submission_id,
+                        seq,
+                    })
+                });
+                continue;
+            }
+            let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
+                .map_err(|e| {
+                    StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
+                })?;
+            for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
+                tx.execute(
+                    &insert_node,
+                    &[&ledger, &i16::from(*level), &as_i64(*index), &&hash.0[..]],
+                )
+                .map_err(db)?;
+            }
+            frontier.record(&nodes, leaf);
+            results.push(Ok(Receipt {
+                ledger: ledger.to_owned(),
+                seq: entry.seq,
+                leaf_hash: leaf,
+                tree_size: 0,
+                status: Status::Created,
+            }));
+        }
+        touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
+        for (ledger, (frontier, _)) in &touched {
+            let root = frontier.root(algorithm).map_err(|e| {
+                StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
+            })?;
+            let head = TreeHead::sign(
+                &self.signing_key,
+                ledger,
+                frontier.tip.size,
+                root,
+                now,
+                algorithm,
+            );
+            let head_json =
+                serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))?;
+            tx.execute(
+                "UPDATE ledgers SET size = $2, last_leaf = $3 WHERE ledger = $1",
+                &[
+                    ledger,
+                    &as_i64(frontier.tip.size),
+                    &&frontier.tip.last_leaf.0[..],
+                ],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO heads (ledger, tree_size, head) VALUES ($1, $2, $3)",
+                &[ledger, &as_i64(frontier.tip.size), &head_json],
+            )
+            .map_err(db)?;
+        }
+        crate::fail_at(&self.options, FailurePoint::BeforeCommit)?;
+        crate::fail_at(&self.options, FailurePoint::Commit)?;
+        tx.commit().map_err(db)?;
+        for result in results.iter_mut().flatten() {
+            // A repeat on an untouched ledger is covered by the last head we know of.
+            result.tree_size = match touched.get(&result.ledger) {
+                Some((frontier, _)) => frontier.tip.size,
+                None => self
+                    .frontiers
+                    .get(&result.ledger)
+                    .map_or(result.seq + 1, |f| f.tip.size.max(result.seq + 1)),
+            };
+        }
+        for (ledger, (frontier, _)) in touched {
+            self.frontiers.insert(ledger, frontier);
+        }
+        Ok(results)
+    }
+}
+
+/// Reads nodes for proofs.
+struct PgNodes<'a, 't> {
+    tx: std::cell::RefCell<&'a mut Transaction<'t>>,
+    ledger: &'a str,
+}
+
+impl NodeSource for PgNodes<'_, '_> {
+    type Error = StoreError;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
+        let mut tx = self.tx.borrow_mut();
+        let row = if level == 0 {
+            tx.query_opt(
+                "SELECT leaf FROM entries WHERE ledger = $1 AND seq = $2",
+                &[&self.ledger, &as_i64(index)],
+            )
+        } else {
+            tx.query_opt(
+                "SELECT hash FROM nodes WHERE ledger = $1 AND level = $2 AND idx = $3",
+                &[&self.ledger, &i16::from(level), &as_i64(index)],
+            )
+        }
+        .map_err(db)?;
+        hash_from(
+            row.ok_or_else(|| {
+                StoreError::NotFound(format!("tree node ({level}, {index}) of {}", self.ledger))
+            })?
+            .get(0),
+        )
+    }
+}
+
+fn size_of(tx: &mut Transaction<'_>, ledger: &str) -> Result<u64, StoreError> {
+    let row = tx
+        .query_opt("SELECT size FROM ledgers WHERE ledger = $1", &[&ledger])
+        .map_err(db)?;
+    let row = row.ok_or_else(|| StoreError::NotFound(format!("ledger {ledger}")))?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
+impl LedgerStore for PostgresStore {
+    fn append(&self, ledger: &str, submission: Submission) -> Result<Receipt, StoreError> {
+        self.submit(ledger, submission)?.wait()
+    }
+
+    fn ledgers(&self) -> Result<Vec<String>, StoreError> {
+        self.with_reader(|tx| {
+            let rows = tx
+                .query(
+                    "SELECT ledger FROM ledgers WHERE size > 0 ORDER BY ledger",
+                    &[],
+                )
+                .map_err(db)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn head(&self, ledger: &str) -> Result<TreeHead, StoreError> {
+        self.with_reader(|tx| read_head(tx, ledger, None))
+    }
+
+    fn head_at(&self, ledger: &str, tree_size: u64) -> Result<TreeHead, StoreError> {
+        self.with_reader(|tx| read_head(tx, ledger, Some(tree_size)))
+    }
+
+    fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError> {
+        self.with_reader(|tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT body, leaf FROM entries WHERE ledger = $1 AND seq = $2",
+                    &[&ledger, &as_i64(seq)],
+                )
+                .map_err(db)?
+                .ok_or_else(|| StoreError::NotFound(format!("entry {seq} of ledger {ledger}")))?;
+            let body: Vec<u8> = row.get(0);
+            let entry = Entry::decode(&body).map_err(|e| corrupt(ledger, seq, e.to_string()))?;
+            Ok((entry, hash_from(row.get(1))?))
+        })
+    }
+
+    fn inclusion_proof(
+        &self,
+        ledger: &str,
+        seq: u64,
+        tree_size: u64,
+    ) -> Result<InclusionProof, StoreError> {
+        self.with_reader(|tx| {
+            let size = size_of(tx, ledger)?;
+            if seq >= tree_size || tree_size > size {
+                return Err(StoreError::NotFound(format!(
+                    "entry {seq} in a tree of {tree_size} (ledger has {size})"
+                )));
+            }
+            let nodes = PgNodes {
+                tx: std::cell::RefCell::new(tx),
+                ledger,
+            };
+            merkle::inclusion_proof(&nodes, self.options.hash_algorithm, seq, tree_size)
+        })
+    }
+
+    fn consistency_proof(
+        &self,
+        ledger: &str,
+        first: u64,
+        second: u64,
+    ) -> Result<ConsistencyProof, StoreError> {
+        self.with_reader(|tx| {
+            let size = size_of(tx, ledger)?;
+            if first == 0 || first > second || second > size {
+                return Err(StoreError::NotFound(format!(
+                    "sizes {first}..{second} (ledger has {size})"
+                )));
+            }
+            let nodes = PgNodes {
+                tx: std::cell::RefCell::new(tx),
+                ledger,
+            };
+            merkle::consistency_proof(&nodes, self.options.hash_algorithm, first, second)
+        })
+    }
+
+    fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError> {
+        self.with_reader(|tx| verify_ledger(tx, &self.options, ledger))
+    }
+}
+
+fn verify_ledger(
+    tx: &mut Transaction<'_>,
+    options: &Options,
+    ledger: &str,
+) -> Result<VerifyReport, StoreError> {
+    let algorithm: HashAlgorithm = options.hash_algorithm;
+    let mut checker = ChainChecker::new(ledger, algorithm);
+    let mut heads: Vec<(u64, String)> = tx
+        .query(
+            "SELECT tree_size, head FROM heads WHERE ledger = $1 ORDER BY tree_size DESC",
+            &[&ledger],
+        )
+        .map_err(db)?
+        .iter()
+        .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
+        .collect();
+    let rows = tx
+        .query(
+            "SELECT seq, body, leaf FROM entries WHERE ledger = $1 ORDER BY seq",
+            &[&ledger],
+        )
+        .map_err(db)?;
+    let mut heads_checked = 0;
+    let mut last_root = Hash(algorithm.digest(&[]));
+    for row in rows {
+        let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX);
+        let body: Vec<u8> = row.get(1);
+        checker.push(seq, &body, &hash_from(row.get(2))?)?;
+        while heads
+            .last()
+            .is_some_and(|(size, _)| *size == checker.tip().size)
+        {
+            let (size, json) = heads.pop().expect("checked above");
+            let head: TreeHead = serde_json::from_str(&json)
+                .map_err(|e| corrupt(ledger, size - 1, format!("head JSON: {e}")))?;
+            head.verify(&options.verifying_key)
+                .map_err(|e| corrupt(ledger, size - 1, e.to_string()))?;
+            checker.check_head(&head)?;
+            last_root = head.root_hash;
+            heads_checked += 1;
+        }
+    }
+    if let Some((size, _)) = heads.last() {
+        return Err(corrupt(
+            ledger,
+            checker.tip().size,
+            format!(
+                "a signed head covers {size} entries; only {} stored",
+                checker.tip().size
+            ),
+        ));
+    }
+    Ok(VerifyReport {
+        ledger: ledger.to_owned(),
+        entries: checker.tip().size,
+        heads: heads_checked,
+        root_hash: last_root,
+    })
+}
