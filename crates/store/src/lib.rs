@@ -16,6 +16,7 @@
 
 mod frontier;
 pub mod postgres;
+pub mod projection;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -160,6 +161,8 @@ pub struct Options {
     pub queue_capacity: usize,
     /// Test-only failure injection.
     pub failure_hook: Option<FailureHook>,
+    /// Query tables written in the same transaction as each append.
+    pub projections: Vec<Arc<dyn projection::Projection>>,
 }
 
 impl Options {
@@ -174,6 +177,7 @@ impl Options {
             max_batch: 4096,
             queue_capacity: 65_536,
             failure_hook: None,
+            projections: Vec::new(),
         }
     }
 }

@@ -123,6 +123,11 @@ impl PostgresStore {
             check_tip(&mut tx, &options, ledger, &frontier)?;
             tx.commit().map_err(db)?;
         }
+        for projection in &options.projections {
+            for sql in projection.create() {
+                client.batch_execute(&sql).map_err(db)?;
+            }
+        }
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
         let writer = Writer {
             client,
@@ -474,6 +479,7 @@ impl Writer {
                 .map_err(db)?;
             }
             frontier.record(&nodes, leaf);
+            apply_projections(&mut tx, &self.options, &entry)?;
             results.push(Ok(Receipt {
                 ledger: ledger.to_owned(),
                 seq: entry.seq,
@@ -529,6 +535,73 @@ impl Writer {
             self.frontiers.insert(ledger, frontier);
         }
         Ok(results)
+    }
+}
+
+/// Runs every projection's writes for one entry inside the append's transaction.
+fn apply_projections(
+    tx: &mut Transaction<'_>,
+    options: &Options,
+    entry: &Entry,
+) -> Result<(), StoreError> {
+    use crate::projection::{to_postgres_placeholders, Value};
+    for projection in &options.projections {
+        for statement in projection.apply(entry) {
+            let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = statement
+                .params
+                .iter()
+                .map(|value| -> Box<dyn postgres::types::ToSql + Sync> {
+                    match value {
+                        Value::Null => Box::new(Option::<String>::None),
+                        Value::Integer(i) => Box::new(*i),
+                        Value::Text(t) => Box::new(t.clone()),
+                        Value::Blob(b) => Box::new(b.clone()),
+                    }
+                })
+                .collect();
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|p| p.as_ref()).collect();
+            tx.execute(to_postgres_placeholders(&statement.sql).as_str(), &refs)
+                .map_err(|e| {
+                    StoreError::Database(format!("projection {}: {e}", projection.name()))
+                })?;
+        }
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Empties a projection's tables and replays every entry into them, in one transaction
+    /// that holds appends off (`LOCK TABLE entries IN SHARE MODE`).
+    pub fn rebuild_projection(&self, name: &str) -> Result<u64, StoreError> {
+        let projection = self
+            .options
+            .projections
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| StoreError::NotFound(format!("projection {name}")))?
+            .clone();
+        let mut client = connect(&self.url)?;
+        let mut tx = client.transaction().map_err(db)?;
+        tx.batch_execute("LOCK TABLE entries IN SHARE MODE")
+            .map_err(db)?;
+        for sql in projection.reset() {
+            tx.batch_execute(&sql).map_err(db)?;
+        }
+        let rows = tx
+            .query("SELECT body FROM entries ORDER BY ledger, seq", &[])
+            .map_err(db)?;
+        let only = Options {
+            projections: vec![projection],
+            ..self.options.clone()
+        };
+        for row in &rows {
+            let body: Vec<u8> = row.get(0);
+            let entry = Entry::decode(&body).map_err(|e| StoreError::Database(e.to_string()))?;
+            apply_projections(&mut tx, &only, &entry)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(rows.len() as u64)
     }
 }
 

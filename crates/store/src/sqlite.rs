@@ -106,6 +106,7 @@ pub struct SqliteStore {
     stopped: Arc<Mutex<Option<String>>>,
     readers: Mutex<Vec<Connection>>,
     commits: Arc<std::sync::atomic::AtomicU64>,
+    write_conn: Option<Arc<Mutex<Connection>>>,
 }
 
 impl SqliteStore {
@@ -117,12 +118,18 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(db)?;
         check_meta(&conn, options.hash_algorithm)?;
         let frontiers = load_frontiers(&conn, &options)?;
+        for projection in &options.projections {
+            for sql in projection.create() {
+                conn.execute_batch(&sql).map_err(db)?;
+            }
+        }
+        let conn = Arc::new(Mutex::new(conn));
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
         let stopped = Arc::new(Mutex::new(None));
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let writer = Writer {
             commits: commits.clone(),
-            conn,
+            conn: conn.clone(),
             options: options.clone(),
             signing_key,
             frontiers,
@@ -140,6 +147,7 @@ impl SqliteStore {
             stopped,
             readers: Mutex::new(Vec::new()),
             commits,
+            write_conn: Some(conn),
         })
     }
 
@@ -161,6 +169,7 @@ impl SqliteStore {
             stopped: Arc::new(Mutex::new(None)),
             readers: Mutex::new(vec![conn]),
             commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            write_conn: None,
         })
     }
 
@@ -359,7 +368,9 @@ fn read_head(
 struct Writer {
     /// Group commits done, shared with the store for reports.
     commits: Arc<std::sync::atomic::AtomicU64>,
-    conn: Connection,
+    /// The one read-write connection; shared so maintenance (projection rebuilds) can take
+    /// it between batches.
+    conn: Arc<Mutex<Connection>>,
     options: Options,
     signing_key: Arc<jinguan_crypto::SigningKey>,
     frontiers: HashMap<String, Frontier>,
@@ -410,8 +421,8 @@ impl Writer {
     ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
         let algorithm = self.options.hash_algorithm;
         let now = self.options.clock.now_ms();
-        let tx = self
-            .conn
+        let mut conn = self.conn.lock().expect("write connection lock");
+        let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
         // Work on copies of the touched edges: if the commit fails, memory still matches disk.
@@ -505,6 +516,7 @@ impl Writer {
                         .map_err(db)?;
                 }
                 frontier.record(&nodes, leaf);
+                apply_projections(&tx, &self.options, &entry)?;
                 results.push(Ok(Receipt {
                     ledger: ledger.to_owned(),
                     seq: entry.seq,
@@ -623,6 +635,77 @@ fn prefetch(
 
 fn missing(ledger: &str) -> impl Fn(merkle::Missing) -> StoreError + '_ {
     move |m| StoreError::NotFound(format!("tree node ({}, {}) of {ledger}", m.level, m.index))
+}
+
+/// Runs every projection's writes for one entry inside the append's transaction.
+fn apply_projections(
+    conn: &Connection,
+    options: &Options,
+    entry: &Entry,
+) -> Result<(), StoreError> {
+    for projection in &options.projections {
+        for statement in projection.apply(entry) {
+            let params: Vec<&dyn rusqlite::ToSql> =
+                statement.params.iter().map(sql_value).collect();
+            conn.prepare_cached(&statement.sql)
+                .and_then(|mut prepared| prepared.execute(params.as_slice()))
+                .map_err(|e| {
+                    StoreError::Database(format!("projection {}: {e}", projection.name()))
+                })?;
+        }
+    }
+    Ok(())
+}
+
+fn sql_value(value: &crate::projection::Value) -> &dyn rusqlite::ToSql {
+    use crate::projection::Value;
+    match value {
+        Value::Null => &rusqlite::types::Null,
+        Value::Integer(i) => i,
+        Value::Text(t) => t,
+        Value::Blob(b) => b,
+    }
+}
+
+impl SqliteStore {
+    /// Empties a projection's tables and replays every entry of every ledger into them, in
+    /// one transaction, between two group commits. Returns the entries replayed.
+    pub fn rebuild_projection(&self, name: &str) -> Result<u64, StoreError> {
+        let projection = self
+            .options
+            .projections
+            .iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| StoreError::NotFound(format!("projection {name}")))?;
+        let conn = self.write_conn.as_ref().ok_or(StoreError::ReadOnly)?;
+        let mut conn = conn.lock().expect("write connection lock");
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for sql in projection.reset() {
+            tx.execute_batch(&sql).map_err(db)?;
+        }
+        let mut replayed = 0;
+        {
+            let mut rows = tx
+                .prepare("SELECT body FROM entries ORDER BY ledger, seq")
+                .map_err(db)?;
+            let mut cursor = rows.query([]).map_err(db)?;
+            let only = Options {
+                projections: vec![projection.clone()],
+                ..self.options.clone()
+            };
+            while let Some(row) = cursor.next().map_err(db)? {
+                let body: Vec<u8> = row.get(0).map_err(db)?;
+                let entry =
+                    Entry::decode(&body).map_err(|e| StoreError::Database(e.to_string()))?;
+                apply_projections(&tx, &only, &entry)?;
+                replayed += 1;
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(replayed)
+    }
 }
 
 /// Reads stored nodes for proofs, one indexed lookup each.
