@@ -44,6 +44,9 @@ pub(crate) enum BenchCommand {
         /// Directory for the databases (a temporary one by default).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Also run the append load against this PostgreSQL (libpq-style connection string).
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
@@ -75,6 +78,7 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             payload_bytes,
             proof_entries,
             dir,
+            postgres,
         } => crate::ledger_bench::run(&crate::ledger_bench::Params {
             appends,
             submitters,
@@ -82,6 +86,7 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             payload_bytes,
             proof_entries,
             dir,
+            postgres,
         }),
     }
 }

@@ -18,7 +18,12 @@ pub(crate) struct Params {
     pub(crate) payload_bytes: usize,
     pub(crate) proof_entries: u64,
     pub(crate) dir: Option<PathBuf>,
+    pub(crate) postgres: Option<String>,
 }
+
+/// Either backend's pipelined submit.
+type Submit<'a> =
+    &'a (dyn Fn(Submission) -> Result<jinguan_store::Pending, jinguan_store::StoreError> + Sync);
 
 fn failure(e: impl std::fmt::Display) -> Failure {
     Failure::new("E0301", e.to_string())
@@ -40,7 +45,7 @@ fn submission(client: u64, i: u64, payload_bytes: usize) -> Submission {
 
 /// Appends `count` entries from `submitters` threads, each keeping `in_flight` pending.
 fn append_load(
-    store: &SqliteStore,
+    submit: Submit<'_>,
     first: u64,
     count: u64,
     params: &Params,
@@ -54,14 +59,12 @@ fn append_load(
                     let mut pending = VecDeque::with_capacity(params.in_flight);
                     for i in first..first + per {
                         if pending.len() == params.in_flight {
-                            let ticket: jinguan_store::sqlite::Pending =
+                            let ticket: jinguan_store::Pending =
                                 pending.pop_front().expect("full queue");
                             ticket.wait().map_err(failure)?;
                         }
                         pending.push_back(
-                            store
-                                .submit("bench", submission(client, i, params.payload_bytes))
-                                .map_err(failure)?,
+                            submit(submission(client, i, params.payload_bytes)).map_err(failure)?,
                         );
                     }
                     for ticket in pending {
@@ -94,7 +97,8 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
         params.in_flight,
         params.payload_bytes
     );
-    let seconds = append_load(&store, 0, appends, params)?;
+    let submit = |s: Submission| store.submit("bench", s);
+    let seconds = append_load(&submit, 0, appends, params)?;
     let commits = store.commits().max(1);
     let rate = appends as f64 / seconds;
     let batch = appends / commits;
@@ -115,7 +119,7 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
     if params.proof_entries > have {
         let grow = params.proof_entries - have;
         let grow = grow - grow % params.submitters;
-        let seconds = append_load(&store, 1_000_000_000, grow, params)?;
+        let seconds = append_load(&submit, 1_000_000_000, grow, params)?;
         say!(
             "  (grew the ledger to {} entries at {:.0}/s for the proof benchmark)",
             have + grow,
@@ -124,10 +128,31 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
     }
     proofs(&store)?;
     drop(store);
+    if let Some(url) = &params.postgres {
+        postgres(url, appends, params)?;
+    }
     // A directory the caller named is kept for inspection.
     if params.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    Ok(())
+}
+
+/// The same append load against PostgreSQL, in a fresh database it creates (and leaves, for
+/// inspection; its name is printed).
+fn postgres(url: &str, appends: u64, params: &Params) -> Result<(), Failure> {
+    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(failure)?;
+    let database = format!("jinguan_bench_{}", crate::bench::now_nanos());
+    let url = jinguan_store::postgres::create_database(url, &database).map_err(failure)?;
+    let store =
+        jinguan_store::postgres::PostgresStore::open(&url, Options::new(key)).map_err(failure)?;
+    let ledger = "bench".to_owned();
+    let submit = |s: Submission| store.submit(&ledger, s);
+    let seconds = append_load(&submit, 0, appends, params)?;
+    say!(
+        "  jinguan on PostgreSQL {appends} appends in {seconds:.2} s = {:>9.0}/s  (synchronous_commit=on, group commit, row lock per ledger; database {database})",
+        appends as f64 / seconds
+    );
     Ok(())
 }
 

@@ -195,6 +195,24 @@ pub struct VerifyReport {
     pub root_hash: Hash,
 }
 
+/// An append in flight: [`Pending::wait`] returns its receipt once it is durable.
+pub struct Pending(std::sync::mpsc::Receiver<Result<Receipt, StoreError>>);
+
+impl Pending {
+    pub(crate) fn from_receiver(
+        receiver: std::sync::mpsc::Receiver<Result<Receipt, StoreError>>,
+    ) -> Self {
+        Self(receiver)
+    }
+
+    /// Waits for the group commit that carries this append.
+    pub fn wait(self) -> Result<Receipt, StoreError> {
+        self.0
+            .recv()
+            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?
+    }
+}
+
 /// The storage contract every backend meets.
 pub trait LedgerStore: Send + Sync {
     /// Appends durably, or returns the original receipt, or refuses.

@@ -177,7 +177,7 @@ impl PostgresStore {
         &self,
         ledger: &str,
         submission: Submission,
-    ) -> Result<crate::sqlite::Pending, StoreError> {
+    ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
         let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
@@ -189,7 +189,7 @@ impl PostgresStore {
                 reply,
             })
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
-        Ok(crate::sqlite::Pending::from_receiver(answer))
+        Ok(crate::Pending::from_receiver(answer))
     }
 }
 
@@ -396,98 +396,94 @@ impl Writer {
             };
             touched.insert(ledger.to_owned(), (frontier, size));
         }
-        let find = tx
-            .prepare(
-                "SELECT seq, leaf, digest FROM entries WHERE ledger = $1 AND submission_id = $2",
-            )
-            .map_err(db)?;
-        let insert_entry = tx
-            .prepare(
-                "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (ledger, submission_id) DO NOTHING",
-            )
-            .map_err(db)?;
-        let insert_node = tx
-            .prepare("INSERT INTO nodes (ledger, level, idx, hash) VALUES ($1, $2, $3, $4)")
-            .map_err(db)?;
+        // Earlier uses of this batch's submission ids, one query per ledger. The ledger row
+        // lock taken above keeps any other writer from adding one until we commit.
+        let mut known: HashMap<(String, String), (u64, Hash, Vec<u8>)> = HashMap::new();
+        for ledger in touched.keys() {
+            let ids: Vec<&str> = batch
+                .iter()
+                .filter(|r| r.ledger == *ledger)
+                .map(|r| r.submission.submission_id.as_str())
+                .collect();
+            let rows = tx
+                .query(
+                    "SELECT submission_id, seq, leaf, digest FROM entries WHERE ledger = $1 AND submission_id = ANY($2)",
+                    &[ledger, &ids],
+                )
+                .map_err(db)?;
+            for row in rows {
+                let seq = u64::try_from(row.get::<_, i64>(1)).unwrap_or(0);
+                known.insert(
+                    (ledger.clone(), row.get(0)),
+                    (seq, hash_from(row.get(2))?, row.get(3)),
+                );
+            }
+        }
+        let mut rows = BulkRows::default();
         let mut results = Vec::with_capacity(batch.len());
         for request in batch.iter_mut() {
-            let ledger = request.ledger.as_str();
+            let ledger = request.ledger.clone();
             let submission = std::mem::take(&mut request.submission);
-            if let Err(rejection) = jinguan_ledger::check_ledger_id(ledger)
+            if let Err(rejection) = jinguan_ledger::check_ledger_id(&ledger)
                 .and_then(|()| jinguan_ledger::check_submission(&submission))
             {
                 results.push(Err(StoreError::Rejected(rejection)));
                 continue;
             }
-            let (frontier, _) = touched
-                .get_mut(ledger)
-                .expect("every valid ledger was locked above");
-            let submission_id = submission.submission_id.clone();
-            let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
-                ledger,
-                &frontier.tip,
-                submission,
-                now,
-                algorithm,
-            )?;
-            let inserted = tx
-                .execute(
-                    &insert_entry,
-                    &[
-                        &ledger,
-                        &as_i64(entry.seq),
-                        &submission_id,
-                        &&request.digest[..],
-                        &&leaf.0[..],
-                        &encoded,
-                    ],
-                )
-                .map_err(db)?;
-            if inserted == 0 {
-                let row = tx
-                    .query_one(&find, &[&ledger, &submission_id])
-                    .map_err(db)?;
-                let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
-                let stored_digest: Vec<u8> = row.get(2);
-                results.push(if stored_digest == request.digest {
+            let key = (ledger.clone(), submission.submission_id.clone());
+            if let Some((seq, leaf, digest)) = known.get(&key) {
+                results.push(if *digest == request.digest {
                     Ok(Receipt {
-                        ledger: ledger.to_owned(),
-                        seq,
-                        leaf_hash: hash_from(row.get(1))?,
+                        ledger,
+                        seq: *seq,
+                        leaf_hash: *leaf,
                         tree_size: 0,
                         status: Status::Exists,
                     })
                 } else {
                     Err(StoreError::Conflict {
-                        ledger: ledger.to_owned(),
-                        submission_id,
-                        seq,
+                        ledger,
+                        submission_id: key.1,
+                        seq: *seq,
                     })
                 });
                 continue;
             }
+            let (frontier, _) = touched
+                .get_mut(&ledger)
+                .expect("every valid ledger was locked above");
+            let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
+                &ledger,
+                &frontier.tip,
+                submission,
+                now,
+                algorithm,
+            )?;
             let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
                 .map_err(|e| {
                     StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
                 })?;
-            for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
-                tx.execute(
-                    &insert_node,
-                    &[&ledger, &i16::from(*level), &as_i64(*index), &&hash.0[..]],
-                )
-                .map_err(db)?;
-            }
             frontier.record(&nodes, leaf);
-            apply_projections(&mut tx, &self.options, &entry)?;
+            for projection in &self.options.projections {
+                let name = projection.name().to_owned();
+                rows.projections.extend(
+                    projection
+                        .apply(&entry)
+                        .into_iter()
+                        .map(|s| (name.clone(), s)),
+                );
+            }
+            rows.push(&entry, encoded, leaf, &request.digest, &nodes);
+            known.insert(key, (entry.seq, leaf, request.digest.to_vec()));
             results.push(Ok(Receipt {
-                ledger: ledger.to_owned(),
+                ledger,
                 seq: entry.seq,
                 leaf_hash: leaf,
                 tree_size: 0,
                 status: Status::Created,
             }));
         }
+        rows.write(&mut tx)?;
         touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
         for (ledger, (frontier, _)) in &touched {
             let root = frontier.root(algorithm).map_err(|e| {
@@ -538,33 +534,112 @@ impl Writer {
     }
 }
 
+/// A batch's new rows, written with one statement per table (`unnest` over arrays) rather
+/// than a round trip per row.
+#[derive(Default)]
+struct BulkRows {
+    ledgers: Vec<String>,
+    seqs: Vec<i64>,
+    submission_ids: Vec<String>,
+    digests: Vec<Vec<u8>>,
+    leaves: Vec<Vec<u8>>,
+    bodies: Vec<Vec<u8>>,
+    node_ledgers: Vec<String>,
+    node_levels: Vec<i16>,
+    node_indexes: Vec<i64>,
+    node_hashes: Vec<Vec<u8>>,
+    /// Projection writes in append order: (projection name, statement).
+    projections: Vec<(String, crate::projection::Statement)>,
+}
+
+impl BulkRows {
+    fn push(
+        &mut self,
+        entry: &Entry,
+        encoded: Vec<u8>,
+        leaf: Hash,
+        digest: &[u8; 32],
+        nodes: &[(u8, u64, Hash)],
+    ) {
+        self.ledgers.push(entry.ledger.clone());
+        self.seqs.push(as_i64(entry.seq));
+        self.submission_ids.push(entry.submission_id.clone());
+        self.digests.push(digest.to_vec());
+        self.leaves.push(leaf.0.to_vec());
+        self.bodies.push(encoded);
+        // Level 0 is the leaf hash, already stored with the entry.
+        for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
+            self.node_ledgers.push(entry.ledger.clone());
+            self.node_levels.push(i16::from(*level));
+            self.node_indexes.push(as_i64(*index));
+            self.node_hashes.push(hash.0.to_vec());
+        }
+    }
+
+    fn write(self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
+        if !self.seqs.is_empty() {
+            tx.execute(
+                "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body)
+                 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[])",
+                &[&self.ledgers, &self.seqs, &self.submission_ids, &self.digests, &self.leaves, &self.bodies],
+            )
+            .map_err(db)?;
+        }
+        if !self.node_levels.is_empty() {
+            tx.execute(
+                "INSERT INTO nodes (ledger, level, idx, hash)
+                 SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::bytea[])",
+                &[
+                    &self.node_ledgers,
+                    &self.node_levels,
+                    &self.node_indexes,
+                    &self.node_hashes,
+                ],
+            )
+            .map_err(db)?;
+        }
+        for (name, statement) in &self.projections {
+            execute_projection(tx, name, statement)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one projection statement.
+fn execute_projection(
+    tx: &mut Transaction<'_>,
+    name: &str,
+    statement: &crate::projection::Statement,
+) -> Result<(), StoreError> {
+    use crate::projection::{to_postgres_placeholders, Value};
+    let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = statement
+        .params
+        .iter()
+        .map(|value| -> Box<dyn postgres::types::ToSql + Sync> {
+            match value {
+                Value::Null => Box::new(Option::<String>::None),
+                Value::Integer(i) => Box::new(*i),
+                Value::Text(t) => Box::new(t.clone()),
+                Value::Blob(b) => Box::new(b.clone()),
+            }
+        })
+        .collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+        params.iter().map(|p| p.as_ref()).collect();
+    tx.execute(to_postgres_placeholders(&statement.sql).as_str(), &refs)
+        .map_err(|e| StoreError::Database(format!("projection {name}: {e}")))?;
+    Ok(())
+}
+
 /// Runs every projection's writes for one entry inside the append's transaction.
 fn apply_projections(
     tx: &mut Transaction<'_>,
     options: &Options,
     entry: &Entry,
 ) -> Result<(), StoreError> {
-    use crate::projection::{to_postgres_placeholders, Value};
     for projection in &options.projections {
         for statement in projection.apply(entry) {
-            let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = statement
-                .params
-                .iter()
-                .map(|value| -> Box<dyn postgres::types::ToSql + Sync> {
-                    match value {
-                        Value::Null => Box::new(Option::<String>::None),
-                        Value::Integer(i) => Box::new(*i),
-                        Value::Text(t) => Box::new(t.clone()),
-                        Value::Blob(b) => Box::new(b.clone()),
-                    }
-                })
-                .collect();
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                params.iter().map(|p| p.as_ref()).collect();
-            tx.execute(to_postgres_placeholders(&statement.sql).as_str(), &refs)
-                .map_err(|e| {
-                    StoreError::Database(format!("projection {}: {e}", projection.name()))
-                })?;
+            execute_projection(tx, projection.name(), &statement)?;
         }
     }
     Ok(())
@@ -790,4 +865,23 @@ fn verify_ledger(
         heads: heads_checked,
         root_hash: last_root,
     })
+}
+
+/// Creates an empty database `name` on the server `url` reaches (which must name a database
+/// it can connect to, such as `postgres`) and returns the connection string for it. For
+/// benchmarks and operators setting up a new ledger store.
+pub fn create_database(url: &str, name: &str) -> Result<String, StoreError> {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(StoreError::Database(format!(
+            "database name {name:?} must be [a-z0-9_]"
+        )));
+    }
+    let mut admin = connect(url)?;
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .map_err(db)?;
+    Ok(format!("{url} dbname={name}"))
 }

@@ -758,26 +758,14 @@ impl SqliteStore {
     }
 }
 
-/// An append in flight: [`Pending::wait`] returns its receipt once it is durable.
-pub struct Pending(Receiver<Result<Receipt, StoreError>>);
-
-impl Pending {
-    pub(crate) fn from_receiver(receiver: Receiver<Result<Receipt, StoreError>>) -> Self {
-        Self(receiver)
-    }
-
-    /// Waits for the group commit that carries this append.
-    pub fn wait(self) -> Result<Receipt, StoreError> {
-        self.0
-            .recv()
-            .map_err(|_| StoreError::Stopped("the writer has exited".into()))?
-    }
-}
-
 impl SqliteStore {
     /// Queues an append without waiting, so one submitter can have many in flight (as a
     /// server with many concurrent requests does). Blocks only while the queue is full.
-    pub fn submit(&self, ledger: &str, submission: Submission) -> Result<Pending, StoreError> {
+    pub fn submit(
+        &self,
+        ledger: &str,
+        submission: Submission,
+    ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
         let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
@@ -790,7 +778,7 @@ impl SqliteStore {
         sender
             .send(request)
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
-        Ok(Pending(answer))
+        Ok(crate::Pending::from_receiver(answer))
     }
 }
 
