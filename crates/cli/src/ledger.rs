@@ -27,9 +27,6 @@ pub(crate) enum KeysCommand {
         /// Directory to write into.
         #[arg(long)]
         out: PathBuf,
-        /// SM2 distinguishing id.
-        #[arg(long, default_value = DEFAULT_DISTID)]
-        distid: String,
     },
 }
 
@@ -156,9 +153,9 @@ fn write_new(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 pub(crate) fn keys(command: KeysCommand) -> Result<(), Failure> {
-    let KeysCommand::New { alg, out, distid } = command;
+    let KeysCommand::New { alg, out } = command;
     let algorithm = Algorithm::from_id(&alg).map_err(|e| Failure::new("C0003", e.to_string()))?;
-    let key = SigningKey::generate(algorithm, &distid)
+    let key = SigningKey::generate(algorithm, DEFAULT_DISTID)
         .map_err(|e| Failure::new("C0001", e.to_string()))?;
     std::fs::create_dir_all(&out)
         .map_err(|e| Failure::new("E0005", format!("cannot create {}: {e}", out.display())))?;

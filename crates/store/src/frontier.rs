@@ -56,3 +56,38 @@ impl Frontier {
         merkle::root(self, algorithm, self.tip.size)
     }
 }
+
+/// Rebuilds every tree node from the leaves, as `verify` walks a ledger, and compares each
+/// with the stored one: a node altered anywhere, not only on a path to some head's root, is
+/// found and named by the entry that completed it.
+#[derive(Debug, Default)]
+pub(crate) struct NodeAuditor {
+    edge: Frontier,
+}
+
+impl NodeAuditor {
+    /// Adds leaf `seq`; `stored(level, index)` reads a stored interior node.
+    pub(crate) fn push(
+        &mut self,
+        ledger: &str,
+        algorithm: HashAlgorithm,
+        seq: u64,
+        leaf: Hash,
+        mut stored: impl FnMut(u8, u64) -> Result<Option<Hash>, crate::StoreError>,
+    ) -> Result<(), crate::StoreError> {
+        let nodes = merkle::nodes_completed_by(&self.edge, algorithm, seq, leaf).map_err(|e| {
+            crate::StoreError::Database(format!("audit edge ({}, {})", e.level, e.index))
+        })?;
+        for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
+            if stored(*level, *index)? != Some(*hash) {
+                return Err(crate::StoreError::Corrupt(jinguan_ledger::ChainError {
+                    ledger: ledger.to_owned(),
+                    seq,
+                    reason: format!("stored tree node ({level}, {index}) is missing or wrong"),
+                }));
+            }
+        }
+        self.edge.record(&nodes, leaf);
+        Ok(())
+    }
+}

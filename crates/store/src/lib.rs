@@ -163,6 +163,9 @@ pub struct Options {
     pub failure_hook: Option<FailureHook>,
     /// Query tables written in the same transaction as each append.
     pub projections: Vec<Arc<dyn projection::Projection>>,
+    /// SQLite only: WAL pages that trigger an automatic checkpoint (SQLite's default is
+    /// 1000; 0 disables it, which the power-loss test uses to keep the main file still).
+    pub wal_autocheckpoint_pages: u32,
 }
 
 impl Options {
@@ -178,6 +181,7 @@ impl Options {
             queue_capacity: 65_536,
             failure_hook: None,
             projections: Vec::new(),
+            wal_autocheckpoint_pages: 1000,
         }
     }
 }

@@ -484,6 +484,10 @@ impl Writer {
             }));
         }
         rows.write(&mut tx)?;
+        let locked_sizes: HashMap<String, u64> = touched
+            .iter()
+            .map(|(l, (_, size))| (l.clone(), *size))
+            .collect();
         touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
         for (ledger, (frontier, _)) in &touched {
             let root = frontier.root(algorithm).map_err(|e| {
@@ -518,13 +522,14 @@ impl Writer {
         crate::fail_at(&self.options, FailurePoint::Commit)?;
         tx.commit().map_err(db)?;
         for result in results.iter_mut().flatten() {
-            // A repeat on an untouched ledger is covered by the last head we know of.
+            // A repeat on a ledger this batch did not extend is covered by the head at the
+            // size we found under the row lock: every commit signs one at its final size.
             result.tree_size = match touched.get(&result.ledger) {
                 Some((frontier, _)) => frontier.tip.size,
-                None => self
-                    .frontiers
+                None => locked_sizes
                     .get(&result.ledger)
-                    .map_or(result.seq + 1, |f| f.tip.size.max(result.seq + 1)),
+                    .copied()
+                    .unwrap_or(result.seq + 1),
             };
         }
         for (ledger, (frontier, _)) in touched {
@@ -831,10 +836,33 @@ fn verify_ledger(
         .map_err(db)?;
     let mut heads_checked = 0;
     let mut last_root = Hash(algorithm.digest(&[]));
+    // Interior nodes, loaded once: verify reads the whole ledger anyway.
+    let mut stored_nodes: HashMap<(u8, u64), Hash> = HashMap::new();
+    for row in tx
+        .query(
+            "SELECT level, idx, hash FROM nodes WHERE ledger = $1",
+            &[&ledger],
+        )
+        .map_err(db)?
+    {
+        let level = u8::try_from(row.get::<_, i16>(0)).unwrap_or(u8::MAX);
+        stored_nodes.insert(
+            (
+                level,
+                u64::try_from(row.get::<_, i64>(1)).unwrap_or(u64::MAX),
+            ),
+            hash_from(row.get(2))?,
+        );
+    }
+    let mut auditor = crate::frontier::NodeAuditor::default();
     for row in rows {
         let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX);
         let body: Vec<u8> = row.get(1);
-        checker.push(seq, &body, &hash_from(row.get(2))?)?;
+        let leaf = hash_from(row.get(2))?;
+        checker.push(seq, &body, &leaf)?;
+        auditor.push(ledger, algorithm, seq, leaf, |level, index| {
+            Ok(stored_nodes.get(&(level, index)).copied())
+        })?;
         while heads
             .last()
             .is_some_and(|(size, _)| *size == checker.tip().size)
@@ -857,6 +885,14 @@ fn verify_ledger(
                 "a signed head covers {size} entries; only {} stored",
                 checker.tip().size
             ),
+        ));
+    }
+    let size = size_of(tx, ledger)?;
+    if size != checker.tip().size {
+        return Err(corrupt(
+            ledger,
+            checker.tip().size.min(size),
+            format!("tip says {size} entries, {} stored", checker.tip().size),
         ));
     }
     Ok(VerifyReport {

@@ -115,6 +115,8 @@ impl SqliteStore {
     pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
         let signing_key = options.signing_key.clone().ok_or(StoreError::ReadOnly)?;
         let conn = connect(path, false)?;
+        conn.pragma_update(None, "wal_autocheckpoint", options.wal_autocheckpoint_pages)
+            .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         check_meta(&conn, options.hash_algorithm)?;
         let frontiers = load_frontiers(&conn, &options)?;
@@ -898,6 +900,10 @@ fn verify_ledger(
     };
     heads.reverse();
     let nodes = SqliteNodes { conn, ledger };
+    let mut auditor = crate::frontier::NodeAuditor::default();
+    let mut stored_node = conn
+        .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
+        .map_err(db)?;
     let mut heads_checked = 0;
     let mut last_root = Hash(algorithm.digest(&[]));
     while let Some(row) = rows.next().map_err(db)? {
@@ -905,6 +911,13 @@ fn verify_ledger(
         let body: Vec<u8> = row.get(1).map_err(db)?;
         let leaf = hash_from(row.get(2).map_err(db)?)?;
         checker.push(seq, &body, &leaf)?;
+        auditor.push(ledger, algorithm, seq, leaf, |level, index| {
+            let hash: Option<Vec<u8>> = stored_node
+                .query_row(params![ledger, level, index], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            hash.map(hash_from).transpose()
+        })?;
         while heads
             .last()
             .is_some_and(|(size, _)| *size == checker.tip().size)

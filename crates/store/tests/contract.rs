@@ -490,3 +490,47 @@ fn projections_follow_appends_and_replay_to_the_same_rows(backend: &Backend) {
 }
 
 contract!(projections_follow_appends_and_replay_to_the_same_rows);
+
+/// Overwrites one stored interior node, as a disk error or an intruder might.
+fn zero_node(backend: &Backend, level: i64, index: i64) {
+    match backend {
+        Backend::Sqlite(dir) => {
+            let conn = rusqlite::Connection::open(dir.db()).unwrap();
+            let changed = conn
+                .execute(
+                    "UPDATE nodes SET hash = zeroblob(32) WHERE level = ?1 AND idx = ?2",
+                    rusqlite::params![level, index],
+                )
+                .unwrap();
+            assert_eq!(changed, 1);
+        }
+        Backend::Postgres { url } => {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            let changed = client
+                .execute("UPDATE nodes SET hash = '\\x0000000000000000000000000000000000000000000000000000000000000000' WHERE level = $1 AND idx = $2", &[&(level as i16), &index])
+                .unwrap();
+            assert_eq!(changed, 1);
+        }
+    }
+}
+
+fn verify_names_an_altered_tree_node(backend: &Backend) {
+    let pem = key();
+    {
+        let store = backend.open(options(&pem)).unwrap();
+        for i in 0..20 {
+            store
+                .append("l", submission(&format!("s{i}"), "x"))
+                .unwrap();
+        }
+    }
+    // Node (1, 1) covers entries 2 and 3; no head's root is computed through it directly.
+    zero_node(backend, 1, 1);
+    let store = backend.open(options(&pem)).unwrap();
+    match store.verify("l") {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 3, "{error}"),
+        other => panic!("expected the node to be found, got {other:?}"),
+    }
+}
+
+contract!(verify_names_an_altered_tree_node);
