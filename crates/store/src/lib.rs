@@ -14,6 +14,7 @@
 //!
 //! Principal types: [`LedgerStore`], [`Receipt`], [`StoreError`], [`Clock`], [`Options`].
 
+mod common;
 mod frontier;
 pub mod postgres;
 pub mod projection;

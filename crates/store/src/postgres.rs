@@ -9,17 +9,15 @@
 //! explicitly.
 
 use std::collections::HashMap;
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use jinguan_crypto::HashAlgorithm;
 use jinguan_ledger::merkle::{self, NodeSource};
-use jinguan_ledger::{
-    ChainChecker, ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead,
-};
+use jinguan_ledger::{ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead};
 use postgres::{Client, NoTls, Transaction};
 
+use crate::common::{self, Request};
 use crate::frontier::Frontier;
 use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
 
@@ -88,13 +86,6 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     tx.commit().map_err(db)
 }
 
-struct Request {
-    ledger: String,
-    submission: Submission,
-    digest: [u8; 32],
-    reply: SyncSender<Result<Receipt, StoreError>>,
-}
-
 /// The PostgreSQL store.
 pub struct PostgresStore {
     url: String,
@@ -134,7 +125,7 @@ impl PostgresStore {
             options: options.clone(),
             signing_key,
             frontiers: HashMap::new(),
-            stopped: None,
+            stopped: Arc::new(Mutex::new(None)),
         };
         let handle = std::thread::Builder::new()
             .name("ledger-writer-pg".into())
@@ -202,14 +193,6 @@ impl Drop for PostgresStore {
     }
 }
 
-fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(jinguan_ledger::ChainError {
-        ledger: ledger.to_owned(),
-        seq,
-        reason: reason.into(),
-    })
-}
-
 /// Reads a ledger's tip and right edge.
 fn load_frontier(tx: &mut Transaction<'_>, ledger: &str) -> Result<Frontier, StoreError> {
     let row = tx
@@ -275,47 +258,20 @@ fn check_tip(
     ledger: &str,
     frontier: &Frontier,
 ) -> Result<(), StoreError> {
-    let size = frontier.tip.size;
-    if size == 0 {
+    if frontier.tip.size == 0 {
         return Ok(());
     }
-    let last = size - 1;
     let row = tx
         .query_opt(
             "SELECT body, leaf FROM entries WHERE ledger = $1 AND seq = $2",
-            &[&ledger, &as_i64(last)],
+            &[&ledger, &as_i64(frontier.tip.size - 1)],
         )
-        .map_err(db)?
-        .ok_or_else(|| corrupt(ledger, last, "last entry missing"))?;
-    let (body, leaf): (Vec<u8>, Vec<u8>) = (row.get(0), row.get(1));
-    let leaf = hash_from(leaf)?;
-    if jinguan_ledger::leaf_hash(options.hash_algorithm, &body) != leaf
-        || leaf != frontier.tip.last_leaf
-    {
-        return Err(corrupt(
-            ledger,
-            last,
-            "last entry does not match its leaf hash",
-        ));
-    }
+        .map_err(db)?;
+    let last_entry = row
+        .map(|row| hash_from(row.get(1)).map(|leaf| (row.get::<_, Vec<u8>>(0), leaf)))
+        .transpose()?;
     let head = read_head(tx, ledger, None)?;
-    head.verify(&options.verifying_key)
-        .map_err(|e| corrupt(ledger, last, e.to_string()))?;
-    let root = frontier.root(options.hash_algorithm).map_err(|e| {
-        corrupt(
-            ledger,
-            last,
-            format!("tree node ({}, {}) missing", e.level, e.index),
-        )
-    })?;
-    if head.tree_size != size || head.root_hash != root {
-        return Err(corrupt(
-            ledger,
-            head.tree_size.min(size).saturating_sub(1),
-            "root does not match the last signed head",
-        ));
-    }
-    Ok(())
+    common::check_tip(options, ledger, frontier, last_entry, &head)
 }
 
 struct Writer {
@@ -324,41 +280,15 @@ struct Writer {
     signing_key: Arc<jinguan_crypto::SigningKey>,
     /// Cached right edges; trusted only while the locked tip row still matches.
     frontiers: HashMap<String, Frontier>,
-    stopped: Option<String>,
+    stopped: Arc<Mutex<Option<String>>>,
 }
 
 impl Writer {
     fn run(mut self, receiver: Receiver<Request>) {
-        while let Ok(first) = receiver.recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.options.max_batch {
-                match receiver.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                }
-            }
-            if let Some(reason) = &self.stopped {
-                for request in batch {
-                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
-                }
-                continue;
-            }
-            match self.write_batch(&mut batch) {
-                Ok(results) => {
-                    for (request, result) in batch.into_iter().zip(results) {
-                        let _ = request.reply.send(result);
-                    }
-                }
-                Err(error) => {
-                    // Fail-stop, as in the SQLite backend.
-                    let reason = error.to_string();
-                    self.stopped = Some(reason.clone());
-                    for request in batch {
-                        let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
-                    }
-                }
-            }
-        }
+        let stopped = self.stopped.clone();
+        common::serve(receiver, self.options.max_batch, &stopped, |batch| {
+            self.write_batch(batch)
+        });
     }
 
     fn write_batch(
@@ -760,7 +690,8 @@ impl LedgerStore for PostgresStore {
                 .map_err(db)?
                 .ok_or_else(|| StoreError::NotFound(format!("entry {seq} of ledger {ledger}")))?;
             let body: Vec<u8> = row.get(0);
-            let entry = Entry::decode(&body).map_err(|e| corrupt(ledger, seq, e.to_string()))?;
+            let entry =
+                Entry::decode(&body).map_err(|e| common::corrupt(ledger, seq, e.to_string()))?;
             Ok((entry, hash_from(row.get(1))?))
         })
     }
@@ -817,25 +748,16 @@ fn verify_ledger(
     options: &Options,
     ledger: &str,
 ) -> Result<VerifyReport, StoreError> {
-    let algorithm: HashAlgorithm = options.hash_algorithm;
-    let mut checker = ChainChecker::new(ledger, algorithm);
-    let mut heads: Vec<(u64, String)> = tx
+    let heads: Vec<(u64, String)> = tx
         .query(
-            "SELECT tree_size, head FROM heads WHERE ledger = $1 ORDER BY tree_size DESC",
+            "SELECT tree_size, head FROM heads WHERE ledger = $1",
             &[&ledger],
         )
         .map_err(db)?
         .iter()
         .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
         .collect();
-    let rows = tx
-        .query(
-            "SELECT seq, body, leaf FROM entries WHERE ledger = $1 ORDER BY seq",
-            &[&ledger],
-        )
-        .map_err(db)?;
-    let mut heads_checked = 0;
-    let mut last_root = Hash(algorithm.digest(&[]));
+    let mut audit = common::Audit::new(options, ledger, heads);
     // Interior nodes, loaded once: verify reads the whole ledger anyway.
     let mut stored_nodes: HashMap<(u8, u64), Hash> = HashMap::new();
     for row in tx
@@ -854,53 +776,20 @@ fn verify_ledger(
             hash_from(row.get(2))?,
         );
     }
-    let mut auditor = crate::frontier::NodeAuditor::default();
+    let rows = tx
+        .query(
+            "SELECT seq, body, leaf FROM entries WHERE ledger = $1 ORDER BY seq",
+            &[&ledger],
+        )
+        .map_err(db)?;
     for row in rows {
         let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX);
         let body: Vec<u8> = row.get(1);
-        let leaf = hash_from(row.get(2))?;
-        checker.push(seq, &body, &leaf)?;
-        auditor.push(ledger, algorithm, seq, leaf, |level, index| {
+        audit.entry(seq, &body, hash_from(row.get(2))?, |level, index| {
             Ok(stored_nodes.get(&(level, index)).copied())
         })?;
-        while heads
-            .last()
-            .is_some_and(|(size, _)| *size == checker.tip().size)
-        {
-            let (size, json) = heads.pop().expect("checked above");
-            let head: TreeHead = serde_json::from_str(&json)
-                .map_err(|e| corrupt(ledger, size - 1, format!("head JSON: {e}")))?;
-            head.verify(&options.verifying_key)
-                .map_err(|e| corrupt(ledger, size - 1, e.to_string()))?;
-            checker.check_head(&head)?;
-            last_root = head.root_hash;
-            heads_checked += 1;
-        }
     }
-    if let Some((size, _)) = heads.last() {
-        return Err(corrupt(
-            ledger,
-            checker.tip().size,
-            format!(
-                "a signed head covers {size} entries; only {} stored",
-                checker.tip().size
-            ),
-        ));
-    }
-    let size = size_of(tx, ledger)?;
-    if size != checker.tip().size {
-        return Err(corrupt(
-            ledger,
-            checker.tip().size.min(size),
-            format!("tip says {size} entries, {} stored", checker.tip().size),
-        ));
-    }
-    Ok(VerifyReport {
-        ledger: ledger.to_owned(),
-        entries: checker.tip().size,
-        heads: heads_checked,
-        root_hash: last_root,
-    })
+    audit.finish(size_of(tx, ledger)?)
 }
 
 /// Creates an empty database `name` on the server `url` reaches (which must name a database

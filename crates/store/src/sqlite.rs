@@ -9,17 +9,16 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use jinguan_crypto::HashAlgorithm;
-use jinguan_ledger::merkle::{self, NodeSource};
-use jinguan_ledger::{
-    ChainChecker, ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead,
-};
+use jinguan_ledger::merkle;
+use jinguan_ledger::{ConsistencyProof, Entry, Hash, InclusionProof, Submission, Tip, TreeHead};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use crate::common::{self, Request};
 use crate::frontier::Frontier;
 use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
 
@@ -87,14 +86,6 @@ fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
     Ok(conn)
-}
-
-struct Request {
-    ledger: String,
-    submission: Submission,
-    /// Content digest, computed by the submitting thread so the writer does less.
-    digest: [u8; 32],
-    reply: SyncSender<Result<Receipt, StoreError>>,
 }
 
 /// The SQLite store.
@@ -283,62 +274,28 @@ fn load_frontiers(
     Ok(frontiers)
 }
 
-fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt(jinguan_ledger::ChainError {
-        ledger: ledger.to_owned(),
-        seq,
-        reason: reason.into(),
-    })
-}
-
 fn check_tip(
     conn: &Connection,
     options: &Options,
     ledger: &str,
     frontier: &Frontier,
 ) -> Result<(), StoreError> {
-    let size = frontier.tip.size;
-    if size == 0 {
+    if frontier.tip.size == 0 {
         return Ok(());
     }
-    let last = size - 1;
-    let row: Option<(Vec<u8>, Vec<u8>)> = conn
+    let last_entry: Option<(Vec<u8>, Vec<u8>)> = conn
         .query_row(
             "SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2",
-            params![ledger, last],
+            params![ledger, frontier.tip.size - 1],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
         .map_err(db)?;
-    let (body, leaf) = row.ok_or_else(|| corrupt(ledger, last, "last entry missing"))?;
-    let leaf = hash_from(leaf)?;
-    if jinguan_ledger::leaf_hash(options.hash_algorithm, &body) != leaf
-        || leaf != frontier.tip.last_leaf
-    {
-        return Err(corrupt(
-            ledger,
-            last,
-            "last entry does not match its leaf hash",
-        ));
-    }
+    let last_entry = last_entry
+        .map(|(body, leaf)| hash_from(leaf).map(|leaf| (body, leaf)))
+        .transpose()?;
     let head = read_head(conn, ledger, None)?;
-    head.verify(&options.verifying_key)
-        .map_err(|e| corrupt(ledger, last, e.to_string()))?;
-    let root = frontier.root(options.hash_algorithm).map_err(|e| {
-        corrupt(
-            ledger,
-            last,
-            format!("tree node ({}, {}) missing", e.level, e.index),
-        )
-    })?;
-    if head.tree_size != size || head.root_hash != root {
-        return Err(corrupt(
-            ledger,
-            head.tree_size.min(size).saturating_sub(1),
-            "root does not match the last signed head",
-        ));
-    }
-    Ok(())
+    common::check_tip(options, ledger, frontier, last_entry, &head)
 }
 
 fn read_head(
@@ -381,38 +338,10 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, receiver: Receiver<Request>) {
-        while let Ok(first) = receiver.recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.options.max_batch {
-                match receiver.try_recv() {
-                    Ok(request) => batch.push(request),
-                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-                }
-            }
-            let stopped = self.stopped.lock().expect("stopped flag lock").clone();
-            if let Some(reason) = stopped {
-                for request in batch {
-                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
-                }
-                continue;
-            }
-            match self.write_batch(&mut batch) {
-                Ok(results) => {
-                    for (request, result) in batch.into_iter().zip(results) {
-                        let _ = request.reply.send(result);
-                    }
-                }
-                Err(error) => {
-                    // Fail-stop: the database may hold a half-done transaction and our
-                    // in-memory edge may be ahead of it; acknowledge nothing from now on.
-                    let reason = error.to_string();
-                    *self.stopped.lock().expect("stopped flag lock") = Some(reason.clone());
-                    for request in batch {
-                        let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
-                    }
-                }
-            }
-        }
+        let stopped = self.stopped.clone();
+        common::serve(receiver, self.options.max_batch, &stopped, |batch| {
+            self.write_batch(batch)
+        });
     }
 
     /// Writes one batch in one transaction. Per-request refusals are results; an `Err` is a
@@ -710,43 +639,6 @@ impl SqliteStore {
     }
 }
 
-/// Reads stored nodes for proofs, one indexed lookup each.
-struct SqliteNodes<'a> {
-    conn: &'a Connection,
-    ledger: &'a str,
-}
-
-impl NodeSource for SqliteNodes<'_> {
-    type Error = StoreError;
-
-    fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
-        if level == 0 {
-            let mut statement = self
-                .conn
-                .prepare_cached("SELECT leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
-                .map_err(db)?;
-            let leaf: Option<Vec<u8>> = statement
-                .query_row(params![self.ledger, index], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            return hash_from(leaf.ok_or_else(|| {
-                StoreError::NotFound(format!("entry {index} of {}", self.ledger))
-            })?);
-        }
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
-            .map_err(db)?;
-        let hash: Option<Vec<u8>> = statement
-            .query_row(params![self.ledger, level, index], |r| r.get(0))
-            .optional()
-            .map_err(db)?;
-        hash_from(hash.ok_or_else(|| {
-            StoreError::NotFound(format!("tree node ({level}, {index}) of {}", self.ledger))
-        })?)
-    }
-}
-
 impl SqliteStore {
     fn size(conn: &Connection, ledger: &str) -> Result<u64, StoreError> {
         conn.query_row(
@@ -819,7 +711,8 @@ impl LedgerStore for SqliteStore {
                 .map_err(db)?;
             let (body, leaf) =
                 row.ok_or_else(|| StoreError::NotFound(format!("entry {seq} of ledger {ledger}")))?;
-            let entry = Entry::decode(&body).map_err(|e| corrupt(ledger, seq, e.to_string()))?;
+            let entry =
+                Entry::decode(&body).map_err(|e| common::corrupt(ledger, seq, e.to_string()))?;
             Ok((entry, hash_from(leaf)?))
         })
     }
@@ -883,88 +776,36 @@ fn verify_ledger(
     options: &Options,
     ledger: &str,
 ) -> Result<VerifyReport, StoreError> {
-    let algorithm = options.hash_algorithm;
-    let mut checker = ChainChecker::new(ledger, algorithm);
-    let mut statement = conn
-        .prepare("SELECT seq, body, leaf FROM entries WHERE ledger = ?1 ORDER BY seq")
-        .map_err(db)?;
-    let mut rows = statement.query([ledger]).map_err(db)?;
-    let mut heads: Vec<(u64, String)> = {
-        let mut h = conn
-            .prepare("SELECT tree_size, head FROM heads WHERE ledger = ?1 ORDER BY tree_size")
+    let heads: Vec<(u64, String)> = {
+        let mut statement = conn
+            .prepare("SELECT tree_size, head FROM heads WHERE ledger = ?1")
             .map_err(db)?;
-        let rows = h
+        let rows = statement
             .query_map([ledger], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)?
     };
-    heads.reverse();
-    let nodes = SqliteNodes { conn, ledger };
-    let mut auditor = crate::frontier::NodeAuditor::default();
+    let mut audit = common::Audit::new(options, ledger, heads);
     let mut stored_node = conn
         .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
         .map_err(db)?;
-    let mut heads_checked = 0;
-    let mut last_root = Hash(algorithm.digest(&[]));
+    let mut statement = conn
+        .prepare("SELECT seq, body, leaf FROM entries WHERE ledger = ?1 ORDER BY seq")
+        .map_err(db)?;
+    let mut rows = statement.query([ledger]).map_err(db)?;
     while let Some(row) = rows.next().map_err(db)? {
         let seq: u64 = row.get(0).map_err(db)?;
         let body: Vec<u8> = row.get(1).map_err(db)?;
         let leaf = hash_from(row.get(2).map_err(db)?)?;
-        checker.push(seq, &body, &leaf)?;
-        auditor.push(ledger, algorithm, seq, leaf, |level, index| {
+        audit.entry(seq, &body, leaf, |level, index| {
             let hash: Option<Vec<u8>> = stored_node
                 .query_row(params![ledger, level, index], |r| r.get(0))
                 .optional()
                 .map_err(db)?;
             hash.map(hash_from).transpose()
         })?;
-        while heads
-            .last()
-            .is_some_and(|(size, _)| *size == checker.tip().size)
-        {
-            let (size, json) = heads.pop().expect("checked above");
-            let head: TreeHead = serde_json::from_str(&json)
-                .map_err(|e| corrupt(ledger, size - 1, format!("head JSON: {e}")))?;
-            head.verify(&options.verifying_key)
-                .map_err(|e| corrupt(ledger, size - 1, e.to_string()))?;
-            checker.check_head(&head)?;
-            // The stored nodes must give the same root as the entries themselves.
-            let stored_root = merkle::root(&nodes, algorithm, size)?;
-            if stored_root != head.root_hash {
-                return Err(corrupt(
-                    ledger,
-                    size - 1,
-                    "stored tree nodes disagree with the entries",
-                ));
-            }
-            last_root = head.root_hash;
-            heads_checked += 1;
-        }
     }
-    if let Some((size, _)) = heads.last() {
-        return Err(corrupt(
-            ledger,
-            checker.tip().size,
-            format!(
-                "a signed head covers {size} entries; only {} stored",
-                checker.tip().size
-            ),
-        ));
-    }
-    let size = SqliteStore::size(conn, ledger)?;
-    if size != checker.tip().size {
-        return Err(corrupt(
-            ledger,
-            checker.tip().size.min(size),
-            format!("tip says {size} entries, {} stored", checker.tip().size),
-        ));
-    }
-    Ok(VerifyReport {
-        ledger: ledger.to_owned(),
-        entries: checker.tip().size,
-        heads: heads_checked,
-        root_hash: last_root,
-    })
+    audit.finish(SqliteStore::size(conn, ledger)?)
 }
 
 /// The benchmark peer: plain inserts of `rows` ledger-shaped rows (`payload_bytes` each) into

@@ -1,0 +1,196 @@
+//! What the backends share: the request queue and group-commit loop, the checks made on
+//! open, and the full-ledger audit behind `verify`.
+
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
+use std::sync::Mutex;
+
+use jinguan_ledger::{ChainChecker, Hash, Submission, TreeHead};
+
+use crate::frontier::{Frontier, NodeAuditor};
+use crate::{Options, Receipt, StoreError, VerifyReport};
+
+/// One queued append.
+pub(crate) struct Request {
+    pub(crate) ledger: String,
+    pub(crate) submission: Submission,
+    /// Content digest, computed by the submitting thread so the writer does less.
+    pub(crate) digest: [u8; 32],
+    pub(crate) reply: SyncSender<Result<Receipt, StoreError>>,
+}
+
+/// The writer loop: take everything queued (up to `max_batch`), write it as one group commit,
+/// answer. After a failed write, record why in `stopped` and answer every later request
+/// with `S0002` (fail-stop).
+pub(crate) fn serve(
+    receiver: Receiver<Request>,
+    max_batch: usize,
+    stopped: &Mutex<Option<String>>,
+    mut write: impl FnMut(&mut [Request]) -> Result<Vec<Result<Receipt, StoreError>>, StoreError>,
+) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max_batch {
+            match receiver.try_recv() {
+                Ok(request) => batch.push(request),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        let reason = stopped.lock().expect("stopped flag lock").clone();
+        let outcome = match reason {
+            Some(reason) => Err(reason),
+            None => write(&mut batch).map_err(|error| {
+                // The database may hold a half-done transaction and the writer's memory may
+                // be ahead of it: acknowledge nothing from now on.
+                let reason = error.to_string();
+                *stopped.lock().expect("stopped flag lock") = Some(reason.clone());
+                reason
+            }),
+        };
+        match outcome {
+            Ok(results) => {
+                for (request, result) in batch.into_iter().zip(results) {
+                    let _ = request.reply.send(result);
+                }
+            }
+            Err(reason) => {
+                for request in batch {
+                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(jinguan_ledger::ChainError {
+        ledger: ledger.to_owned(),
+        seq,
+        reason: reason.into(),
+    })
+}
+
+/// The checks made when a store opens read-write, given what the backend read: the last
+/// entry's bytes and stored leaf, and the latest signed head.
+pub(crate) fn check_tip(
+    options: &Options,
+    ledger: &str,
+    frontier: &Frontier,
+    last_entry: Option<(Vec<u8>, Hash)>,
+    head: &TreeHead,
+) -> Result<(), StoreError> {
+    let size = frontier.tip.size;
+    let last = size - 1;
+    let (body, leaf) = last_entry.ok_or_else(|| corrupt(ledger, last, "last entry missing"))?;
+    if jinguan_ledger::leaf_hash(options.hash_algorithm, &body) != leaf
+        || leaf != frontier.tip.last_leaf
+    {
+        return Err(corrupt(
+            ledger,
+            last,
+            "last entry does not match its leaf hash",
+        ));
+    }
+    head.verify(&options.verifying_key)
+        .map_err(|e| corrupt(ledger, last, e.to_string()))?;
+    let root = frontier.root(options.hash_algorithm).map_err(|e| {
+        corrupt(
+            ledger,
+            last,
+            format!("tree node ({}, {}) missing", e.level, e.index),
+        )
+    })?;
+    if head.tree_size != size || head.root_hash != root {
+        return Err(corrupt(
+            ledger,
+            head.tree_size.min(size).saturating_sub(1),
+            "root does not match the last signed head",
+        ));
+    }
+    Ok(())
+}
+
+/// A whole-ledger audit, fed entry by entry in sequence order by a backend.
+pub(crate) struct Audit<'a> {
+    options: &'a Options,
+    ledger: &'a str,
+    checker: ChainChecker,
+    nodes: NodeAuditor,
+    /// Signed heads as (size, JSON), largest first, so the next due is at the end.
+    heads: Vec<(u64, String)>,
+    heads_checked: u64,
+    last_root: Hash,
+}
+
+impl<'a> Audit<'a> {
+    /// Starts an audit; `heads` in any order.
+    pub(crate) fn new(
+        options: &'a Options,
+        ledger: &'a str,
+        mut heads: Vec<(u64, String)>,
+    ) -> Self {
+        heads.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+        Self {
+            options,
+            ledger,
+            checker: ChainChecker::new(ledger, options.hash_algorithm),
+            nodes: NodeAuditor::default(),
+            heads,
+            heads_checked: 0,
+            last_root: Hash(options.hash_algorithm.digest(&[])),
+        }
+    }
+
+    /// Checks the next entry, the interior nodes it completes, and any head signed at the
+    /// size it brings the ledger to.
+    pub(crate) fn entry(
+        &mut self,
+        seq: u64,
+        body: &[u8],
+        leaf: Hash,
+        stored_node: impl FnMut(u8, u64) -> Result<Option<Hash>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let (ledger, algorithm) = (self.ledger, self.options.hash_algorithm);
+        self.checker.push(seq, body, &leaf)?;
+        self.nodes.push(ledger, algorithm, seq, leaf, stored_node)?;
+        while self
+            .heads
+            .last()
+            .is_some_and(|(size, _)| *size == self.checker.tip().size)
+        {
+            let (size, json) = self.heads.pop().expect("checked above");
+            let head: TreeHead = serde_json::from_str(&json)
+                .map_err(|e| corrupt(ledger, size - 1, format!("head JSON: {e}")))?;
+            head.verify(&self.options.verifying_key)
+                .map_err(|e| corrupt(ledger, size - 1, e.to_string()))?;
+            self.checker.check_head(&head)?;
+            self.last_root = head.root_hash;
+            self.heads_checked += 1;
+        }
+        Ok(())
+    }
+
+    /// Ends the audit against the tip row's size.
+    pub(crate) fn finish(self, tip_size: u64) -> Result<VerifyReport, StoreError> {
+        let entries = self.checker.tip().size;
+        if let Some((size, _)) = self.heads.last() {
+            return Err(corrupt(
+                self.ledger,
+                entries,
+                format!("a signed head covers {size} entries; only {entries} stored"),
+            ));
+        }
+        if tip_size != entries {
+            return Err(corrupt(
+                self.ledger,
+                entries.min(tip_size),
+                format!("tip says {tip_size} entries, {entries} stored"),
+            ));
+        }
+        Ok(VerifyReport {
+            ledger: self.ledger.to_owned(),
+            entries,
+            heads: self.heads_checked,
+            root_hash: self.last_root,
+        })
+    }
+}
