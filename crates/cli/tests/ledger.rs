@@ -148,20 +148,11 @@ fn a_cli_proof_verifies_offline_and_fails_after_any_change() {
     }
     let public = format!("{data}/keys/public.pem");
     let verify = |dir: &TempDir| {
-        jinguan(
-            &[
-                "ledger",
-                "verify-proof",
-                "--public-key",
-                &public,
-                "--head",
-                &dir.str("head.json"),
-                "--entry",
-                &dir.str("entry.json"),
-                "--proof",
-                &dir.str("proof.json"),
-            ],
-            b"",
+        verify_proof(
+            &public,
+            &dir.str("head.json"),
+            ("--entry", &dir.str("entry.json")),
+            &dir.str("proof.json"),
         )
     };
     assert!(
@@ -194,50 +185,35 @@ fn a_cli_proof_verifies_offline_and_fails_after_any_change() {
     assert!(verify(&dir).status.success());
 
     // Consistency between an early head and the latest.
-    let old = jinguan(
-        &[
-            "ledger",
-            "head",
-            "--data-dir",
-            &data,
-            "--ledger",
-            "customs-5300",
-            "--tree-size",
-            "5",
-        ],
-        b"",
-    );
-    std::fs::write(dir.path("old.json"), &old.stdout).unwrap();
-    let consistency = jinguan(
-        &[
-            "ledger",
-            "proof",
-            "--data-dir",
-            &data,
-            "--ledger",
-            "customs-5300",
-            "--from",
-            "5",
-            "--to",
-            "13",
-        ],
-        b"",
-    );
-    std::fs::write(dir.path("consistency.json"), &consistency.stdout).unwrap();
-    let output = jinguan(
-        &[
-            "ledger",
-            "verify-proof",
-            "--public-key",
-            &public,
-            "--head",
-            &dir.str("head.json"),
-            "--old-head",
-            &dir.str("old.json"),
-            "--proof",
-            &dir.str("consistency.json"),
-        ],
-        b"",
+    let old = stdout_of(&[
+        "ledger",
+        "head",
+        "--data-dir",
+        &data,
+        "--ledger",
+        "customs-5300",
+        "--tree-size",
+        "5",
+    ]);
+    std::fs::write(dir.path("old.json"), old).unwrap();
+    let consistency = stdout_of(&[
+        "ledger",
+        "proof",
+        "--data-dir",
+        &data,
+        "--ledger",
+        "customs-5300",
+        "--from",
+        "5",
+        "--to",
+        "13",
+    ]);
+    std::fs::write(dir.path("consistency.json"), consistency).unwrap();
+    let output = verify_proof(
+        &public,
+        &dir.str("head.json"),
+        ("--old-head", &dir.str("old.json")),
+        &dir.str("consistency.json"),
     );
     assert!(
         output.status.success(),
@@ -336,110 +312,106 @@ fn t1_kill_9_loses_no_acknowledged_append() {
     let mut sample: Vec<&&Value> = by_seq.values().collect();
     sample.sort_by_key(|v| v["seq"].as_u64());
     let step = (sample.len() / 60).max(1);
+    let public = format!("{data}/keys/public.pem");
+    let head = stdout_of(&["ledger", "head", "--data-dir", &data, "--ledger", "stress"]);
+    std::fs::write(dir.path("head.json"), &head).unwrap();
+    let final_size = serde_json::from_slice::<Value>(&head).unwrap()["tree_size"]
+        .as_u64()
+        .unwrap()
+        .to_string();
     for line in sample.iter().step_by(step) {
         let seq = line["seq"].as_u64().unwrap().to_string();
-        let entry = json_of(&jinguan(
-            &[
-                "ledger",
-                "entry",
-                "--data-dir",
-                &data,
-                "--ledger",
-                "stress",
-                "--seq",
-                &seq,
-            ],
-            b"",
-        ));
+        let entry: Value = serde_json::from_slice(&stdout_of(&[
+            "ledger",
+            "entry",
+            "--data-dir",
+            &data,
+            "--ledger",
+            "stress",
+            "--seq",
+            &seq,
+        ]))
+        .unwrap();
         assert_eq!(entry["submission_id"], line["submission_id"]);
+        assert_eq!(entry["seq"], line["seq"]);
+        // The leaf hash the client was given is the hash of the stored entry.
+        let stored: jinguan_ledger::Entry = serde_json::from_value(entry).unwrap();
+        let leaf = jinguan_ledger::leaf_hash(jinguan_crypto::HashAlgorithm::Sm3, &stored.encode());
+        assert_eq!(
+            leaf.to_hex(),
+            line["leaf_hash"].as_str().unwrap(),
+            "seq {seq}"
+        );
         // Every head a client saw is consistent with the final one.
         let size = line["tree_size"].as_u64().unwrap().to_string();
-        let old = jinguan(
-            &[
-                "ledger",
-                "head",
-                "--data-dir",
-                &data,
-                "--ledger",
-                "stress",
-                "--tree-size",
-                &size,
-            ],
-            b"",
+        let old = stdout_of(&[
+            "ledger",
+            "head",
+            "--data-dir",
+            &data,
+            "--ledger",
+            "stress",
+            "--tree-size",
+            &size,
+        ]);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&old).unwrap()["root_hash"],
+            line["root_hash"]
         );
-        assert_eq!(json_of(&old)["root_hash"], line["root_hash"]);
-        std::fs::write(dir.path("old.json"), &old.stdout).unwrap();
-        let head = jinguan(
-            &["ledger", "head", "--data-dir", &data, "--ledger", "stress"],
-            b"",
-        );
-        std::fs::write(dir.path("head.json"), &head.stdout).unwrap();
-        let to = json_of(&head)["tree_size"].as_u64().unwrap().to_string();
-        let proof = jinguan(
-            &[
-                "ledger",
-                "proof",
-                "--data-dir",
-                &data,
-                "--ledger",
-                "stress",
-                "--from",
-                &size,
-                "--to",
-                &to,
-            ],
-            b"",
-        );
-        std::fs::write(dir.path("c.json"), &proof.stdout).unwrap();
-        let public = format!("{data}/keys/public.pem");
-        let check = jinguan(
-            &[
-                "ledger",
-                "verify-proof",
-                "--public-key",
-                &public,
-                "--head",
-                &dir.str("head.json"),
-                "--old-head",
-                &dir.str("old.json"),
-                "--proof",
-                &dir.str("c.json"),
-            ],
-            b"",
+        std::fs::write(dir.path("old.json"), &old).unwrap();
+        let proof = stdout_of(&[
+            "ledger",
+            "proof",
+            "--data-dir",
+            &data,
+            "--ledger",
+            "stress",
+            "--from",
+            &size,
+            "--to",
+            &final_size,
+        ]);
+        std::fs::write(dir.path("c.json"), &proof).unwrap();
+        let check = verify_proof(
+            &public,
+            &dir.str("head.json"),
+            ("--old-head", &dir.str("old.json")),
+            &dir.str("c.json"),
         );
         assert!(
             check.status.success(),
             "{}",
             String::from_utf8_lossy(&check.stderr)
         );
-        // The leaf hash the client was given is the stored one (checked via an inclusion proof).
-        let proof = jinguan(
-            &[
-                "ledger",
-                "proof",
-                "--data-dir",
-                &data,
-                "--ledger",
-                "stress",
-                "--seq",
-                &seq,
-            ],
-            b"",
-        );
-        assert!(proof.status.success());
-        let stored_leaf = jinguan(
-            &[
-                "ledger",
-                "entry",
-                "--data-dir",
-                &data,
-                "--ledger",
-                "stress",
-                "--seq",
-                &seq,
-            ],
-            b"",
-        );
-        assert!(stored_leaf.status.success());
     }
+}
+
+/// Runs a command that must succeed and returns its standard output.
+fn stdout_of(args: &[&str]) -> Vec<u8> {
+    let output = jinguan(args, b"");
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// `jinguan ledger verify-proof` with an entry (`--entry`) or an older head (`--old-head`).
+fn verify_proof(public: &str, head: &str, (flag, against): (&str, &str), proof: &str) -> Output {
+    jinguan(
+        &[
+            "ledger",
+            "verify-proof",
+            "--public-key",
+            public,
+            "--head",
+            head,
+            flag,
+            against,
+            "--proof",
+            proof,
+        ],
+        b"",
+    )
 }
