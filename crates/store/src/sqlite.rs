@@ -98,6 +98,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     commits: Arc<std::sync::atomic::AtomicU64>,
     write_conn: Option<Arc<Mutex<Connection>>>,
+    node_cache: NodeCache,
 }
 
 impl SqliteStore {
@@ -141,6 +142,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             commits,
             write_conn: Some(conn),
+            node_cache: NodeCache::default(),
         })
     }
 
@@ -163,6 +165,7 @@ impl SqliteStore {
             readers: Mutex::new(vec![conn]),
             commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             write_conn: None,
+            node_cache: NodeCache::default(),
         })
     }
 
@@ -177,9 +180,17 @@ impl SqliteStore {
         };
         // One read transaction per call: a consistent snapshot across its queries, and one
         // WAL read lock instead of one per statement.
-        conn.execute_batch("BEGIN DEFERRED").map_err(db)?;
+        // Cached statements: parsing SQL costs more than a proof's lookups.
+        let begin = conn
+            .prepare_cached("BEGIN DEFERRED")
+            .and_then(|mut s| s.execute([]));
+        begin.map_err(db)?;
         let result = f(&conn);
-        let ended = conn.execute_batch("COMMIT").map_err(db);
+        let ended = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]))
+            .map(drop)
+            .map_err(db);
         self.readers.lock().expect("reader pool lock").push(conn);
         ended.and(result)
     }
@@ -304,16 +315,14 @@ fn read_head(
     tree_size: Option<u64>,
 ) -> Result<TreeHead, StoreError> {
     let json: Option<String> = match tree_size {
-        None => conn.query_row(
-            "SELECT head FROM heads WHERE ledger = ?1 ORDER BY tree_size DESC LIMIT 1",
-            [ledger],
-            |r| r.get(0),
-        ),
-        Some(size) => conn.query_row(
-            "SELECT head FROM heads WHERE ledger = ?1 AND tree_size = ?2",
-            params![ledger, size],
-            |r| r.get(0),
-        ),
+        None => conn
+            .prepare_cached(
+                "SELECT head FROM heads WHERE ledger = ?1 ORDER BY tree_size DESC LIMIT 1",
+            )
+            .and_then(|mut s| s.query_row([ledger], |r| r.get(0))),
+        Some(size) => conn
+            .prepare_cached("SELECT head FROM heads WHERE ledger = ?1 AND tree_size = ?2")
+            .and_then(|mut s| s.query_row(params![ledger, size], |r| r.get(0))),
     }
     .optional()
     .map_err(db)?;
@@ -511,54 +520,80 @@ impl Writer {
     }
 }
 
-/// Fetches a set of nodes in one statement per level group: entries for level 0, `nodes`
-/// for the rest, each with a row-value `IN` list.
+/// Interior nodes at this level and above are kept in memory once read: a node never changes
+/// after its commit, there are at most n/64 of them per ledger, and they are the ones every
+/// proof needs.
+const CACHED_LEVEL: u8 = 6;
+
+/// Per ledger: (level, index) → hash, for levels from [`CACHED_LEVEL`].
+type NodeCache = std::sync::RwLock<HashMap<String, HashMap<(u8, u64), Hash>>>;
+
+impl SqliteStore {
+    /// The nodes a proof needs: upper levels from the cache, the rest in one round of queries.
+    fn fetch_nodes(
+        &self,
+        conn: &Connection,
+        ledger: &str,
+        wanted: &[(u8, u64)],
+    ) -> Result<merkle::Prefetched, StoreError> {
+        let mut found = HashMap::with_capacity(wanted.len());
+        let mut missing = Vec::with_capacity(wanted.len());
+        {
+            let cache = self.node_cache.read().expect("node cache lock");
+            let cached = cache.get(ledger);
+            for node in wanted {
+                match cached.and_then(|c| c.get(node)) {
+                    Some(hash) => {
+                        found.insert(*node, *hash);
+                    }
+                    None => missing.push(*node),
+                }
+            }
+        }
+        let fetched = prefetch(conn, ledger, &missing)?;
+        let upper: Vec<((u8, u64), Hash)> = fetched
+            .0
+            .iter()
+            .filter(|((level, _), _)| *level >= CACHED_LEVEL)
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        if !upper.is_empty() {
+            let mut cache = self.node_cache.write().expect("node cache lock");
+            cache.entry(ledger.to_owned()).or_default().extend(upper);
+        }
+        found.extend(fetched.0);
+        Ok(merkle::Prefetched(found))
+    }
+}
+
+/// Fetches a set of nodes: leaves from `entries`, interior nodes from `nodes`.
 fn prefetch(
     conn: &Connection,
     ledger: &str,
     wanted: &[(u8, u64)],
 ) -> Result<merkle::Prefetched, StoreError> {
+    // Point lookups through two fixed prepared statements, inside the caller's read
+    // transaction: an `IN` list would change the SQL text with every proof's shape and defeat
+    // the statement cache.
+    let mut leaf = conn
+        .prepare_cached("SELECT leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
+        .map_err(db)?;
+    let mut node = conn
+        .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
+        .map_err(db)?;
     let mut found = HashMap::with_capacity(wanted.len());
-    let leaves: Vec<u64> = wanted
-        .iter()
-        .filter(|(level, _)| *level == 0)
-        .map(|(_, index)| *index)
-        .collect();
-    let inner: Vec<(u8, u64)> = wanted
-        .iter()
-        .copied()
-        .filter(|(level, _)| *level > 0)
-        .collect();
-    if !leaves.is_empty() {
-        let marks = vec!["?"; leaves.len()].join(",");
-        let sql = format!("SELECT seq, leaf FROM entries WHERE ledger = ?1 AND seq IN ({marks})");
-        let mut statement = conn.prepare_cached(&sql).map_err(db)?;
-        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ledger];
-        values.extend(leaves.iter().map(|i| i as &dyn rusqlite::ToSql));
-        let mut rows = statement.query(values.as_slice()).map_err(db)?;
-        while let Some(row) = rows.next().map_err(db)? {
-            found.insert(
-                (0u8, row.get::<_, u64>(0).map_err(db)?),
-                hash_from(row.get(1).map_err(db)?)?,
-            );
-        }
-    }
-    if !inner.is_empty() {
-        let marks = vec!["(?,?)"; inner.len()].join(",");
-        let sql = format!("SELECT level, idx, hash FROM nodes WHERE ledger = ?1 AND (level, idx) IN (VALUES {marks})");
-        let mut statement = conn.prepare_cached(&sql).map_err(db)?;
-        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ledger];
-        for (level, index) in &inner {
-            values.push(level);
-            values.push(index);
-        }
-        let mut rows = statement.query(values.as_slice()).map_err(db)?;
-        while let Some(row) = rows.next().map_err(db)? {
-            let key = (
-                row.get::<_, u8>(0).map_err(db)?,
-                row.get::<_, u64>(1).map_err(db)?,
-            );
-            found.insert(key, hash_from(row.get(2).map_err(db)?)?);
+    for &(level, index) in wanted {
+        let hash: Option<Vec<u8>> = if level == 0 {
+            leaf.query_row(params![ledger, index], |r| r.get(0))
+                .optional()
+                .map_err(db)?
+        } else {
+            node.query_row(params![ledger, level, index], |r| r.get(0))
+                .optional()
+                .map_err(db)?
+        };
+        if let Some(hash) = hash {
+            found.insert((level, index), hash_from(hash)?);
         }
     }
     Ok(merkle::Prefetched(found))
@@ -641,14 +676,12 @@ impl SqliteStore {
 
 impl SqliteStore {
     fn size(conn: &Connection, ledger: &str) -> Result<u64, StoreError> {
-        conn.query_row(
-            "SELECT size FROM ledgers WHERE ledger = ?1",
-            [ledger],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(db)?
-        .ok_or_else(|| StoreError::NotFound(format!("ledger {ledger}")))
+        conn.prepare_cached("SELECT size FROM ledgers WHERE ledger = ?1")
+            .map_err(db)?
+            .query_row([ledger], |r| r.get(0))
+            .optional()
+            .map_err(db)?
+            .ok_or_else(|| StoreError::NotFound(format!("ledger {ledger}")))
     }
 }
 
@@ -702,11 +735,8 @@ impl LedgerStore for SqliteStore {
     fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError> {
         self.with_reader(|conn| {
             let row: Option<(Vec<u8>, Vec<u8>)> = conn
-                .query_row(
-                    "SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2",
-                    params![ledger, seq],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .prepare_cached("SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
+                .and_then(|mut s| s.query_row(params![ledger, seq], |r| Ok((r.get(0)?, r.get(1)?))))
                 .optional()
                 .map_err(db)?;
             let (body, leaf) =
@@ -735,7 +765,7 @@ impl LedgerStore for SqliteStore {
                 let algorithm = self.options.hash_algorithm;
                 let recorder = merkle::NodeRecorder::default();
                 let _ = merkle::inclusion_proof(&recorder, algorithm, seq, tree_size);
-                let nodes = prefetch(conn, ledger, &recorder.into_wanted())?;
+                let nodes = self.fetch_nodes(conn, ledger, &recorder.into_wanted())?;
                 merkle::inclusion_proof(&nodes, algorithm, seq, tree_size).map_err(missing(ledger))
             }
         })
@@ -758,7 +788,7 @@ impl LedgerStore for SqliteStore {
                 let algorithm = self.options.hash_algorithm;
                 let recorder = merkle::NodeRecorder::default();
                 let _ = merkle::consistency_proof(&recorder, algorithm, first, second);
-                let nodes = prefetch(conn, ledger, &recorder.into_wanted())?;
+                let nodes = self.fetch_nodes(conn, ledger, &recorder.into_wanted())?;
                 merkle::consistency_proof(&nodes, algorithm, first, second).map_err(missing(ledger))
             }
         })
