@@ -26,8 +26,9 @@ use jinguan_refdata::{RefData, Source};
 struct Cli {
     /// Load reference data from this directory (laid out like the repository's `data/`)
     /// instead of the copy built into the binary.
+    /// (Named apart from the ledger commands' own `--data-dir`, which is a ledger store.)
     #[arg(long, global = true, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
+    refdata_dir: Option<PathBuf>,
     /// Load customs monthly exchange rates from this file instead of the shipped example.
     #[arg(long, global = true, value_name = "FILE")]
     exchange_rates: Option<PathBuf>,
@@ -213,9 +214,9 @@ pub(crate) fn load_data(
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let data = || load_data(cli.data_dir.as_ref(), cli.exchange_rates.as_ref());
+    let data = || load_data(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
-        Command::Demo => demo::run(cli.data_dir.as_ref(), cli.exchange_rates.as_ref()),
+        Command::Demo => demo::run(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref()),
         Command::Tariff {
             command: TariffCommand::Show { code, json },
         } => describe::tariff_show(&data()?, &code, json),
@@ -240,6 +241,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),
-        Command::Bench { command } => bench::run(command, cli.data_dir.as_ref()),
+        Command::Bench { command } => bench::run(command, cli.refdata_dir.as_ref()),
     }
 }
