@@ -268,6 +268,7 @@ fn t1_kill_9_loses_no_acknowledged_append() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // The kill lands at a seeded random moment of real running time: that is the test.
         std::thread::sleep(Duration::from_millis(150 + next(&mut state) % 600));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
