@@ -208,16 +208,11 @@ fn open_reader(data_dir: &Path) -> Result<SqliteStore, Failure> {
     let public = read_text(&data_dir.join("keys/public.pem"))?;
     let verifying_key = VerifyingKey::from_pem(&public, DEFAULT_DISTID)
         .map_err(|e| Failure::new("C0001", e.to_string()))?;
-    let mut options = match signing_key(data_dir, false)? {
-        Some(key) => Options::new(key),
-        None => Options::new(
-            SigningKey::generate(Algorithm::Ed25519, DEFAULT_DISTID)
-                .map_err(|e| Failure::new("C0001", e.to_string()))?,
-        ),
-    };
-    options.signing_key = None;
-    options.verifying_key = verifying_key;
-    SqliteStore::open_read_only(&data_dir.join("ledger.db"), options).map_err(store_failure)
+    SqliteStore::open_read_only(
+        &data_dir.join("ledger.db"),
+        Options::read_only(verifying_key),
+    )
+    .map_err(store_failure)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {

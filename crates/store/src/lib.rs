@@ -175,6 +175,14 @@ impl Options {
         let verifying_key = signing_key.verifying_key();
         Self {
             signing_key: Some(Arc::new(signing_key)),
+            ..Self::read_only(verifying_key)
+        }
+    }
+
+    /// Read-only options: heads are checked with `verifying_key`; nothing can be signed.
+    pub fn read_only(verifying_key: jinguan_crypto::VerifyingKey) -> Self {
+        Self {
+            signing_key: None,
             verifying_key,
             hash_algorithm: HashAlgorithm::Sm3,
             clock: Arc::new(SystemClock),
