@@ -103,17 +103,30 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
     let rate = appends as f64 / seconds;
     let batch = appends / commits;
     say!("  jinguan group commit  {appends} appends in {seconds:.2} s = {rate:>9.0}/s  ({commits} commits, {batch} per commit)  target >= 100,000/s");
-    let peer_seconds = plain_insert_peer(
-        &dir.join("peer.db"),
-        appends,
-        batch.max(1),
-        params.payload_bytes,
-    )
-    .map_err(failure)?
-    .as_secs_f64();
-    let peer_rate = appends as f64 / peer_seconds;
-    say!("  plain SQLite inserts  {appends} rows    in {peer_seconds:.2} s = {peer_rate:>9.0}/s  ({batch} rows per transaction, same durability)");
-    say!("  ratio jinguan / plain = {:.2}", rate / peer_rate);
+    for (label, same_indexes) in [
+        ("plain SQLite inserts ", false),
+        ("  + same indexes    ", true),
+    ] {
+        let file = dir.join(if same_indexes {
+            "peer-indexed.db"
+        } else {
+            "peer.db"
+        });
+        let peer_seconds = plain_insert_peer(
+            &file,
+            appends,
+            batch.max(1),
+            params.payload_bytes,
+            same_indexes,
+        )
+        .map_err(failure)?
+        .as_secs_f64();
+        let peer_rate = appends as f64 / peer_seconds;
+        say!(
+            "  {label}  {appends} rows    in {peer_seconds:.2} s = {peer_rate:>9.0}/s  ({batch} rows per transaction, same durability)  jinguan/peer {:.2}",
+            rate / peer_rate
+        );
+    }
 
     let have = store.head("bench").map_err(failure)?.tree_size;
     if params.proof_entries > have {

@@ -838,22 +838,32 @@ fn verify_ledger(
     audit.finish(SqliteStore::size(conn, ledger)?)
 }
 
-/// The benchmark peer: plain inserts of `rows` ledger-shaped rows (`payload_bytes` each) into
-/// one table, `per_transaction` rows per transaction, WAL with `synchronous=FULL` — the same
-/// durability as our appends, without hashing, idempotency checks, tree nodes or heads.
-/// Returns the elapsed time.
+/// The benchmark peer: plain inserts of `rows` ledger-shaped rows (`payload_bytes` each),
+/// `per_transaction` rows per transaction, WAL with `synchronous=FULL` — the same durability as
+/// our appends, without hashing, chaining, signing or queueing. With `same_indexes`, each row
+/// also goes through a unique (ledger, submission id) index and writes one tree-node row, as
+/// an append does; without, it is a bare insert. Returns the elapsed time.
 pub fn plain_insert_peer(
     path: &Path,
     rows: u64,
     per_transaction: u64,
     payload_bytes: usize,
+    same_indexes: bool,
 ) -> Result<std::time::Duration, StoreError> {
     let mut conn = connect(path, false)?;
     conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
-         leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;",
+        "CREATE TABLE plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
+         leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;
+         CREATE TABLE plain_nodes (ledger TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL,
+         hash BLOB NOT NULL, PRIMARY KEY (ledger, level, idx)) WITHOUT ROWID;",
     )
     .map_err(db)?;
+    if same_indexes {
+        conn.execute_batch(
+            "CREATE UNIQUE INDEX plain_by_submission ON plain (ledger, submission_id);",
+        )
+        .map_err(db)?;
+    }
     let body = vec![b'.'; payload_bytes];
     let leaf = [7u8; 32];
     let start = std::time::Instant::now();
@@ -866,16 +876,21 @@ pub fn plain_insert_peer(
             let mut insert = tx
                 .prepare_cached("INSERT INTO plain (ledger, seq, submission_id, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(db)?;
+            let mut node = tx
+                .prepare_cached(
+                    "INSERT INTO plain_nodes (ledger, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
             for _ in 0..per_transaction.min(rows - seq) {
+                // Ids shaped like the benchmark's (client, counter), so index inserts scatter alike.
+                let id = format!("c{}-{}", seq % 8, seq / 8);
                 insert
-                    .execute(params![
-                        "bench",
-                        seq,
-                        format!("peer-{seq}"),
-                        &leaf[..],
-                        &body
-                    ])
+                    .execute(params!["bench", seq, id, &leaf[..], &body])
                     .map_err(db)?;
+                if same_indexes {
+                    node.execute(params!["bench", 1 + seq.trailing_zeros(), seq, &leaf[..]])
+                        .map_err(db)?;
+                }
                 seq += 1;
             }
         }
