@@ -4,10 +4,12 @@
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::Mutex;
 
-use jinguan_ledger::{ChainChecker, Hash, Submission, TreeHead};
+use jinguan_crypto::{HashAlgorithm, SigningKey};
+use jinguan_ledger::merkle;
+use jinguan_ledger::{ChainChecker, Entry, Hash, Submission, TreeHead};
 
 use crate::frontier::{Frontier, NodeAuditor};
-use crate::{Options, Receipt, StoreError, VerifyReport};
+use crate::{Options, Receipt, Status, StoreError, VerifyReport};
 
 /// One queued append.
 pub(crate) struct Request {
@@ -193,4 +195,127 @@ impl<'a> Audit<'a> {
             root_hash: self.last_root,
         })
     }
+}
+
+/// Refuses a submission that breaks the ledger's bounds; the refusal is the request's answer.
+pub(crate) fn check_request(ledger: &str, submission: &Submission) -> Result<(), StoreError> {
+    jinguan_ledger::check_ledger_id(ledger)
+        .and_then(|()| jinguan_ledger::check_submission(submission))
+        .map_err(StoreError::Rejected)
+}
+
+/// The answer to a submission id seen before: its original receipt when the content is the
+/// same, a conflict otherwise. `tree_size` is filled in after the commit.
+pub(crate) fn repeat(
+    ledger: &str,
+    submission_id: String,
+    (seq, leaf): (u64, Hash),
+    stored_digest: &[u8],
+    digest: &[u8; 32],
+) -> Result<Receipt, StoreError> {
+    if stored_digest == digest {
+        Ok(Receipt {
+            ledger: ledger.to_owned(),
+            seq,
+            leaf_hash: leaf,
+            tree_size: 0,
+            status: Status::Exists,
+        })
+    } else {
+        Err(StoreError::Conflict {
+            ledger: ledger.to_owned(),
+            submission_id,
+            seq,
+        })
+    }
+}
+
+/// A new entry on a frontier: the entry, the bytes its leaf hash covers, the leaf, and the
+/// tree nodes it completes.
+pub(crate) struct Appended {
+    pub(crate) entry: Entry,
+    pub(crate) encoded: Vec<u8>,
+    pub(crate) leaf: Hash,
+    pub(crate) nodes: Vec<(u8, u64, Hash)>,
+}
+
+impl Appended {
+    /// Builds the next entry on `frontier`; [`Appended::record_on`] moves the frontier past
+    /// it once the entry is known to be new.
+    pub(crate) fn on(
+        frontier: &Frontier,
+        ledger: &str,
+        submission: Submission,
+        now: i64,
+        algorithm: HashAlgorithm,
+    ) -> Result<Self, StoreError> {
+        let (entry, encoded, leaf) =
+            jinguan_ledger::next_entry_encoded(ledger, &frontier.tip, submission, now, algorithm)?;
+        let nodes = merkle::nodes_completed_by(frontier, algorithm, entry.seq, leaf)
+            .map_err(edge_missing)?;
+        Ok(Self {
+            entry,
+            encoded,
+            leaf,
+            nodes,
+        })
+    }
+
+    /// Moves `frontier` past this entry.
+    pub(crate) fn record_on(&self, frontier: &mut Frontier) {
+        frontier.record(&self.nodes, self.leaf);
+    }
+
+    /// Its receipt; `tree_size` is filled in after the commit.
+    pub(crate) fn receipt(&self) -> Receipt {
+        Receipt {
+            ledger: self.entry.ledger.clone(),
+            seq: self.entry.seq,
+            leaf_hash: self.leaf,
+            tree_size: 0,
+            status: Status::Created,
+        }
+    }
+
+    /// The interior nodes to store; level 0 is the leaf hash, stored with the entry.
+    pub(crate) fn interior_nodes(&self) -> impl Iterator<Item = &(u8, u64, Hash)> {
+        self.nodes.iter().filter(|(level, _, _)| *level > 0)
+    }
+}
+
+fn edge_missing(e: crate::frontier::NotOnEdge) -> StoreError {
+    StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
+}
+
+/// Signs the head for a frontier's current size, as JSON for the `heads` table.
+pub(crate) fn signed_head_json(
+    key: &SigningKey,
+    ledger: &str,
+    frontier: &Frontier,
+    now: i64,
+    algorithm: HashAlgorithm,
+) -> Result<String, StoreError> {
+    let root = frontier.root(algorithm).map_err(edge_missing)?;
+    let head = TreeHead::sign(key, ledger, frontier.tip.size, root, now, algorithm);
+    serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Refuses an inclusion proof outside the ledger.
+pub(crate) fn inclusion_bounds(seq: u64, tree_size: u64, size: u64) -> Result<(), StoreError> {
+    if seq >= tree_size || tree_size > size {
+        return Err(StoreError::NotFound(format!(
+            "entry {seq} in a tree of {tree_size} (ledger has {size})"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a consistency proof outside the ledger.
+pub(crate) fn consistency_bounds(first: u64, second: u64, size: u64) -> Result<(), StoreError> {
+    if first == 0 || first > second || second > size {
+        return Err(StoreError::NotFound(format!(
+            "sizes {first}..{second} (ledger has {size})"
+        )));
+    }
+    Ok(())
 }

@@ -19,7 +19,7 @@ use postgres::{Client, NoTls, Transaction};
 
 use crate::common::{self, Request};
 use crate::frontier::Frontier;
-use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
+use crate::{FailurePoint, LedgerStore, Options, Receipt, StoreError, VerifyReport};
 
 /// Migrations, in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &["
@@ -354,64 +354,41 @@ impl Writer {
         for request in batch.iter_mut() {
             let ledger = request.ledger.clone();
             let submission = std::mem::take(&mut request.submission);
-            if let Err(rejection) = jinguan_ledger::check_ledger_id(&ledger)
-                .and_then(|()| jinguan_ledger::check_submission(&submission))
-            {
-                results.push(Err(StoreError::Rejected(rejection)));
+            if let Err(refusal) = common::check_request(&ledger, &submission) {
+                results.push(Err(refusal));
                 continue;
             }
             let key = (ledger.clone(), submission.submission_id.clone());
             if let Some((seq, leaf, digest)) = known.get(&key) {
-                results.push(if *digest == request.digest {
-                    Ok(Receipt {
-                        ledger,
-                        seq: *seq,
-                        leaf_hash: *leaf,
-                        tree_size: 0,
-                        status: Status::Exists,
-                    })
-                } else {
-                    Err(StoreError::Conflict {
-                        ledger,
-                        submission_id: key.1,
-                        seq: *seq,
-                    })
-                });
+                results.push(common::repeat(
+                    &ledger,
+                    key.1,
+                    (*seq, *leaf),
+                    digest,
+                    &request.digest,
+                ));
                 continue;
             }
             let (frontier, _) = touched
                 .get_mut(&ledger)
                 .expect("every valid ledger was locked above");
-            let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
-                &ledger,
-                &frontier.tip,
-                submission,
-                now,
-                algorithm,
-            )?;
-            let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
-                .map_err(|e| {
-                    StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
-                })?;
-            frontier.record(&nodes, leaf);
+            let appended = common::Appended::on(frontier, &ledger, submission, now, algorithm)?;
+            appended.record_on(frontier);
             for projection in &self.options.projections {
                 let name = projection.name().to_owned();
                 rows.projections.extend(
                     projection
-                        .apply(&entry)
+                        .apply(&appended.entry)
                         .into_iter()
                         .map(|s| (name.clone(), s)),
                 );
             }
-            rows.push(&entry, encoded, leaf, &request.digest, &nodes);
-            known.insert(key, (entry.seq, leaf, request.digest.to_vec()));
-            results.push(Ok(Receipt {
-                ledger,
-                seq: entry.seq,
-                leaf_hash: leaf,
-                tree_size: 0,
-                status: Status::Created,
-            }));
+            known.insert(
+                key,
+                (appended.entry.seq, appended.leaf, request.digest.to_vec()),
+            );
+            results.push(Ok(appended.receipt()));
+            rows.push(appended, &request.digest);
         }
         rows.write(&mut tx)?;
         let locked_sizes: HashMap<String, u64> = touched
@@ -420,19 +397,8 @@ impl Writer {
             .collect();
         touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
         for (ledger, (frontier, _)) in &touched {
-            let root = frontier.root(algorithm).map_err(|e| {
-                StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
-            })?;
-            let head = TreeHead::sign(
-                &self.signing_key,
-                ledger,
-                frontier.tip.size,
-                root,
-                now,
-                algorithm,
-            );
             let head_json =
-                serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))?;
+                common::signed_head_json(&self.signing_key, ledger, frontier, now, algorithm)?;
             tx.execute(
                 "UPDATE ledgers SET size = $2, last_leaf = $3 WHERE ledger = $1",
                 &[
@@ -488,27 +454,19 @@ struct BulkRows {
 }
 
 impl BulkRows {
-    fn push(
-        &mut self,
-        entry: &Entry,
-        encoded: Vec<u8>,
-        leaf: Hash,
-        digest: &[u8; 32],
-        nodes: &[(u8, u64, Hash)],
-    ) {
-        self.ledgers.push(entry.ledger.clone());
-        self.seqs.push(as_i64(entry.seq));
-        self.submission_ids.push(entry.submission_id.clone());
-        self.digests.push(digest.to_vec());
-        self.leaves.push(leaf.0.to_vec());
-        self.bodies.push(encoded);
-        // Level 0 is the leaf hash, already stored with the entry.
-        for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
-            self.node_ledgers.push(entry.ledger.clone());
+    fn push(&mut self, appended: common::Appended, digest: &[u8; 32]) {
+        for (level, index, hash) in appended.interior_nodes() {
+            self.node_ledgers.push(appended.entry.ledger.clone());
             self.node_levels.push(i16::from(*level));
             self.node_indexes.push(as_i64(*index));
             self.node_hashes.push(hash.0.to_vec());
         }
+        self.ledgers.push(appended.entry.ledger);
+        self.seqs.push(as_i64(appended.entry.seq));
+        self.submission_ids.push(appended.entry.submission_id);
+        self.digests.push(digest.to_vec());
+        self.leaves.push(appended.leaf.0.to_vec());
+        self.bodies.push(appended.encoded);
     }
 
     fn write(self, tx: &mut Transaction<'_>) -> Result<(), StoreError> {
@@ -704,11 +662,7 @@ impl LedgerStore for PostgresStore {
     ) -> Result<InclusionProof, StoreError> {
         self.with_reader(|tx| {
             let size = size_of(tx, ledger)?;
-            if seq >= tree_size || tree_size > size {
-                return Err(StoreError::NotFound(format!(
-                    "entry {seq} in a tree of {tree_size} (ledger has {size})"
-                )));
-            }
+            common::inclusion_bounds(seq, tree_size, size)?;
             let nodes = PgNodes {
                 tx: std::cell::RefCell::new(tx),
                 ledger,
@@ -725,11 +679,7 @@ impl LedgerStore for PostgresStore {
     ) -> Result<ConsistencyProof, StoreError> {
         self.with_reader(|tx| {
             let size = size_of(tx, ledger)?;
-            if first == 0 || first > second || second > size {
-                return Err(StoreError::NotFound(format!(
-                    "sizes {first}..{second} (ledger has {size})"
-                )));
-            }
+            common::consistency_bounds(first, second, size)?;
             let nodes = PgNodes {
                 tx: std::cell::RefCell::new(tx),
                 ledger,

@@ -20,7 +20,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use crate::common::{self, Request};
 use crate::frontier::Frontier;
-use crate::{FailurePoint, LedgerStore, Options, Receipt, Status, StoreError, VerifyReport};
+use crate::{FailurePoint, LedgerStore, Options, Receipt, StoreError, VerifyReport};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -388,10 +388,8 @@ impl Writer {
             for request in batch.iter_mut() {
                 let ledger = request.ledger.as_str();
                 let submission = std::mem::take(&mut request.submission);
-                if let Err(rejection) = jinguan_ledger::check_ledger_id(ledger)
-                    .and_then(|()| jinguan_ledger::check_submission(&submission))
-                {
-                    results.push(Err(StoreError::Rejected(rejection)));
+                if let Err(refusal) = common::check_request(ledger, &submission) {
+                    results.push(Err(refusal));
                     continue;
                 }
                 let frontier = match touched.get_mut(ledger) {
@@ -402,21 +400,15 @@ impl Writer {
                     }
                 };
                 let submission_id = submission.submission_id.clone();
-                let (entry, encoded, leaf) = jinguan_ledger::next_entry_encoded(
-                    ledger,
-                    &frontier.tip,
-                    submission,
-                    now,
-                    algorithm,
-                )?;
+                let appended = common::Appended::on(frontier, ledger, submission, now, algorithm)?;
                 let inserted = insert_entry
                     .execute(params![
                         ledger,
-                        entry.seq,
+                        appended.entry.seq,
                         submission_id,
                         &request.digest[..],
-                        &leaf.0[..],
-                        encoded
+                        &appended.leaf.0[..],
+                        appended.encoded
                     ])
                     .map_err(db)?;
                 if inserted == 0 {
@@ -425,45 +417,24 @@ impl Writer {
                             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                         })
                         .map_err(db)?;
-                    results.push(if stored_digest == request.digest {
-                        Ok(Receipt {
-                            ledger: ledger.to_owned(),
-                            seq,
-                            leaf_hash: hash_from(stored_leaf)?,
-                            tree_size: 0,
-                            status: Status::Exists,
-                        })
-                    } else {
-                        Err(StoreError::Conflict {
-                            ledger: ledger.to_owned(),
-                            submission_id,
-                            seq,
-                        })
-                    });
+                    let original = (seq, hash_from(stored_leaf)?);
+                    results.push(common::repeat(
+                        ledger,
+                        submission_id,
+                        original,
+                        &stored_digest,
+                        &request.digest,
+                    ));
                     continue;
                 }
-                let nodes = merkle::nodes_completed_by(&*frontier, algorithm, entry.seq, leaf)
-                    .map_err(|e| {
-                        StoreError::Database(format!(
-                            "edge node ({}, {}) missing",
-                            e.level, e.index
-                        ))
-                    })?;
-                // Level 0 is the leaf hash, already stored with the entry.
-                for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
+                appended.record_on(frontier);
+                for (level, index, hash) in appended.interior_nodes() {
                     insert_node
                         .execute(params![ledger, level, index, &hash.0[..]])
                         .map_err(db)?;
                 }
-                frontier.record(&nodes, leaf);
-                apply_projections(&tx, &self.options, &entry)?;
-                results.push(Ok(Receipt {
-                    ledger: ledger.to_owned(),
-                    seq: entry.seq,
-                    leaf_hash: leaf,
-                    tree_size: 0,
-                    status: Status::Created,
-                }));
+                apply_projections(&tx, &self.options, &appended.entry)?;
+                results.push(Ok(appended.receipt()));
             }
         }
         // Ledgers that only saw repeats have nothing new to sign.
@@ -475,19 +446,8 @@ impl Writer {
                     .map_or(0, |before| before.tip.size)
         });
         for (ledger, frontier) in &touched {
-            let root = frontier.root(algorithm).map_err(|e| {
-                StoreError::Database(format!("edge node ({}, {}) missing", e.level, e.index))
-            })?;
-            let head = TreeHead::sign(
-                &self.signing_key,
-                ledger,
-                frontier.tip.size,
-                root,
-                now,
-                algorithm,
-            );
             let head_json =
-                serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))?;
+                common::signed_head_json(&self.signing_key, ledger, frontier, now, algorithm)?;
             tx.execute(
                 "INSERT INTO ledgers (ledger, size, last_leaf) VALUES (?1, ?2, ?3)
                  ON CONFLICT (ledger) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf",
@@ -755,11 +715,7 @@ impl LedgerStore for SqliteStore {
     ) -> Result<InclusionProof, StoreError> {
         self.with_reader(|conn| {
             let size = Self::size(conn, ledger)?;
-            if seq >= tree_size || tree_size > size {
-                return Err(StoreError::NotFound(format!(
-                    "entry {seq} in a tree of {tree_size} (ledger has {size})"
-                )));
-            }
+            common::inclusion_bounds(seq, tree_size, size)?;
             {
                 // Two passes: list the nodes the proof needs, fetch them in one round, build.
                 let algorithm = self.options.hash_algorithm;
@@ -779,11 +735,7 @@ impl LedgerStore for SqliteStore {
     ) -> Result<ConsistencyProof, StoreError> {
         self.with_reader(|conn| {
             let size = Self::size(conn, ledger)?;
-            if first == 0 || first > second || second > size {
-                return Err(StoreError::NotFound(format!(
-                    "sizes {first}..{second} (ledger has {size})"
-                )));
-            }
+            common::consistency_bounds(first, second, size)?;
             {
                 let algorithm = self.options.hash_algorithm;
                 let recorder = merkle::NodeRecorder::default();
