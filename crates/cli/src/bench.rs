@@ -25,29 +25,7 @@ pub(crate) enum BenchCommand {
     },
     /// Durable ledger appends with group commit on SQLite against plain SQLite inserts in
     /// equally sized transactions; inclusion proof generation and verification.
-    Ledger {
-        /// Appends to time.
-        #[arg(long, default_value_t = 200_000)]
-        appends: u64,
-        /// Concurrent submitters.
-        #[arg(long, default_value_t = 8)]
-        submitters: u64,
-        /// Appends each submitter keeps in flight.
-        #[arg(long, default_value_t = 512)]
-        in_flight: usize,
-        /// Payload size.
-        #[arg(long, default_value_t = 256)]
-        payload_bytes: usize,
-        /// Ledger size for the proof benchmark (built with the same appends).
-        #[arg(long, default_value_t = 1_000_000)]
-        proof_entries: u64,
-        /// Directory for the databases (a temporary one by default).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Also run the append load against this PostgreSQL (libpq-style connection string).
-        #[arg(long)]
-        postgres: Option<String>,
-    },
+    Ledger(crate::ledger_bench::Params),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -71,23 +49,7 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             seed,
             threads,
         } => crate::gen::bench(&source, count, seed, threads),
-        BenchCommand::Ledger {
-            appends,
-            submitters,
-            in_flight,
-            payload_bytes,
-            proof_entries,
-            dir,
-            postgres,
-        } => crate::ledger_bench::run(&crate::ledger_bench::Params {
-            appends,
-            submitters,
-            in_flight,
-            payload_bytes,
-            proof_entries,
-            dir,
-            postgres,
-        }),
+        BenchCommand::Ledger(params) => crate::ledger_bench::run(&params),
     }
 }
 

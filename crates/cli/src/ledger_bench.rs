@@ -11,14 +11,30 @@ use jinguan_store::{LedgerStore, Options};
 
 use crate::{say, Failure};
 
+/// What `jinguan bench ledger` measures.
+#[derive(clap::Args)]
 pub(crate) struct Params {
-    pub(crate) appends: u64,
-    pub(crate) submitters: u64,
-    pub(crate) in_flight: usize,
-    pub(crate) payload_bytes: usize,
-    pub(crate) proof_entries: u64,
-    pub(crate) dir: Option<PathBuf>,
-    pub(crate) postgres: Option<String>,
+    /// Appends to time.
+    #[arg(long, default_value_t = 200_000)]
+    appends: u64,
+    /// Concurrent submitters.
+    #[arg(long, default_value_t = 8)]
+    submitters: u64,
+    /// Appends each submitter keeps in flight.
+    #[arg(long, default_value_t = 512)]
+    in_flight: usize,
+    /// Payload size.
+    #[arg(long, default_value_t = 256)]
+    payload_bytes: usize,
+    /// Ledger size for the proof benchmark (built with the same appends).
+    #[arg(long, default_value_t = 1_000_000)]
+    proof_entries: u64,
+    /// Directory for the databases (a temporary one by default, removed after).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Also run the append load against this PostgreSQL (key=value connection string).
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 /// Either backend's pipelined submit.

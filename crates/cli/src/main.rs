@@ -26,7 +26,7 @@ use jinguan_refdata::{RefData, Source};
 struct Cli {
     /// Load reference data from this directory (laid out like the repository's `data/`)
     /// instead of the copy built into the binary.
-    /// (Named apart from the ledger commands' own `--data-dir`, which is a ledger store.)
+    // Named apart from the ledger commands' own `--data-dir`, which is a ledger store.
     #[arg(long, global = true, value_name = "DIR")]
     refdata_dir: Option<PathBuf>,
     /// Load customs monthly exchange rates from this file instead of the shipped example.
