@@ -708,39 +708,57 @@ fn verify_ledger(
         .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
         .collect();
     let mut audit = common::Audit::new(options, ledger, heads);
-    // Interior nodes, loaded once: verify reads the whole ledger anyway.
-    let mut stored_nodes: HashMap<(u8, u64), Hash> = HashMap::new();
-    for row in tx
-        .query(
-            "SELECT level, idx, hash FROM nodes WHERE ledger = $1",
-            &[&ledger],
-        )
-        .map_err(db)?
-    {
-        let level = u8::try_from(row.get::<_, i16>(0)).unwrap_or(u8::MAX);
-        stored_nodes.insert(
-            (
-                level,
-                u64::try_from(row.get::<_, i64>(1)).unwrap_or(u64::MAX),
-            ),
-            hash_from(row.get(2))?,
-        );
-    }
-    let rows = tx
-        .query(
+    // Two cursors read side by side in chunks, so memory stays bounded at any ledger size:
+    // entries in sequence order, and interior nodes in the order the audit asks for them
+    // (by the sequence number that completes each, then by level).
+    let entries = tx
+        .bind(
             "SELECT seq, body, leaf FROM entries WHERE ledger = $1 ORDER BY seq",
             &[&ledger],
         )
         .map_err(db)?;
-    for row in rows {
-        let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX);
-        let body: Vec<u8> = row.get(1);
-        audit.entry(seq, &body, hash_from(row.get(2))?, |level, index| {
-            Ok(stored_nodes.get(&(level, index)).copied())
-        })?;
+    let nodes = tx
+        .bind(
+            "SELECT level, idx, hash FROM nodes WHERE ledger = $1
+             ORDER BY (idx + 1) * (1::bigint << level) - 1, level",
+            &[&ledger],
+        )
+        .map_err(db)?;
+    let mut pending: std::collections::VecDeque<((u8, u64), Hash)> =
+        std::collections::VecDeque::new();
+    let mut nodes_done = false;
+    loop {
+        let chunk = tx.query_portal(&entries, CURSOR_CHUNK).map_err(db)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for row in chunk {
+            let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX);
+            let body: Vec<u8> = row.get(1);
+            audit.entry(seq, &body, hash_from(row.get(2))?, |level, index| {
+                if pending.is_empty() && !nodes_done {
+                    let rows = tx.query_portal(&nodes, CURSOR_CHUNK).map_err(db)?;
+                    nodes_done = rows.is_empty();
+                    for row in rows {
+                        let level = u8::try_from(row.get::<_, i16>(0)).unwrap_or(u8::MAX);
+                        let index = u64::try_from(row.get::<_, i64>(1)).unwrap_or(u64::MAX);
+                        pending.push_back(((level, index), hash_from(row.get(2))?));
+                    }
+                }
+                // The next stored node must be the one asked for; anything else (missing,
+                // extra, out of place) is reported by the audit as a bad node.
+                match pending.pop_front() {
+                    Some((key, hash)) if key == (level, index) => Ok(Some(hash)),
+                    _ => Ok(None),
+                }
+            })?;
+        }
     }
     audit.finish(size_of(tx, ledger)?)
 }
+
+/// Rows fetched per round trip when streaming a whole ledger.
+const CURSOR_CHUNK: i32 = 10_000;
 
 /// Creates an empty database `name` on the server `url` reaches (which must name a database
 /// it can connect to, such as `postgres`) and returns the connection string for it. For
