@@ -167,6 +167,9 @@ pub struct Options {
     /// SQLite only: WAL pages that trigger an automatic checkpoint (SQLite's default is
     /// 1000; 0 disables it, which the power-loss test uses to keep the main file still).
     pub wal_autocheckpoint_pages: u32,
+    /// SQLite only: the registered VFS (storage layer) to open files through; `None` is the
+    /// platform's default. The durability tests name a fault-injecting one here.
+    pub sqlite_vfs: Option<String>,
 }
 
 impl Options {
@@ -191,6 +194,7 @@ impl Options {
             failure_hook: None,
             projections: Vec::new(),
             wal_autocheckpoint_pages: 1000,
+            sqlite_vfs: None,
         }
     }
 }

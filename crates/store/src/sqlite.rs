@@ -66,7 +66,7 @@ fn hash_from(bytes: Vec<u8>) -> Result<Hash, StoreError> {
 }
 
 /// Opens a connection with the durability settings stated here rather than left to defaults.
-fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+fn connect(path: &Path, read_only: bool, vfs: Option<&str>) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
@@ -74,7 +74,11 @@ fn connect(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
-    let conn = Connection::open_with_flags(path, flags).map_err(db)?;
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .map_err(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))
         .map_err(db)?;
     if !read_only {
@@ -106,7 +110,7 @@ impl SqliteStore {
     /// match its last signed head.
     pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
         let signing_key = options.signing_key.clone().ok_or(StoreError::ReadOnly)?;
-        let conn = connect(path, false)?;
+        let conn = connect(path, false, options.sqlite_vfs.as_deref())?;
         conn.pragma_update(None, "wal_autocheckpoint", options.wal_autocheckpoint_pages)
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
@@ -155,7 +159,7 @@ impl SqliteStore {
                 path.display()
             )));
         }
-        let conn = connect(path, true)?;
+        let conn = connect(path, true, options.sqlite_vfs.as_deref())?;
         Ok(Self {
             path: path.to_owned(),
             options,
@@ -176,7 +180,7 @@ impl SqliteStore {
         let pooled = self.readers.lock().expect("reader pool lock").pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => connect(&self.path, true)?,
+            None => connect(&self.path, true, self.options.sqlite_vfs.as_deref())?,
         };
         // One read transaction per call: a consistent snapshot across its queries, and one
         // WAL read lock instead of one per statement.
@@ -802,7 +806,7 @@ pub fn plain_insert_peer(
     payload_bytes: usize,
     same_indexes: bool,
 ) -> Result<std::time::Duration, StoreError> {
-    let mut conn = connect(path, false)?;
+    let mut conn = connect(path, false, None)?;
     conn.execute_batch(
         "CREATE TABLE plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
          leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;

@@ -1,23 +1,22 @@
-//! T2, power loss: crash images of a live SQLite store, made the way a power cut leaves a
-//! disk — everything up to the last fsync kept, later writes dropped at a random point, the
-//! last one torn — must open read-write with every acknowledged append intact.
+//! T2 power loss and T3 fsync errors, on the real SQLite store opened through a
+//! fault-injecting storage layer (`jinguan-faultfs`). Every write reaches the real file, so
+//! SQLite runs as in production; the layer also keeps what a disk would hold after a power
+//! cut — each file's content up to its last sync, and the writes issued since.
 //!
-//! With automatic checkpoints off the main database file does not change while the test runs
-//! and every commit is an fsynced append to the write-ahead log. So the log as it was when
-//! an append was acknowledged is durable, and any cut of the log between that length and its
-//! current length, with garbage in the cut-off write, is a state a power loss can leave.
 //! Seeded: set `JINGUAN_POWER_SEED` to replay a run.
 
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
-use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_faultfs::Image;
 use jinguan_ledger::Submission;
 use jinguan_store::sqlite::SqliteStore;
-use jinguan_store::{LedgerStore, Options, Receipt};
+use jinguan_store::{LedgerStore, Options, Receipt, StoreError};
 
 fn next(state: &mut u64) -> u64 {
     *state ^= *state << 13;
@@ -26,190 +25,311 @@ fn next(state: &mut u64) -> u64 {
     *state
 }
 
-fn wal(db: &Path) -> PathBuf {
-    PathBuf::from(format!("{}-wal", db.display()))
-}
-
-#[test]
-fn t2_power_loss_keeps_every_acknowledged_append() {
+fn seed(test: u64) -> u64 {
     let seed = std::env::var("JINGUAN_POWER_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x0b5e_55ed_u64);
-    eprintln!("power-loss test seed {seed} (set JINGUAN_POWER_SEED to replay)");
-    let mut state = seed | 1;
-    // Crash images are many and short-lived: memory-backed storage where there is some.
-    let scratch = if Path::new("/dev/shm").is_dir() {
+    eprintln!("seed {seed} (set JINGUAN_POWER_SEED to replay)");
+    (seed ^ test.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1
+}
+
+/// A fresh directory, memory-backed where there is such a place: images are many and
+/// short-lived.
+fn scratch(test: &str) -> PathBuf {
+    let base = if Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {
         std::env::temp_dir()
     };
-    let root = scratch.join(format!("jinguan-power-{}", std::process::id()));
+    let root = base.join(format!("jinguan-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).unwrap();
-    let db = root.join("ledger.db");
-    let pem = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
+    root
+}
+
+fn key_pem() -> String {
+    SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
         .unwrap()
-        .to_pem();
-    let options = || {
-        let mut options = Options::new(SigningKey::from_pem(&pem, DEFAULT_DISTID).unwrap());
-        options.wal_autocheckpoint_pages = 0;
-        options
+        .to_pem()
+}
+
+fn options(pem: &str, vfs: Option<&str>) -> Options {
+    let mut options = Options::new(SigningKey::from_pem(pem, DEFAULT_DISTID).unwrap());
+    options.sqlite_vfs = vfs.map(str::to_owned);
+    options
+}
+
+fn submission(client: usize, i: usize) -> Submission {
+    Submission {
+        kind: "power".into(),
+        schema_version: 1,
+        submitter: format!("client-{client}"),
+        submission_id: format!("c{client}-{i}"),
+        payload: vec![b'x'; 200 + (i % 300)],
+        submitter_signature: None,
+    }
+}
+
+/// Opens a crash image read-write on the ordinary storage layer (a restart after the power
+/// cut) and checks that every acknowledged append is there, unchanged. With `audit`, also
+/// checks every entry, link, node and signed head, so nothing half-written is visible.
+/// Returns the recovered size.
+fn recover(dir: &Path, pem: &str, known: &[Receipt], audit: bool, what: &str) -> u64 {
+    let store = SqliteStore::open(&dir.join("ledger.db"), options(pem, None))
+        .unwrap_or_else(|e| panic!("{what}: refused to open read-write: {e}"));
+    let size = match store.head("power") {
+        Ok(head) => head.tree_size,
+        Err(StoreError::NotFound(_)) if known.is_empty() => 0,
+        Err(e) => panic!("{what}: no head: {e}"),
     };
-    let store = Arc::new(SqliteStore::open(&db, options()).unwrap());
-    // Acknowledged receipts, each with the log length seen right after its acknowledgement.
-    let acked: Arc<Mutex<Vec<(Receipt, u64)>>> = Arc::default();
-    // Four submitters, 2,400 appends each, 32 in flight at a time: bounded, so the log stays
-    // a few megabytes however fast the machine is.
-    let writers: Vec<_> = (0..4)
+    let highest = known.iter().map(|r| r.seq + 1).max().unwrap_or(0);
+    assert!(
+        size >= highest,
+        "{what}: {size} entries, but entry {} was acknowledged",
+        highest.saturating_sub(1)
+    );
+    for receipt in known {
+        let (_, leaf) = store
+            .entry("power", receipt.seq)
+            .unwrap_or_else(|e| panic!("{what}: acknowledged entry {} lost: {e}", receipt.seq));
+        assert_eq!(
+            leaf, receipt.leaf_hash,
+            "{what}: entry {} changed",
+            receipt.seq
+        );
+    }
+    if audit && size > 0 {
+        let report = store
+            .verify("power")
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(report.entries, size, "{what}");
+    }
+    size
+}
+
+/// T2: while four clients append, crash images are cut at seeded write, truncate and sync
+/// operations — commits half-written, checkpoints half-copied into the main file, the log
+/// being restarted. Each must open read-write with every acknowledged append intact and
+/// nothing half-visible.
+#[test]
+fn t2_power_loss_at_seeded_points_keeps_every_acknowledged_append() {
+    const IMAGES: usize = 300;
+    let control = jinguan_faultfs::register("jinguan-t2");
+    let mut rng = seed(2);
+    let root = scratch("t2");
+    let pem = key_pem();
+    let mut live = options(&pem, Some("jinguan-t2"));
+    // Frequent checkpoints: crash points then also fall in main-file writes and log restarts.
+    live.wal_autocheckpoint_pages = 128;
+    let store = Arc::new(SqliteStore::open(&root.join("ledger.db"), live).unwrap());
+    let acked: Arc<Mutex<Vec<Receipt>>> = Arc::default();
+
+    // The hook runs inside the storage layer before an operation, with the writer blocked
+    // there: the acknowledged set it reads cannot include anything that operation makes
+    // durable.
+    let (images, checks) = mpsc::sync_channel::<(u64, PathBuf, usize, Image)>(2);
+    {
+        let (acked, root) = (acked.clone(), root.clone());
+        let mut taken = 0;
+        control.set_hook(Some(Box::new(move |op, disk| {
+            if taken == IMAGES || next(&mut rng) % 5 != 0 {
+                return;
+            }
+            let known = acked.lock().unwrap().len();
+            let dir = root.join(format!("crash-{op}"));
+            let image = disk.materialise(&dir, next(&mut rng)).unwrap();
+            taken += 1;
+            // Blocks while the checker is behind: the writer waits, nothing is skipped. If
+            // the checker has failed there is no one to tell.
+            let _ = images.send((op, dir, known, image));
+        })));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
         .map(|client| {
-            let (store, acked, db) = (store.clone(), acked.clone(), db.clone());
+            let (store, acked, stop) = (store.clone(), acked.clone(), stop.clone());
             std::thread::spawn(move || {
-                for round in 0..2400 / 32 {
-                    let pending: Vec<_> = (0..32)
-                        .map(|k| {
-                            let i = round * 32 + k;
-                            let submission = Submission {
-                                kind: "power".into(),
-                                schema_version: 1,
-                                submitter: format!("client-{client}"),
-                                submission_id: format!("c{client}-{i}"),
-                                payload: vec![b'x'; 200 + (i as usize % 300)],
-                                submitter_signature: None,
-                            };
-                            store.submit("power", submission).unwrap()
-                        })
+                let mut i = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let tickets: Vec<_> = (i..i + 32)
+                        .map(|k| store.submit("power", submission(client, k)).unwrap())
                         .collect();
-                    for ticket in pending {
+                    i += 32;
+                    for ticket in tickets {
                         let receipt = ticket.wait().unwrap();
-                        let length = std::fs::metadata(wal(&db)).map(|m| m.len()).unwrap_or(0);
-                        acked.lock().unwrap().push((receipt, length));
+                        acked.lock().unwrap().push(receipt);
                     }
                 }
             })
         })
         .collect();
 
-    // Phase 1, while the writers run: capture crash images. Each is the acknowledged set, the
-    // durable log length, and the log bytes beyond it as they stood at that instant (log bytes
-    // before the durable length are committed frames, which are never rewritten).
-    struct Image {
-        known: Vec<(Receipt, u64)>,
-        durable: u64,
-        tail: Vec<u8>,
-    }
-    let mut images = Vec::new();
-    while writers.iter().any(|w| !w.is_finished()) && images.len() < 2000 {
-        // Captures run back to back (each reads only the log's tail); which commit they land
-        // in is decided by the writers' progress, and the cut point below by the seed.
-        let (known, durable) = {
-            let acked = acked.lock().unwrap();
-            (
-                acked.clone(),
-                acked.iter().map(|(_, length)| *length).max().unwrap_or(0),
-            )
-        };
-        // Read only what lies beyond the durable length: cheap, so captures are dense.
-        let Ok(mut file) = std::fs::File::open(wal(&db)) else {
-            continue;
-        };
-        if file.metadata().unwrap().len() < durable {
-            continue;
+    let (mut mid_write, mut dropped, mut torn, mut unacknowledged_whole) = (0, 0, 0, 0);
+    for n in 0..IMAGES {
+        let (op, dir, known, image) = checks
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the writer stopped producing crash points");
+        let known = acked.lock().unwrap()[..known].to_vec();
+        let what = format!("crash point {n} at operation {op} ({image:?})");
+        let size = recover(&dir, &pem, &known, n % 3 == 0, &what);
+        if image.pending > 0 {
+            mid_write += 1;
         }
-        let mut tail = Vec::new();
-        file.seek(std::io::SeekFrom::Start(durable)).unwrap();
-        file.read_to_end(&mut tail).unwrap();
-        images.push(Image {
-            known,
-            durable,
-            tail,
-        });
-    }
-    for writer in writers {
-        writer.join().unwrap();
-    }
-    let main = std::fs::read(&db).unwrap();
-    let final_log = std::fs::read(wal(&db)).unwrap();
-
-    // Phase 2: cut, tear, open and check each image.
-    let (mut tested, mut dropped, mut torn_points) = (0, 0, 0);
-    // Every image caught mid-write (log bytes beyond the durable length) is worth testing;
-    // fill up to 300 with images taken between commits.
-    let (mid_write, between): (Vec<&Image>, Vec<&Image>) =
-        images.iter().partition(|i| !i.tail.is_empty());
-    let room = 300usize.saturating_sub(mid_write.len()).max(50);
-    let step = (between.len() / room).max(1);
-    let chosen: Vec<&Image> = mid_write
-        .into_iter()
-        .chain(between.into_iter().step_by(step))
-        .collect();
-    for (point, image) in chosen.into_iter().enumerate() {
-        let (known, durable) = (&image.known, image.durable);
-        let mut log = final_log[..durable as usize].to_vec();
-        log.extend_from_slice(&image.tail);
-        // Drop everything after a random cut at or beyond the durable length...
-        let spare = log.len() as u64 - durable;
-        let cut = durable
-            + if spare == 0 {
-                0
-            } else {
-                next(&mut state) % (spare + 1)
-            };
-        if spare > 0 {
-            dropped += 1;
-        }
-        log.truncate(cut as usize);
-        // ...and tear the last, unsynced write.
-        if cut > durable && next(&mut state) % 2 == 0 {
-            let torn = (next(&mut state) % (cut - durable).min(700)) + 1;
-            torn_points += 1;
-            for byte in &mut log[(cut - torn) as usize..] {
-                *byte = next(&mut state) as u8;
-            }
-        }
-        let dir = root.join(format!("crash-{point}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let image_db = dir.join("ledger.db");
-        std::fs::write(&image_db, &main).unwrap();
-        std::fs::write(wal(&image_db), &log).unwrap();
-
-        let recovered = SqliteStore::open(&image_db, options())
-            .unwrap_or_else(|e| panic!("crash point {point} (seed {seed}): refused to open: {e}"));
-        let size = if known.is_empty() {
-            0
-        } else {
-            recovered.head("power").unwrap().tree_size
-        };
-        assert!(
-            size >= known.len() as u64,
-            "crash point {point}: {size} entries, {} acknowledged",
-            known.len()
-        );
-        for (receipt, _) in known.iter().rev().take(50).chain(known.iter().step_by(97)) {
-            let (_, leaf) = recovered.entry("power", receipt.seq).unwrap();
-            assert_eq!(
-                leaf, receipt.leaf_hash,
-                "crash point {point}: entry {} changed",
-                receipt.seq
-            );
-        }
-        if tested % 25 == 0 && !known.is_empty() {
-            recovered
-                .verify("power")
-                .unwrap_or_else(|e| panic!("crash point {point} (seed {seed}): {e}"));
-        }
-        drop(recovered);
+        dropped += usize::from(image.dropped > 0 || image.applied < image.pending);
+        torn += usize::from(image.torn);
+        unacknowledged_whole += usize::from(size > known.len() as u64);
         std::fs::remove_dir_all(&dir).unwrap();
-        tested += 1;
     }
-    assert!(tested >= 200, "only {tested} crash points tested");
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.join().unwrap();
+    }
+    control.set_hook(None);
     let total = acked.lock().unwrap().len();
-    assert_eq!(total, 4 * 2400, "every submitted append was acknowledged");
-    eprintln!("{tested} crash points over {total} acknowledged appends; {dropped} dropped unsynced writes, {torn_points} also tore one");
+    eprintln!(
+        "{IMAGES} crash points over {total} appends and {} storage operations: {mid_write} with \
+         unsynced writes, {dropped} dropped some, {torn} tore one; {unacknowledged_whole} \
+         recovered appends not yet acknowledged, whole",
+        control.ops()
+    );
     assert!(
-        dropped >= 20,
-        "too few crash points fell while writes were in flight: {dropped}"
+        mid_write >= IMAGES / 2,
+        "too few points fell mid-write: {mid_write}"
+    );
+    assert!(torn >= IMAGES / 4, "too few torn writes: {torn}");
+    drop(store);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// T2, the process's side: the disk goes away at a seeded operation in the middle of the
+/// clients' appends. From then on nothing is acknowledged, and the crash image (durable
+/// writes, a seeded part of the unsynced ones, one torn) holds everything that was.
+#[test]
+fn power_cut_mid_commit_acknowledges_nothing_it_cannot_keep() {
+    let control = jinguan_faultfs::register("jinguan-cut");
+    let mut rng = seed(3);
+    let root = scratch("cut");
+    let pem = key_pem();
+    for run in 0..20 {
+        control.reset();
+        let dir = root.join(format!("run-{run}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut live = options(&pem, Some("jinguan-cut"));
+        live.wal_autocheckpoint_pages = 64;
+        let store = Arc::new(SqliteStore::open(&dir.join("ledger.db"), live).unwrap());
+        control.crash_at(control.ops() + 1 + next(&mut rng) % 600);
+        let clients: Vec<_> = (0..2)
+            .map(|client| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let mut acked = Vec::new();
+                    for round in 0.. {
+                        let tickets: Vec<_> = (0..16)
+                            .map(|k| store.submit("power", submission(client, round * 16 + k)))
+                            .collect();
+                        let mut failed = false;
+                        for ticket in tickets {
+                            match ticket.and_then(|t| t.wait()) {
+                                Ok(receipt) => acked.push(receipt),
+                                Err(StoreError::Stopped(_)) => failed = true,
+                                Err(e) => panic!("unexpected error: {e}"),
+                            }
+                        }
+                        if failed {
+                            return acked;
+                        }
+                    }
+                    unreachable!()
+                })
+            })
+            .collect();
+        let known: Vec<Receipt> = clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect();
+        assert!(control.crashed(), "run {run}");
+        assert!(
+            store.stopped().is_some(),
+            "run {run}: the writer kept going"
+        );
+        assert!(
+            matches!(
+                store.append("power", submission(9, run)),
+                Err(StoreError::Stopped(_))
+            ),
+            "run {run}: acknowledged after the crash"
+        );
+        drop(store);
+        let image = control
+            .materialise(&dir.join("image"), next(&mut rng))
+            .unwrap();
+        let what = format!("run {run} ({} acknowledged, {image:?})", known.len());
+        recover(&dir.join("image"), &pem, &known, true, &what);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// T3: an fsync error (injected under SQLite, where the operating system reports it) stops
+/// the writer. The submissions of the failed commit and every later one are refused, even
+/// though the next fsync would succeed; a restart finds every acknowledged append.
+#[test]
+fn t3_fsync_error_stops_the_writer() {
+    let control = jinguan_faultfs::register("jinguan-t3");
+    let root = scratch("t3");
+    let pem = key_pem();
+    let db = root.join("ledger.db");
+    let store = Arc::new(SqliteStore::open(&db, options(&pem, Some("jinguan-t3"))).unwrap());
+    let armed = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|client| {
+            let (store, armed, control) = (store.clone(), armed.clone(), control.clone());
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                let mut i = 0;
+                loop {
+                    i += 1;
+                    match store.append("power", submission(client, i)) {
+                        Ok(receipt) => acked.push(receipt),
+                        Err(StoreError::Stopped(_)) => break,
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                    if client == 0 && i == 50 {
+                        control.fail_sync(1);
+                        armed.store(true, Ordering::SeqCst);
+                    }
+                }
+                // Stopped for good: the fault has passed, yet nothing more is acknowledged.
+                for k in 0..20 {
+                    assert!(matches!(
+                        store.append("power", submission(client, 10_000 + k)),
+                        Err(StoreError::Stopped(_))
+                    ));
+                }
+                acked
+            })
+        })
+        .collect();
+    let known: Vec<Receipt> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(armed.load(Ordering::SeqCst));
+    assert_eq!(control.failed_syncs(), 1);
+    let reason = store.stopped().expect("the writer stopped");
+    assert!(
+        reason.contains("fsync") || reason.contains("disk I/O"),
+        "{reason}"
     );
     drop(store);
+    // The failed commit's frames were written, only their sync failed: after a restart
+    // they may be there or not, but whole either way.
+    let size = recover(&root, &pem, &known, true, "after the fsync error");
+    eprintln!(
+        "fsync failed after {} acknowledged appends; {size} recovered ({})",
+        known.len(),
+        reason
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }
