@@ -20,6 +20,19 @@ pub trait NodeSource {
 
     /// The node `(level, index)`; callers only ask for nodes that exist.
     fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error>;
+
+    /// The hash of leaves `[start, end)` when that range is not a complete subtree, if the
+    /// source already knows it (a cache of the tree's right edge); `None` makes the caller
+    /// combine it from complete subtrees.
+    fn range(&self, _start: u64, _end: u64) -> Option<Hash> {
+        None
+    }
+
+    /// Combines two child hashes into their parent. A source that only records which nodes
+    /// are read overrides this to skip the hashing.
+    fn combine(&self, algorithm: HashAlgorithm, left: &Hash, right: &Hash) -> Hash {
+        node_hash(algorithm, left, right)
+    }
 }
 
 /// The nodes that become complete when leaf `index` (0-based) with hash `leaf` is appended
@@ -62,10 +75,46 @@ pub fn subtree_hash<S: NodeSource>(
     if size.is_power_of_two() && start % size == 0 {
         return source.node(size.trailing_zeros() as u8, start / size);
     }
+    if let Some(hash) = source.range(start, end) {
+        return Ok(hash);
+    }
     let k = split(size);
     let left = subtree_hash(source, algorithm, start, start + k)?;
     let right = subtree_hash(source, algorithm, start + k, end)?;
-    Ok(node_hash(algorithm, &left, &right))
+    Ok(source.combine(algorithm, &left, &right))
+}
+
+/// The hashes of the ranges `[start, size)` that are not complete subtrees, for the starts
+/// RFC 6962's recursion reaches: the tree's right edge. Every inclusion and consistency proof
+/// for a tree of `size` leaves that needs a hash not stored as a node needs one of these, so a
+/// reader can compute them once per tree size and serve them through [`NodeSource::range`].
+pub fn right_edge<S: NodeSource>(
+    source: &S,
+    algorithm: HashAlgorithm,
+    size: u64,
+) -> Result<Vec<(u64, Hash)>, S::Error> {
+    let mut starts = Vec::new();
+    let mut start = 0;
+    while size - start >= 2 {
+        let n = size - start;
+        if n.is_power_of_two() {
+            break;
+        }
+        starts.push(start);
+        start += split(n);
+    }
+    // Deepest first: each range's hash reuses the one below it.
+    let mut edge: Vec<(u64, Hash)> = Vec::with_capacity(starts.len());
+    for &start in starts.iter().rev() {
+        let k = split(size - start);
+        let left = subtree_hash(source, algorithm, start, start + k)?;
+        let right = match edge.last() {
+            Some((s, hash)) if *s == start + k => *hash,
+            _ => subtree_hash(source, algorithm, start + k, size)?,
+        };
+        edge.push((start, source.combine(algorithm, &left, &right)));
+    }
+    Ok(edge)
 }
 
 /// The root of the tree of `size` leaves; the hash of the empty string for size 0.
@@ -100,6 +149,34 @@ pub struct ConsistencyProof {
     pub second_size: u64,
     /// The proof hashes.
     pub path: Vec<Hash>,
+}
+
+/// A node source with the right edge of one tree size (from [`right_edge`]) at hand.
+pub struct WithEdge<'a, S> {
+    /// The stored nodes.
+    pub source: &'a S,
+    /// The tree size the edge belongs to.
+    pub size: u64,
+    /// `(start, hash of [start, size))`, as [`right_edge`] returns it.
+    pub edge: &'a [(u64, Hash)],
+}
+
+impl<S: NodeSource> NodeSource for WithEdge<'_, S> {
+    type Error = S::Error;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error> {
+        self.source.node(level, index)
+    }
+
+    fn range(&self, start: u64, end: u64) -> Option<Hash> {
+        if end != self.size {
+            return None;
+        }
+        self.edge
+            .iter()
+            .find(|(s, _)| *s == start)
+            .map(|(_, hash)| *hash)
+    }
 }
 
 /// Builds the inclusion proof of leaf `index` in the tree of `size` leaves.
@@ -326,6 +403,10 @@ impl NodeSource for NodeRecorder {
     fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error> {
         self.wanted.borrow_mut().push((level, index));
         Ok(Hash::ZERO)
+    }
+
+    fn combine(&self, _: HashAlgorithm, _: &Hash, _: &Hash) -> Hash {
+        Hash::ZERO
     }
 }
 

@@ -5,7 +5,8 @@
 
 use jinguan_crypto::HashAlgorithm;
 use jinguan_ledger::merkle::{
-    consistency_proof, inclusion_proof, verify_consistency, verify_inclusion,
+    consistency_proof, inclusion_proof, right_edge, verify_consistency, verify_inclusion,
+    NodeRecorder, WithEdge,
 };
 use jinguan_ledger::{leaf_hash, node_hash, Hash, MemoryTree};
 use proptest::prelude::*;
@@ -178,5 +179,29 @@ proptest! {
         let index = i % size;
         let proof = inclusion_proof(&tree, algorithm, index, size).unwrap();
         prop_assert!(verify_inclusion(algorithm, &leaves[index as usize], &proof, &tree.root(size)).is_ok());
+    }
+
+    #[test]
+    fn right_edge_cache_gives_the_same_proofs(size in 1u64..3000, i in any::<u64>(), a in any::<u64>()) {
+        let algorithm = HashAlgorithm::Sm3;
+        let (tree, _) = tree(algorithm, size as usize);
+        let edge = right_edge(&tree, algorithm, size).unwrap();
+        prop_assert!(edge.len() <= 64);
+        let cached = WithEdge { source: &tree, size, edge: &edge };
+        let index = i % size;
+        prop_assert_eq!(
+            inclusion_proof(&cached, algorithm, index, size).unwrap(),
+            inclusion_proof(&tree, algorithm, index, size).unwrap()
+        );
+        let first = 1 + a % size;
+        prop_assert_eq!(
+            consistency_proof(&cached, algorithm, first, size).unwrap(),
+            consistency_proof(&tree, algorithm, first, size).unwrap()
+        );
+        // With the edge at hand a proof reads at most one stored node per level.
+        let recorder = NodeRecorder::default();
+        let recorded = WithEdge { source: &recorder, size, edge: &edge };
+        let _ = inclusion_proof(&recorded, algorithm, index, size);
+        prop_assert!(recorder.into_wanted().len() <= 64);
     }
 }

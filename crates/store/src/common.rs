@@ -124,18 +124,20 @@ pub(crate) struct Audit<'a> {
 }
 
 impl<'a> Audit<'a> {
-    /// Starts an audit; `heads` in any order.
+    /// Starts an audit; `heads` in any order. With `leaves_in_tree` the backend stores leaf
+    /// hashes among the tree nodes too, and those copies are checked like the rest.
     pub(crate) fn new(
         options: &'a Options,
         ledger: &'a str,
         mut heads: Vec<(u64, String)>,
+        leaves_in_tree: bool,
     ) -> Self {
         heads.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
         Self {
             options,
             ledger,
             checker: ChainChecker::new(ledger, options.hash_algorithm),
-            nodes: NodeAuditor::default(),
+            nodes: NodeAuditor::new(leaves_in_tree),
             heads,
             heads_checked: 0,
             last_root: Hash(options.hash_algorithm.digest(&[])),

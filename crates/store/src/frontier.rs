@@ -63,10 +63,20 @@ impl Frontier {
 #[derive(Debug, Default)]
 pub(crate) struct NodeAuditor {
     edge: Frontier,
+    /// The lowest level the backend stores as tree nodes (0 if leaves are among them).
+    lowest: u8,
 }
 
 impl NodeAuditor {
-    /// Adds leaf `seq`; `stored(level, index)` reads a stored interior node.
+    /// An auditor for a backend that stores leaves among its tree nodes, or only above them.
+    pub(crate) fn new(leaves_in_tree: bool) -> Self {
+        Self {
+            edge: Frontier::default(),
+            lowest: if leaves_in_tree { 0 } else { 1 },
+        }
+    }
+
+    /// Adds leaf `seq`; `stored(level, index)` reads a stored node.
     pub(crate) fn push(
         &mut self,
         ledger: &str,
@@ -78,7 +88,7 @@ impl NodeAuditor {
         let nodes = merkle::nodes_completed_by(&self.edge, algorithm, seq, leaf).map_err(|e| {
             crate::StoreError::Database(format!("audit edge ({}, {})", e.level, e.index))
         })?;
-        for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
+        for (level, index, hash) in nodes.iter().filter(|(level, _, _)| *level >= self.lowest) {
             if stored(*level, *index)? != Some(*hash) {
                 return Err(crate::StoreError::Corrupt(jinguan_ledger::ChainError {
                     ledger: ledger.to_owned(),

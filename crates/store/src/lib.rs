@@ -19,6 +19,7 @@ mod frontier;
 pub mod postgres;
 pub mod projection;
 pub mod sqlite;
+mod tile;
 
 use std::sync::Arc;
 
@@ -193,7 +194,7 @@ impl Options {
             queue_capacity: 65_536,
             failure_hook: None,
             projections: Vec::new(),
-            wal_autocheckpoint_pages: 1000,
+            wal_autocheckpoint_pages: 10_000,
             sqlite_vfs: None,
         }
     }

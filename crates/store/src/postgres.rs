@@ -707,7 +707,7 @@ fn verify_ledger(
         .iter()
         .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
         .collect();
-    let mut audit = common::Audit::new(options, ledger, heads);
+    let mut audit = common::Audit::new(options, ledger, heads, false);
     // Two cursors read side by side in chunks, so memory stays bounded at any ledger size:
     // entries in sequence order, and interior nodes in the order the audit asks for them
     // (by the sequence number that completes each, then by level).

@@ -20,6 +20,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use crate::common::{self, Request};
 use crate::frontier::Frontier;
+use crate::tile;
 use crate::{FailurePoint, LedgerStore, Options, Receipt, StoreError, VerifyReport};
 
 const SCHEMA: &str = "
@@ -39,11 +40,11 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (ledger, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_submission ON entries (ledger, submission_id);
-CREATE TABLE IF NOT EXISTS nodes (
+CREATE TABLE IF NOT EXISTS tiles (
     ledger TEXT NOT NULL,
     level INTEGER NOT NULL,
     idx INTEGER NOT NULL,
-    hash BLOB NOT NULL,
+    hashes BLOB NOT NULL,
     PRIMARY KEY (ledger, level, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS heads (
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS heads (
     PRIMARY KEY (ledger, tree_size)
 ) WITHOUT ROWID;
 ";
+
+/// The table layout this code reads and writes (`2`: tree nodes in tiles).
+const LAYOUT: &str = "2";
 
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -89,6 +93,14 @@ fn connect(path: &Path, read_only: bool, vfs: Option<&str>) -> Result<Connection
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
+    if read_only {
+        // Proofs are random point reads: map the file (no copy, no system call per page, up
+        // to SQLite's 2 GiB limit) and keep the B-tree's inner pages in a larger cache.
+        conn.pragma_update(None, "mmap_size", 1i64 << 31)
+            .map_err(db)?;
+        conn.pragma_update(None, "cache_size", -65_536)
+            .map_err(db)?;
+    }
     Ok(conn)
 }
 
@@ -102,7 +114,8 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     commits: Arc<std::sync::atomic::AtomicU64>,
     write_conn: Option<Arc<Mutex<Connection>>>,
-    node_cache: NodeCache,
+    tile_cache: TileCache,
+    edge_cache: Mutex<HashMap<String, Arc<Edge>>>,
 }
 
 impl SqliteStore {
@@ -116,6 +129,7 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(db)?;
         check_meta(&conn, options.hash_algorithm)?;
         let frontiers = load_frontiers(&conn, &options)?;
+        let tiles = load_open_tiles(&conn, frontiers.keys().cloned())?;
         for projection in &options.projections {
             for sql in projection.create() {
                 conn.execute_batch(&sql).map_err(db)?;
@@ -131,6 +145,7 @@ impl SqliteStore {
             options: options.clone(),
             signing_key,
             frontiers,
+            tiles,
             stopped: stopped.clone(),
         };
         let handle = std::thread::Builder::new()
@@ -146,7 +161,8 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             commits,
             write_conn: Some(conn),
-            node_cache: NodeCache::default(),
+            tile_cache: TileCache::default(),
+            edge_cache: Mutex::default(),
         })
     }
 
@@ -169,7 +185,8 @@ impl SqliteStore {
             readers: Mutex::new(vec![conn]),
             commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             write_conn: None,
-            node_cache: NodeCache::default(),
+            tile_cache: TileCache::default(),
+            edge_cache: Mutex::default(),
         })
     }
 
@@ -229,11 +246,23 @@ fn check_meta(conn: &Connection, algorithm: HashAlgorithm) -> Result<(), StoreEr
         )
         .optional()
         .map_err(db)?;
+    let layout: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'layout'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db)?;
+    if stored.is_some() && layout.as_deref() != Some(LAYOUT) {
+        return Err(StoreError::Database(format!(
+            "store layout {} is not {LAYOUT}; it was written by another version",
+            layout.as_deref().unwrap_or("1 (node rows)")
+        )));
+    }
     match stored {
         None => {
             conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('hash_algorithm', ?1)",
-                [algorithm.id()],
+                "INSERT INTO meta (key, value) VALUES ('hash_algorithm', ?1), ('layout', ?2)",
+                [algorithm.id(), LAYOUT],
             )
             .map_err(db)?;
             Ok(())
@@ -266,22 +295,16 @@ fn load_frontiers(
             size,
             last_leaf: hash_from(last_leaf)?,
         };
-        // Level 0 is the last entry's leaf; higher levels are in `nodes`.
-        let mut last = vec![(size > 0).then(|| (size - 1, tip.last_leaf))];
-        for level in 1..64u8 {
-            let node: Option<(u64, Vec<u8>)> = conn
-                .query_row(
-                    "SELECT idx, hash FROM nodes WHERE ledger = ?1 AND level = ?2 ORDER BY idx DESC LIMIT 1",
-                    params![ledger, level],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(db)?;
-            match node {
-                Some((index, hash)) => last.push(Some((index, hash_from(hash)?))),
-                None => break,
-            }
-        }
+        // The last complete node of each level: node (l, size/2^l - 1), from the tiles.
+        let wanted: Vec<(u8, u64)> = (0..64u8)
+            .take_while(|level| size >> level > 0)
+            .map(|level| (level, (size >> level) - 1))
+            .collect();
+        let found = prefetch(conn, &ledger, &wanted, None)?;
+        let last = wanted
+            .iter()
+            .map(|node| found.0.get(node).map(|hash| (node.1, *hash)))
+            .collect();
         let frontier = Frontier::from_nodes(tip, last);
         check_tip(conn, options, &ledger, &frontier)?;
         frontiers.insert(ledger, frontier);
@@ -336,6 +359,44 @@ fn read_head(
         .map_err(|e| StoreError::Database(format!("stored head is not JSON: {e}")))
 }
 
+/// The last tile of each base level of each ledger: the ones appends still fill.
+fn load_open_tiles(
+    conn: &Connection,
+    ledgers: impl Iterator<Item = String>,
+) -> Result<HashMap<String, Vec<OpenTile>>, StoreError> {
+    let mut open = HashMap::new();
+    for ledger in ledgers {
+        let mut tiles = Vec::new();
+        for level in (0..64u8).step_by(usize::from(tile::HEIGHT)) {
+            let last: Option<(u64, Vec<u8>)> = conn
+                .query_row(
+                    "SELECT idx, hashes FROM tiles WHERE ledger = ?1 AND level = ?2 ORDER BY idx DESC LIMIT 1",
+                    params![ledger, level],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?;
+            let Some((index, bytes)) = last else { break };
+            tiles.push(OpenTile {
+                index,
+                hashes: tile::decode(&bytes)?,
+                dirty: false,
+            });
+        }
+        open.insert(ledger, tiles);
+    }
+    Ok(open)
+}
+
+/// A tile appends are filling, as the writer holds it.
+#[derive(Debug, Default)]
+struct OpenTile {
+    index: u64,
+    hashes: Vec<Hash>,
+    /// Changed since it was last written.
+    dirty: bool,
+}
+
 /// The writer thread's state.
 struct Writer {
     /// Group commits done, shared with the store for reports.
@@ -346,6 +407,9 @@ struct Writer {
     options: Options,
     signing_key: Arc<jinguan_crypto::SigningKey>,
     frontiers: HashMap<String, Frontier>,
+    /// Per ledger, the last tile of each base level. Changed in place by a batch: a batch
+    /// that fails stops the writer, so nothing reads them after a failure.
+    tiles: HashMap<String, Vec<OpenTile>>,
     stopped: Arc<Mutex<Option<String>>>,
 }
 
@@ -372,6 +436,8 @@ impl Writer {
         // Work on copies of the touched edges: if the commit fails, memory still matches disk.
         let mut touched: HashMap<String, Frontier> = HashMap::new();
         let mut results = Vec::with_capacity(batch.len());
+        // Tiles this batch filled and left; the ones still filling are written at the end.
+        let mut full_tiles: Vec<(String, u8, u64, Vec<u8>)> = Vec::new();
         {
             let mut find = tx
                 .prepare_cached("SELECT seq, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2")
@@ -382,11 +448,6 @@ impl Writer {
                 .prepare_cached(
                     "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (ledger, submission_id) DO NOTHING",
-                )
-                .map_err(db)?;
-            let mut insert_node = tx
-                .prepare_cached(
-                    "INSERT INTO nodes (ledger, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(db)?;
             for request in batch.iter_mut() {
@@ -432,13 +493,44 @@ impl Writer {
                     continue;
                 }
                 appended.record_on(frontier);
-                for (level, index, hash) in appended.interior_nodes() {
-                    insert_node
-                        .execute(params![ledger, level, index, &hash.0[..]])
-                        .map_err(db)?;
+                let open = self.tiles.entry(ledger.to_owned()).or_default();
+                for &(level, index, hash) in &appended.nodes {
+                    place_node(open, level, index, hash, |tile, index, hashes| {
+                        full_tiles.push((ledger.to_owned(), tile, index, tile::encode(hashes)));
+                    })?;
                 }
                 apply_projections(&tx, &self.options, &appended.entry)?;
                 results.push(Ok(appended.receipt()));
+            }
+        }
+        {
+            let mut write_tile = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO tiles (ledger, level, idx, hashes) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for (ledger, level, index, bytes) in &full_tiles {
+                write_tile
+                    .execute(params![ledger, level, index, bytes])
+                    .map_err(db)?;
+            }
+            for ledger in touched.keys() {
+                let open = self
+                    .tiles
+                    .get_mut(ledger)
+                    .map_or(&mut [][..], |t| &mut t[..]);
+                for (k, open) in open.iter_mut().enumerate().filter(|(_, t)| t.dirty) {
+                    let level = k as u8 * tile::HEIGHT;
+                    write_tile
+                        .execute(params![
+                            ledger,
+                            level,
+                            open.index,
+                            tile::encode(&open.hashes)
+                        ])
+                        .map_err(db)?;
+                    open.dirty = false;
+                }
             }
         }
         // Ledgers that only saw repeats have nothing new to sign.
@@ -484,83 +576,175 @@ impl Writer {
     }
 }
 
-/// Interior nodes at this level and above are kept in memory once read: a node never changes
-/// after its commit, there are at most n/64 of them per ledger, and they are the ones every
-/// proof needs.
-const CACHED_LEVEL: u8 = 6;
+/// Puts a node an append completed into its tile; `left(level, index, hashes)` receives a
+/// tile the node moves past, for writing.
+fn place_node(
+    open: &mut Vec<OpenTile>,
+    level: u8,
+    index: u64,
+    hash: Hash,
+    mut left: impl FnMut(u8, u64, &[Hash]),
+) -> Result<(), StoreError> {
+    let place = tile::place(level, index);
+    let k = usize::from(place.level / tile::HEIGHT);
+    if open.len() <= k {
+        open.resize_with(k + 1, OpenTile::default);
+    }
+    let current = &mut open[k];
+    if current.hashes.is_empty() || current.index != place.index {
+        if current.dirty {
+            left(place.level, current.index, &current.hashes);
+        }
+        *current = OpenTile {
+            index: place.index,
+            hashes: Vec::with_capacity(tile::SLOTS),
+            dirty: false,
+        };
+    }
+    if current.hashes.len() != place.slot {
+        return Err(StoreError::Database(format!(
+            "tree node ({level}, {index}) does not follow the {} nodes of its tile",
+            current.hashes.len()
+        )));
+    }
+    current.hashes.push(hash);
+    current.dirty = true;
+    Ok(())
+}
 
-/// Per ledger: (level, index) → hash, for levels from [`CACHED_LEVEL`].
-type NodeCache = std::sync::RwLock<HashMap<String, HashMap<(u8, u64), Hash>>>;
+/// Tiles at this base level and above are kept in memory once read: a full tile never
+/// changes, there is one per 4,096 entries of a ledger, and every proof needs some.
+const CACHED_TILE_LEVEL: u8 = 8;
+
+/// Per ledger: (base level, index) → the tile's hashes, for levels from
+/// [`CACHED_TILE_LEVEL`]. A tile still filling is cached as read and read again when a
+/// proof needs a node it did not have yet.
+type TileCache = std::sync::RwLock<HashMap<String, HashMap<TileKey, Arc<Vec<Hash>>>>>;
+
+/// A tile's base level and index.
+type TileKey = (u8, u64);
+
+/// The right edge of one tree size of one ledger (see [`merkle::right_edge`]).
+struct Edge {
+    size: u64,
+    hashes: Vec<(u64, Hash)>,
+}
+
+impl Edge {
+    fn over<'a, S>(&'a self, source: &'a S) -> merkle::WithEdge<'a, S> {
+        merkle::WithEdge {
+            source,
+            size: self.size,
+            edge: &self.hashes,
+        }
+    }
+}
 
 impl SqliteStore {
-    /// The nodes a proof needs: upper levels from the cache, the rest in one round of queries.
+    /// The right edge of `ledger`'s tree of `size` leaves. Proofs at one size (usually the
+    /// latest) share it, so it is kept for the last size asked per ledger: without it every
+    /// proof would hash up to log2(size) nodes along the edge again.
+    fn edge(&self, conn: &Connection, ledger: &str, size: u64) -> Result<Arc<Edge>, StoreError> {
+        if let Some(edge) = self.edge_cache.lock().expect("edge cache lock").get(ledger) {
+            if edge.size == size {
+                return Ok(edge.clone());
+            }
+        }
+        let algorithm = self.options.hash_algorithm;
+        let recorder = merkle::NodeRecorder::default();
+        let _ = merkle::right_edge(&recorder, algorithm, size);
+        let nodes = self.fetch_nodes(conn, ledger, &recorder.into_wanted())?;
+        let hashes = merkle::right_edge(&nodes, algorithm, size).map_err(missing(ledger))?;
+        let edge = Arc::new(Edge { size, hashes });
+        self.edge_cache
+            .lock()
+            .expect("edge cache lock")
+            .insert(ledger.to_owned(), edge.clone());
+        Ok(edge)
+    }
+
+    /// The nodes a proof needs, each tile read once, the upper tiles from memory.
     fn fetch_nodes(
         &self,
         conn: &Connection,
         ledger: &str,
         wanted: &[(u8, u64)],
     ) -> Result<merkle::Prefetched, StoreError> {
-        let mut found = HashMap::with_capacity(wanted.len());
-        let mut missing = Vec::with_capacity(wanted.len());
-        {
-            let cache = self.node_cache.read().expect("node cache lock");
-            let cached = cache.get(ledger);
-            for node in wanted {
-                match cached.and_then(|c| c.get(node)) {
-                    Some(hash) => {
-                        found.insert(*node, *hash);
-                    }
-                    None => missing.push(*node),
-                }
-            }
-        }
-        let fetched = prefetch(conn, ledger, &missing)?;
-        let upper: Vec<((u8, u64), Hash)> = fetched
-            .0
-            .iter()
-            .filter(|((level, _), _)| *level >= CACHED_LEVEL)
-            .map(|(k, v)| (*k, *v))
-            .collect();
-        if !upper.is_empty() {
-            let mut cache = self.node_cache.write().expect("node cache lock");
-            cache.entry(ledger.to_owned()).or_default().extend(upper);
-        }
-        found.extend(fetched.0);
-        Ok(merkle::Prefetched(found))
+        prefetch(conn, ledger, wanted, Some(&self.tile_cache))
     }
 }
 
-/// Fetches a set of nodes: leaves from `entries`, interior nodes from `nodes`.
+/// Reads tile `(level, index)`; a tile not written yet is empty.
+fn read_tile(
+    conn: &Connection,
+    ledger: &str,
+    level: u8,
+    index: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    // A fixed prepared statement, run inside the caller's read transaction.
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT hashes FROM tiles WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
+        .and_then(|mut s| s.query_row(params![ledger, level, index], |r| r.get(0)))
+        .optional()
+        .map_err(db)?;
+    bytes.map_or(Ok(Vec::new()), |bytes| tile::decode(&bytes))
+}
+
+/// Fetches a set of nodes from their tiles, through `cache` where given.
 fn prefetch(
     conn: &Connection,
     ledger: &str,
     wanted: &[(u8, u64)],
+    cache: Option<&TileCache>,
 ) -> Result<merkle::Prefetched, StoreError> {
-    // Point lookups through two fixed prepared statements, inside the caller's read
-    // transaction: an `IN` list would change the SQL text with every proof's shape and defeat
-    // the statement cache.
-    let mut leaf = conn
-        .prepare_cached("SELECT leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
-        .map_err(db)?;
-    let mut node = conn
-        .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
-        .map_err(db)?;
     let mut found = HashMap::with_capacity(wanted.len());
+    // A proof touches a handful of tiles: a list beats a map.
+    let mut read: Vec<(TileKey, Arc<Vec<Hash>>)> = Vec::new();
     for &(level, index) in wanted {
-        let hash: Option<Vec<u8>> = if level == 0 {
-            leaf.query_row(params![ledger, index], |r| r.get(0))
-                .optional()
-                .map_err(db)?
-        } else {
-            node.query_row(params![ledger, level, index], |r| r.get(0))
-                .optional()
-                .map_err(db)?
+        let place = tile::place(level, index);
+        let key = (place.level, place.index);
+        let hashes = match read.iter().find(|(k, _)| *k == key) {
+            Some((_, hashes)) => hashes.clone(),
+            None => {
+                let hashes = cached_tile(conn, ledger, key, place.slot, cache)?;
+                read.push((key, hashes.clone()));
+                hashes
+            }
         };
-        if let Some(hash) = hash {
-            found.insert((level, index), hash_from(hash)?);
+        if let Some(hash) = hashes.get(place.slot) {
+            found.insert((level, index), *hash);
         }
     }
     Ok(merkle::Prefetched(found))
+}
+
+/// A tile from the cache if it is there and holds `slot`, else from the database.
+fn cached_tile(
+    conn: &Connection,
+    ledger: &str,
+    (level, index): (u8, u64),
+    slot: usize,
+    cache: Option<&TileCache>,
+) -> Result<Arc<Vec<Hash>>, StoreError> {
+    let cache = cache.filter(|_| level >= CACHED_TILE_LEVEL);
+    if let Some(cache) = cache {
+        let tiles = cache.read().expect("tile cache lock");
+        if let Some(hashes) = tiles.get(ledger).and_then(|t| t.get(&(level, index))) {
+            if slot < hashes.len() {
+                return Ok(hashes.clone());
+            }
+        }
+    }
+    let hashes = Arc::new(read_tile(conn, ledger, level, index)?);
+    if let Some(cache) = cache {
+        cache
+            .write()
+            .expect("tile cache lock")
+            .entry(ledger.to_owned())
+            .or_default()
+            .insert((level, index), hashes.clone());
+    }
+    Ok(hashes)
 }
 
 fn missing(ledger: &str) -> impl Fn(merkle::Missing) -> StoreError + '_ {
@@ -723,10 +907,12 @@ impl LedgerStore for SqliteStore {
             {
                 // Two passes: list the nodes the proof needs, fetch them in one round, build.
                 let algorithm = self.options.hash_algorithm;
+                let edge = self.edge(conn, ledger, tree_size)?;
                 let recorder = merkle::NodeRecorder::default();
-                let _ = merkle::inclusion_proof(&recorder, algorithm, seq, tree_size);
+                let _ = merkle::inclusion_proof(&edge.over(&recorder), algorithm, seq, tree_size);
                 let nodes = self.fetch_nodes(conn, ledger, &recorder.into_wanted())?;
-                merkle::inclusion_proof(&nodes, algorithm, seq, tree_size).map_err(missing(ledger))
+                merkle::inclusion_proof(&edge.over(&nodes), algorithm, seq, tree_size)
+                    .map_err(missing(ledger))
             }
         })
     }
@@ -742,10 +928,12 @@ impl LedgerStore for SqliteStore {
             common::consistency_bounds(first, second, size)?;
             {
                 let algorithm = self.options.hash_algorithm;
+                let edge = self.edge(conn, ledger, second)?;
                 let recorder = merkle::NodeRecorder::default();
-                let _ = merkle::consistency_proof(&recorder, algorithm, first, second);
+                let _ = merkle::consistency_proof(&edge.over(&recorder), algorithm, first, second);
                 let nodes = self.fetch_nodes(conn, ledger, &recorder.into_wanted())?;
-                merkle::consistency_proof(&nodes, algorithm, first, second).map_err(missing(ledger))
+                merkle::consistency_proof(&edge.over(&nodes), algorithm, first, second)
+                    .map_err(missing(ledger))
             }
         })
     }
@@ -771,10 +959,11 @@ fn verify_ledger(
             .map_err(db)?;
         rows.collect::<Result<_, _>>().map_err(db)?
     };
-    let mut audit = common::Audit::new(options, ledger, heads);
-    let mut stored_node = conn
-        .prepare_cached("SELECT hash FROM nodes WHERE ledger = ?1 AND level = ?2 AND idx = ?3")
-        .map_err(db)?;
+    // Leaves are in the tiles too: the audit checks them there as well.
+    let mut audit = common::Audit::new(options, ledger, heads, true);
+    // The audit asks for nodes in the order appends completed them, so each tile is read
+    // once: keep the last one read of each base level.
+    let mut last_tiles: Vec<Option<(u64, Vec<Hash>)>> = Vec::new();
     let mut statement = conn
         .prepare("SELECT seq, body, leaf FROM entries WHERE ledger = ?1 ORDER BY seq")
         .map_err(db)?;
@@ -784,11 +973,22 @@ fn verify_ledger(
         let body: Vec<u8> = row.get(1).map_err(db)?;
         let leaf = hash_from(row.get(2).map_err(db)?)?;
         audit.entry(seq, &body, leaf, |level, index| {
-            let hash: Option<Vec<u8>> = stored_node
-                .query_row(params![ledger, level, index], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            hash.map(hash_from).transpose()
+            let place = tile::place(level, index);
+            let k = usize::from(place.level / tile::HEIGHT);
+            if last_tiles.len() <= k {
+                last_tiles.resize(k + 1, None);
+            }
+            let fresh = match &last_tiles[k] {
+                Some((i, hashes)) => *i != place.index || hashes.len() <= place.slot,
+                None => true,
+            };
+            if fresh {
+                let hashes = read_tile(conn, ledger, place.level, place.index)?;
+                last_tiles[k] = Some((place.index, hashes));
+            }
+            Ok(last_tiles[k]
+                .as_ref()
+                .and_then(|(_, hashes)| hashes.get(place.slot).copied()))
         })?;
     }
     audit.finish(SqliteStore::size(conn, ledger)?)
@@ -797,8 +997,9 @@ fn verify_ledger(
 /// The benchmark peer: plain inserts of `rows` ledger-shaped rows (`payload_bytes` each),
 /// `per_transaction` rows per transaction, WAL with `synchronous=FULL` — the same durability as
 /// our appends, without hashing, chaining, signing or queueing. With `same_indexes`, each row
-/// also goes through a unique (ledger, submission id) index and writes one tree-node row, as
-/// an append does; without, it is a bare insert. Returns the elapsed time.
+/// also goes through a unique (ledger, submission id) index, and tile rows are written as
+/// appends write them (one as each fills, the filling ones again at each commit); without, it
+/// is a bare insert. Returns the elapsed time.
 pub fn plain_insert_peer(
     path: &Path,
     rows: u64,
@@ -810,8 +1011,8 @@ pub fn plain_insert_peer(
     conn.execute_batch(
         "CREATE TABLE plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
          leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;
-         CREATE TABLE plain_nodes (ledger TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL,
-         hash BLOB NOT NULL, PRIMARY KEY (ledger, level, idx)) WITHOUT ROWID;",
+         CREATE TABLE plain_tiles (ledger TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL,
+         hashes BLOB NOT NULL, PRIMARY KEY (ledger, level, idx)) WITHOUT ROWID;",
     )
     .map_err(db)?;
     if same_indexes {
@@ -822,6 +1023,7 @@ pub fn plain_insert_peer(
     }
     let body = vec![b'.'; payload_bytes];
     let leaf = [7u8; 32];
+    let tile_bytes = vec![7u8; 32 * tile::SLOTS];
     let start = std::time::Instant::now();
     let mut seq = 0u64;
     while seq < rows {
@@ -834,7 +1036,7 @@ pub fn plain_insert_peer(
                 .map_err(db)?;
             let mut node = tx
                 .prepare_cached(
-                    "INSERT INTO plain_nodes (ledger, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR REPLACE INTO plain_tiles (ledger, level, idx, hashes) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(db)?;
             for _ in 0..per_transaction.min(rows - seq) {
@@ -843,11 +1045,30 @@ pub fn plain_insert_peer(
                 insert
                     .execute(params!["bench", seq, id, &leaf[..], &body])
                     .map_err(db)?;
-                if same_indexes {
-                    node.execute(params!["bench", 1 + seq.trailing_zeros(), seq, &leaf[..]])
+                // A tile row each time an append fills one, at base levels 0, 4, 8, ...
+                let mut filled = seq + 1;
+                let mut level = 0;
+                while same_indexes && filled % 16 == 0 {
+                    filled /= 16;
+                    node.execute(params!["bench", level, filled - 1, &tile_bytes])
                         .map_err(db)?;
+                    level += 4;
                 }
                 seq += 1;
+            }
+            // And the tiles still filling, rewritten at each commit as an append does.
+            let mut filling = seq;
+            let mut level = 0;
+            while same_indexes && filling % 16 != 0 {
+                node.execute(params![
+                    "bench",
+                    level,
+                    filling / 16,
+                    &tile_bytes[..32 * (filling % 16) as usize]
+                ])
+                .map_err(db)?;
+                filling /= 16;
+                level += 4;
             }
         }
         tx.commit().map_err(db)?;
