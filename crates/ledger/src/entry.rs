@@ -45,35 +45,73 @@ pub struct Entry {
 #[error("L0001: malformed entry encoding: {0}")]
 pub struct DecodeError(pub String);
 
-const MAGIC: &[u8; 4] = b"JGE1";
+const MAGIC: &[u8; 4] = b"JGE2";
+
+/// Bytes the encoding adds to a submission's own fields, at most: magic, five length
+/// prefixes, schema version, signature flag, and the tail.
+pub(crate) const OVERHEAD: usize = 4 + 5 * 4 + 4 + 1 + TAIL_BYTES;
+
+/// The tail's size: sequence number, time, previous leaf hash.
+const TAIL_BYTES: usize = 8 + 8 + 32;
+
+/// The head of the canonical encoding: everything the submitter decides, known before the
+/// entry's place in the ledger is.
+#[allow(clippy::too_many_arguments)] // The fields of an entry, in encoding order.
+pub(crate) fn encode_head(
+    out: &mut Vec<u8>,
+    ledger: &str,
+    kind: &str,
+    schema_version: u32,
+    submitter: &str,
+    submission_id: &str,
+    signature: Option<&Signature>,
+    payload: &[u8],
+) {
+    out.extend_from_slice(MAGIC);
+    put_bytes(out, ledger.as_bytes());
+    put_bytes(out, kind.as_bytes());
+    out.extend_from_slice(&schema_version.to_be_bytes());
+    put_bytes(out, submitter.as_bytes());
+    put_bytes(out, submission_id.as_bytes());
+    match signature {
+        None => out.push(0),
+        Some(signature) => {
+            out.push(1);
+            put_bytes(out, signature.algorithm.id().as_bytes());
+            put_bytes(out, signature.distid.as_deref().unwrap_or("").as_bytes());
+            put_bytes(out, &signature.bytes);
+        }
+    }
+    put_bytes(out, payload);
+}
+
+/// The tail of the canonical encoding: the entry's place, decided when it is appended.
+pub(crate) fn encode_tail(out: &mut Vec<u8>, seq: u64, time_ms: i64, prev_leaf_hash: &Hash) {
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&time_ms.to_be_bytes());
+    out.extend_from_slice(&prev_leaf_hash.0);
+}
 
 impl Entry {
-    /// The canonical encoding: magic, then each field length-prefixed (u32 big-endian) or
-    /// fixed-width big-endian, in declaration order. One entry has exactly one encoding.
+    /// The canonical encoding: magic, then what the submitter decides (ledger, kind, schema
+    /// version, submitter, submission id, signature, payload), then the entry's place
+    /// (sequence number, time, previous leaf hash); text and bytes length-prefixed (u32
+    /// big-endian), integers fixed-width big-endian. One entry has exactly one encoding.
+    /// The place comes last so a submitter can hash everything before it ahead of time
+    /// ([`crate::prepare`]) and the appender hashes only the last few dozen bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128 + self.payload.len());
-        out.extend_from_slice(MAGIC);
-        put_bytes(&mut out, self.ledger.as_bytes());
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        put_bytes(&mut out, self.kind.as_bytes());
-        out.extend_from_slice(&self.schema_version.to_be_bytes());
-        put_bytes(&mut out, self.submitter.as_bytes());
-        put_bytes(&mut out, self.submission_id.as_bytes());
-        out.extend_from_slice(&self.time_ms.to_be_bytes());
-        out.extend_from_slice(&self.prev_leaf_hash.0);
-        match &self.submitter_signature {
-            None => out.push(0),
-            Some(signature) => {
-                out.push(1);
-                put_bytes(&mut out, signature.algorithm.id().as_bytes());
-                put_bytes(
-                    &mut out,
-                    signature.distid.as_deref().unwrap_or("").as_bytes(),
-                );
-                put_bytes(&mut out, &signature.bytes);
-            }
-        }
-        put_bytes(&mut out, &self.payload);
+        let mut out = Vec::with_capacity(OVERHEAD + 64 + self.payload.len());
+        encode_head(
+            &mut out,
+            &self.ledger,
+            &self.kind,
+            self.schema_version,
+            &self.submitter,
+            &self.submission_id,
+            self.submitter_signature.as_ref(),
+            &self.payload,
+        );
+        encode_tail(&mut out, self.seq, self.time_ms, &self.prev_leaf_hash);
         out
     }
 
@@ -84,13 +122,10 @@ impl Entry {
             return Err(DecodeError("bad magic".into()));
         }
         let ledger = reader.text()?;
-        let seq = u64::from_be_bytes(reader.array()?);
         let kind = reader.text()?;
         let schema_version = u32::from_be_bytes(reader.array()?);
         let submitter = reader.text()?;
         let submission_id = reader.text()?;
-        let time_ms = i64::from_be_bytes(reader.array()?);
-        let prev_leaf_hash = Hash(reader.array()?);
         let submitter_signature = match reader.take(1)?[0] {
             0 => None,
             1 => {
@@ -107,6 +142,9 @@ impl Entry {
             other => return Err(DecodeError(format!("bad signature flag {other}"))),
         };
         let payload = reader.bytes()?.to_vec();
+        let seq = u64::from_be_bytes(reader.array()?);
+        let time_ms = i64::from_be_bytes(reader.array()?);
+        let prev_leaf_hash = Hash(reader.array()?);
         if reader.at != bytes.len() {
             return Err(DecodeError("trailing bytes".into()));
         }

@@ -139,23 +139,112 @@ pub fn next_entry_encoded(
     time_ms: i64,
     algorithm: HashAlgorithm,
 ) -> Result<(Entry, Vec<u8>, Hash), Rejection> {
+    Ok(prepare(ledger, submission, algorithm)?.place(tip, time_ms))
+}
+
+/// A submission checked, encoded and hashed as far as it can be before its place in a
+/// ledger is known (see [`Entry::encode`]). Preparing costs nearly all of an entry's
+/// hashing; a store does it on the submitting thread, and its single appender only places
+/// the entry.
+#[derive(Clone)]
+pub struct Prepared {
+    ledger: String,
+    submission: Submission,
+    /// The encoding's head, with room for its tail.
+    encoded: Vec<u8>,
+    /// The leaf hash's state after `0x00 ‖ encoded`.
+    hasher: jinguan_crypto::Hasher,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("ledger", &self.ledger)
+            .field("submission_id", &self.submission.submission_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a submission for `ledger` and prepares it (see [`Prepared`]).
+pub fn prepare(
+    ledger: &str,
+    submission: Submission,
+    algorithm: HashAlgorithm,
+) -> Result<Prepared, Rejection> {
     check_ledger_id(ledger)?;
     check_submission(&submission)?;
-    let entry = Entry {
+    let s = &submission;
+    let signature_bytes = s.submitter_signature.as_ref().map_or(0, |sig| {
+        sig.algorithm.id().len() + sig.distid.as_ref().map_or(0, String::len) + sig.bytes.len() + 12
+    });
+    let mut encoded = Vec::with_capacity(
+        entry::OVERHEAD
+            + ledger.len()
+            + s.kind.len()
+            + s.submitter.len()
+            + s.submission_id.len()
+            + signature_bytes
+            + s.payload.len(),
+    );
+    entry::encode_head(
+        &mut encoded,
+        ledger,
+        &s.kind,
+        s.schema_version,
+        &s.submitter,
+        &s.submission_id,
+        s.submitter_signature.as_ref(),
+        &s.payload,
+    );
+    let mut hasher = algorithm.hasher();
+    hasher.update(&[0x00]);
+    hasher.update(&encoded);
+    Ok(Prepared {
         ledger: ledger.to_owned(),
-        seq: tip.size,
-        kind: submission.kind,
-        schema_version: submission.schema_version,
-        submitter: submission.submitter,
-        submission_id: submission.submission_id,
-        time_ms,
-        prev_leaf_hash: tip.last_leaf,
-        submitter_signature: submission.submitter_signature,
-        payload: submission.payload,
-    };
-    let encoded = entry.encode();
-    let leaf = leaf_hash(algorithm, &encoded);
-    Ok((entry, encoded, leaf))
+        submission,
+        encoded,
+        hasher,
+    })
+}
+
+impl Prepared {
+    /// The ledger it is for.
+    pub fn ledger(&self) -> &str {
+        &self.ledger
+    }
+
+    /// The submitter's idempotency key.
+    pub fn submission_id(&self) -> &str {
+        &self.submission.submission_id
+    }
+
+    /// Places it as the next entry on `tip`: the entry, its canonical encoding and its leaf
+    /// hash (the same as [`leaf_hash`] over the encoding).
+    pub fn place(self, tip: &Tip, time_ms: i64) -> (Entry, Vec<u8>, Hash) {
+        let Self {
+            ledger,
+            submission,
+            mut encoded,
+            mut hasher,
+        } = self;
+        let head = encoded.len();
+        entry::encode_tail(&mut encoded, tip.size, time_ms, &tip.last_leaf);
+        hasher.update(&encoded[head..]);
+        let leaf = Hash(hasher.finish());
+        let entry = Entry {
+            ledger,
+            seq: tip.size,
+            kind: submission.kind,
+            schema_version: submission.schema_version,
+            submitter: submission.submitter,
+            submission_id: submission.submission_id,
+            time_ms,
+            prev_leaf_hash: tip.last_leaf,
+            submitter_signature: submission.submitter_signature,
+            payload: submission.payload,
+        };
+        (entry, encoded, leaf)
+    }
 }
 
 /// What is wrong at the first bad position of a ledger.

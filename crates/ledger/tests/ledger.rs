@@ -74,7 +74,8 @@ fn tampering_names_the_first_bad_sequence() {
     let (_, encoded, leaves, _) = build(50);
     // Change one byte of entry 17's payload: its leaf no longer matches.
     let mut altered = encoded.clone();
-    let last = altered[17].len() - 1;
+    // The payload's last byte comes just before the 48-byte tail (seq, time, previous hash).
+    let last = altered[17].len() - 49;
     altered[17][last] ^= 1;
     assert_eq!(check(&altered, &leaves).unwrap_err().seq, 17);
     // Rewrite entry 17 consistently (new leaf): entry 18's link breaks, 17 is reported
@@ -169,6 +170,24 @@ proptest! {
             prev_leaf_hash: Hash([3; 32]), submitter_signature: None, payload,
         };
         prop_assert_eq!(Entry::decode(&entry.encode()).unwrap(), entry);
+    }
+
+    #[test]
+    fn prepared_entries_hash_as_whole_ones(payload in proptest::collection::vec(any::<u8>(), 0..600), size in any::<u64>(), time in any::<i64>(), signed in any::<bool>()) {
+        let algorithm = if size % 2 == 0 { HashAlgorithm::Sm3 } else { HashAlgorithm::Sha256 };
+        let mut submission = submission(3);
+        submission.payload = payload;
+        if signed {
+            let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+            submission.submitter_signature = Some(key.sign(&submission.payload));
+        }
+        let tip = Tip { size, last_leaf: Hash([9; 32]) };
+        let (entry, encoded, leaf) = jinguan_ledger::prepare("customs-5300", submission, algorithm)
+            .unwrap()
+            .place(&tip, time);
+        prop_assert_eq!(&encoded, &entry.encode());
+        prop_assert_eq!(leaf, jinguan_ledger::leaf_hash(algorithm, &encoded));
+        prop_assert_eq!(Entry::decode(&encoded).unwrap(), entry);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use jinguan_crypto::{HashAlgorithm, SigningKey};
 use jinguan_ledger::merkle;
-use jinguan_ledger::{ChainChecker, Entry, Hash, Submission, TreeHead};
+use jinguan_ledger::{ChainChecker, Entry, Hash, Prepared, Submission, TreeHead};
 
 use crate::frontier::{Frontier, NodeAuditor};
 use crate::{Options, Receipt, Status, StoreError, VerifyReport};
@@ -14,10 +14,38 @@ use crate::{Options, Receipt, Status, StoreError, VerifyReport};
 /// One queued append.
 pub(crate) struct Request {
     pub(crate) ledger: String,
-    pub(crate) submission: Submission,
+    /// Checked, encoded and mostly hashed by the submitting thread; the writer takes it.
+    pub(crate) prepared: Option<Prepared>,
     /// Content digest, computed by the submitting thread so the writer does less.
     pub(crate) digest: [u8; 32],
     pub(crate) reply: SyncSender<Result<Receipt, StoreError>>,
+}
+
+impl Request {
+    /// A request for the writer, prepared on the calling thread: a submission out of bounds
+    /// is refused here and never queued, and the writer is left with a few dozen bytes to
+    /// hash per entry instead of the whole of it.
+    pub(crate) fn new(
+        ledger: &str,
+        submission: Submission,
+        algorithm: HashAlgorithm,
+        reply: SyncSender<Result<Receipt, StoreError>>,
+    ) -> Result<Self, StoreError> {
+        let digest = crate::submission_digest(algorithm, &submission);
+        let prepared =
+            jinguan_ledger::prepare(ledger, submission, algorithm).map_err(StoreError::Rejected)?;
+        Ok(Self {
+            ledger: ledger.to_owned(),
+            prepared: Some(prepared),
+            digest,
+            reply,
+        })
+    }
+
+    /// The submission id, while the request still holds its submission.
+    pub(crate) fn submission_id(&self) -> &str {
+        self.prepared.as_ref().map_or("", Prepared::submission_id)
+    }
 }
 
 /// The writer loop: take everything queued (up to `max_batch`), write it as one group commit,
@@ -199,13 +227,6 @@ impl<'a> Audit<'a> {
     }
 }
 
-/// Refuses a submission that breaks the ledger's bounds; the refusal is the request's answer.
-pub(crate) fn check_request(ledger: &str, submission: &Submission) -> Result<(), StoreError> {
-    jinguan_ledger::check_ledger_id(ledger)
-        .and_then(|()| jinguan_ledger::check_submission(submission))
-        .map_err(StoreError::Rejected)
-}
-
 /// The answer to a submission id seen before: its original receipt when the content is the
 /// same, a conflict otherwise. `tree_size` is filled in after the commit.
 pub(crate) fn repeat(
@@ -246,13 +267,11 @@ impl Appended {
     /// it once the entry is known to be new.
     pub(crate) fn on(
         frontier: &Frontier,
-        ledger: &str,
-        submission: Submission,
+        prepared: Prepared,
         now: i64,
         algorithm: HashAlgorithm,
     ) -> Result<Self, StoreError> {
-        let (entry, encoded, leaf) =
-            jinguan_ledger::next_entry_encoded(ledger, &frontier.tip, submission, now, algorithm)?;
+        let (entry, encoded, leaf) = prepared.place(&frontier.tip, now);
         let nodes = merkle::nodes_completed_by(frontier, algorithm, entry.seq, leaf)
             .map_err(edge_missing)?;
         Ok(Self {

@@ -165,8 +165,9 @@ pub struct Options {
     pub failure_hook: Option<FailureHook>,
     /// Query tables written in the same transaction as each append.
     pub projections: Vec<Arc<dyn projection::Projection>>,
-    /// SQLite only: WAL pages that trigger an automatic checkpoint (SQLite's default is
-    /// 1000; 0 disables it, which the power-loss test uses to keep the main file still).
+    /// SQLite only: log pages (4 KiB) written since the last checkpoint that start the next,
+    /// on the checkpointer thread (default 10,000: fewer, larger checkpoints copy a page
+    /// rewritten by many commits once; 0 turns checkpoints off until the store closes).
     pub wal_autocheckpoint_pages: u32,
     /// SQLite only: the registered VFS (storage layer) to open files through; `None` is the
     /// platform's default. The durability tests name a fault-injecting one here.

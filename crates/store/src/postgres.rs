@@ -171,14 +171,9 @@ impl PostgresStore {
     ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
+        let request = Request::new(ledger, submission, self.options.hash_algorithm, reply)?;
         sender
-            .send(Request {
-                ledger: ledger.to_owned(),
-                submission,
-                digest,
-                reply,
-            })
+            .send(request)
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
         Ok(crate::Pending::from_receiver(answer))
     }
@@ -333,7 +328,7 @@ impl Writer {
             let ids: Vec<&str> = batch
                 .iter()
                 .filter(|r| r.ledger == *ledger)
-                .map(|r| r.submission.submission_id.as_str())
+                .map(Request::submission_id)
                 .collect();
             let rows = tx
                 .query(
@@ -353,12 +348,10 @@ impl Writer {
         let mut results = Vec::with_capacity(batch.len());
         for request in batch.iter_mut() {
             let ledger = request.ledger.clone();
-            let submission = std::mem::take(&mut request.submission);
-            if let Err(refusal) = common::check_request(&ledger, &submission) {
-                results.push(Err(refusal));
-                continue;
-            }
-            let key = (ledger.clone(), submission.submission_id.clone());
+            let Some(prepared) = request.prepared.take() else {
+                return Err(StoreError::Database("a request was written twice".into()));
+            };
+            let key = (ledger.clone(), prepared.submission_id().to_owned());
             if let Some((seq, leaf, digest)) = known.get(&key) {
                 results.push(common::repeat(
                     &ledger,
@@ -372,7 +365,7 @@ impl Writer {
             let (frontier, _) = touched
                 .get_mut(&ledger)
                 .expect("every valid ledger was locked above");
-            let appended = common::Appended::on(frontier, &ledger, submission, now, algorithm)?;
+            let appended = common::Appended::on(frontier, prepared, now, algorithm)?;
             appended.record_on(frontier);
             for projection in &self.options.projections {
                 let name = projection.name().to_owned();

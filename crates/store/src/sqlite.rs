@@ -110,6 +110,7 @@ pub struct SqliteStore {
     options: Options,
     sender: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     stopped: Arc<Mutex<Option<String>>>,
     readers: Mutex<Vec<Connection>>,
     commits: Arc<std::sync::atomic::AtomicU64>,
@@ -124,7 +125,9 @@ impl SqliteStore {
     pub fn open(path: &Path, options: Options) -> Result<Self, StoreError> {
         let signing_key = options.signing_key.clone().ok_or(StoreError::ReadOnly)?;
         let conn = connect(path, false, options.sqlite_vfs.as_deref())?;
-        conn.pragma_update(None, "wal_autocheckpoint", options.wal_autocheckpoint_pages)
+        // The writer never checkpoints: copying the log into the main file is the
+        // checkpointer thread's job, on the other core.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         check_meta(&conn, options.hash_algorithm)?;
@@ -139,7 +142,25 @@ impl SqliteStore {
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
         let stopped = Arc::new(Mutex::new(None));
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (checkpoints, checkpointer) = if options.wal_autocheckpoint_pages > 0 {
+            let (notify, wake) = mpsc::sync_channel(1);
+            let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let checkpointer = Checkpointer {
+                conn: connect(path, false, options.sqlite_vfs.as_deref())?,
+                threshold: u64::from(options.wal_autocheckpoint_pages) * 4096,
+                written: written.clone(),
+                stopped: stopped.clone(),
+            };
+            let handle = std::thread::Builder::new()
+                .name("ledger-checkpointer".into())
+                .spawn(move || checkpointer.run(wake))
+                .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
+            (Some((notify, written)), Some(handle))
+        } else {
+            (None, None)
+        };
         let writer = Writer {
+            checkpoints,
             commits: commits.clone(),
             conn: conn.clone(),
             options: options.clone(),
@@ -157,6 +178,7 @@ impl SqliteStore {
             options,
             sender: Some(sender),
             writer: Some(handle),
+            checkpointer,
             stopped,
             readers: Mutex::new(Vec::new()),
             commits,
@@ -181,6 +203,7 @@ impl SqliteStore {
             options,
             sender: None,
             writer: None,
+            checkpointer: None,
             stopped: Arc::new(Mutex::new(None)),
             readers: Mutex::new(vec![conn]),
             commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
@@ -234,6 +257,59 @@ impl Drop for SqliteStore {
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
+        // The writer held the checkpointer's wake-up channel; with it gone, it exits too.
+        if let Some(checkpointer) = self.checkpointer.take() {
+            let _ = checkpointer.join();
+        }
+    }
+}
+
+/// Copies committed log frames into the main file on its own thread and connection, so the
+/// writer's thread spends its time on appends. Checkpoints are passive (they never block
+/// the writer or readers); if the log still grows past four times the threshold because
+/// commits keep landing during passes, one `RESTART` checkpoint waits for the writer's
+/// current commit and lets the log start over.
+struct Checkpointer {
+    conn: Connection,
+    /// Log bytes written since the last checkpoint that call for the next one.
+    threshold: u64,
+    /// Log bytes written since the last checkpoint, as the writer counts them.
+    written: Arc<std::sync::atomic::AtomicU64>,
+    stopped: Arc<Mutex<Option<String>>>,
+}
+
+impl Checkpointer {
+    fn run(self, wake: Receiver<()>) {
+        use std::sync::atomic::Ordering;
+        while wake.recv().is_ok() {
+            if self.written.load(Ordering::Relaxed) < self.threshold {
+                continue;
+            }
+            self.written.store(0, Ordering::Relaxed);
+            let passive = self.checkpoint("PASSIVE");
+            let result = match passive {
+                Ok(frames) if frames * 4096 > 4 * self.threshold => self.checkpoint("RESTART"),
+                other => other,
+            };
+            if let Err(error) = result {
+                // The log still holds every commit, so nothing acknowledged is at risk; but
+                // a disk that fails here fails the writer next, so stop now (fail-stop).
+                *self.stopped.lock().expect("stopped flag lock") =
+                    Some(format!("checkpoint failed: {error}"));
+                return;
+            }
+        }
+    }
+
+    /// Runs one checkpoint; returns the frames in the log.
+    fn checkpoint(&self, mode: &str) -> Result<u64, StoreError> {
+        let (_busy, log, _done): (i64, i64, i64) = self
+            .conn
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(db)?;
+        Ok(u64::try_from(log).unwrap_or(0))
     }
 }
 
@@ -399,6 +475,8 @@ struct OpenTile {
 
 /// The writer thread's state.
 struct Writer {
+    /// Wakes the checkpointer after a commit, with the log bytes written so far (about).
+    checkpoints: Option<(SyncSender<()>, Arc<std::sync::atomic::AtomicU64>)>,
     /// Group commits done, shared with the store for reports.
     commits: Arc<std::sync::atomic::AtomicU64>,
     /// The one read-write connection; shared so maintenance (projection rebuilds) can take
@@ -438,6 +516,7 @@ impl Writer {
         let mut results = Vec::with_capacity(batch.len());
         // Tiles this batch filled and left; the ones still filling are written at the end.
         let mut full_tiles: Vec<(String, u8, u64, Vec<u8>)> = Vec::new();
+        let mut log_bytes = 0u64;
         {
             let mut find = tx
                 .prepare_cached("SELECT seq, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2")
@@ -452,11 +531,9 @@ impl Writer {
                 .map_err(db)?;
             for request in batch.iter_mut() {
                 let ledger = request.ledger.as_str();
-                let submission = std::mem::take(&mut request.submission);
-                if let Err(refusal) = common::check_request(ledger, &submission) {
-                    results.push(Err(refusal));
-                    continue;
-                }
+                let Some(prepared) = request.prepared.take() else {
+                    return Err(StoreError::Database("a request was written twice".into()));
+                };
                 let frontier = match touched.get_mut(ledger) {
                     Some(frontier) => frontier,
                     None => {
@@ -464,8 +541,8 @@ impl Writer {
                         touched.entry(ledger.to_owned()).or_insert(start)
                     }
                 };
-                let submission_id = submission.submission_id.clone();
-                let appended = common::Appended::on(frontier, ledger, submission, now, algorithm)?;
+                let submission_id = prepared.submission_id().to_owned();
+                let appended = common::Appended::on(frontier, prepared, now, algorithm)?;
                 let inserted = insert_entry
                     .execute(params![
                         ledger,
@@ -493,6 +570,8 @@ impl Writer {
                     continue;
                 }
                 appended.record_on(frontier);
+                // Roughly what it adds to the log: the row, its index entry, its tile share.
+                log_bytes += appended.encoded.len() as u64 + 128;
                 let open = self.tiles.entry(ledger.to_owned()).or_default();
                 for &(level, index, hash) in &appended.nodes {
                     place_node(open, level, index, hash, |tile, index, hashes| {
@@ -561,6 +640,11 @@ impl Writer {
         tx.commit().map_err(db)?;
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some((wake, written)) = &self.checkpoints {
+            written.fetch_add(log_bytes, std::sync::atomic::Ordering::Relaxed);
+            // A full channel means a wake-up is already pending.
+            let _ = wake.try_send(());
+        }
         // Durable: now memory may move forward, and receipts name the covering head.
         for result in results.iter_mut().flatten() {
             result.tree_size = match touched
@@ -843,13 +927,7 @@ impl SqliteStore {
     ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        let digest = crate::submission_digest(self.options.hash_algorithm, &submission);
-        let request = Request {
-            ledger: ledger.to_owned(),
-            submission,
-            digest,
-            reply,
-        };
+        let request = Request::new(ledger, submission, self.options.hash_algorithm, reply)?;
         sender
             .send(request)
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
