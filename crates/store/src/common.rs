@@ -19,6 +19,8 @@ pub(crate) struct Request {
     /// Content digest, computed by the submitting thread so the writer does less.
     pub(crate) digest: [u8; 32],
     pub(crate) reply: SyncSender<Result<Receipt, StoreError>>,
+    /// What the writer made of it, kept only to be freed off the writer's thread.
+    pub(crate) spent: Option<Appended>,
 }
 
 impl Request {
@@ -39,6 +41,7 @@ impl Request {
             prepared: Some(prepared),
             digest,
             reply,
+            spent: None,
         })
     }
 
@@ -51,44 +54,62 @@ impl Request {
 /// The writer loop: take everything queued (up to `max_batch`), write it as one group commit,
 /// answer. After a failed write, record why in `stopped` and answer every later request
 /// with `S0002` (fail-stop).
+///
+/// Answers are sent, and the batch freed, by a second thread: the writer's own is the
+/// bottleneck of the whole store and goes straight on to the next batch.
 pub(crate) fn serve(
     receiver: Receiver<Request>,
     max_batch: usize,
     stopped: &Mutex<Option<String>>,
     mut write: impl FnMut(&mut [Request]) -> Result<Vec<Result<Receipt, StoreError>>, StoreError>,
 ) {
-    while let Ok(first) = receiver.recv() {
-        let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match receiver.try_recv() {
-                Ok(request) => batch.push(request),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            }
-        }
-        let reason = stopped.lock().expect("stopped flag lock").clone();
-        let outcome = match reason {
-            Some(reason) => Err(reason),
-            None => write(&mut batch).map_err(|error| {
-                // The database may hold a half-done transaction and the writer's memory may
-                // be ahead of it: acknowledge nothing from now on.
-                let reason = error.to_string();
-                *stopped.lock().expect("stopped flag lock") = Some(reason.clone());
-                reason
-            }),
-        };
-        match outcome {
-            Ok(results) => {
-                for (request, result) in batch.into_iter().zip(results) {
-                    let _ = request.reply.send(result);
+    type Answered = (
+        Vec<Request>,
+        Result<Vec<Result<Receipt, StoreError>>, String>,
+    );
+    let (answers, answering) = std::sync::mpsc::sync_channel::<Answered>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (batch, outcome) in answering {
+                match outcome {
+                    Ok(results) => {
+                        for (request, result) in batch.into_iter().zip(results) {
+                            let _ = request.reply.send(result);
+                        }
+                    }
+                    Err(reason) => {
+                        for request in batch {
+                            let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+                        }
+                    }
                 }
             }
-            Err(reason) => {
-                for request in batch {
-                    let _ = request.reply.send(Err(StoreError::Stopped(reason.clone())));
+        });
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            while batch.len() < max_batch {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
+            let reason = stopped.lock().expect("stopped flag lock").clone();
+            let outcome = match reason {
+                Some(reason) => Err(reason),
+                None => write(&mut batch).map_err(|error| {
+                    // The database may hold a half-done transaction and the writer's memory
+                    // may be ahead of it: acknowledge nothing from now on.
+                    let reason = error.to_string();
+                    *stopped.lock().expect("stopped flag lock") = Some(reason.clone());
+                    reason
+                }),
+            };
+            if answers.send((batch, outcome)).is_err() {
+                return;
+            }
         }
-    }
+        drop(answers);
+    });
 }
 
 pub(crate) fn corrupt(ledger: &str, seq: u64, reason: impl Into<String>) -> StoreError {

@@ -580,6 +580,7 @@ impl Writer {
                 }
                 apply_projections(&tx, &self.options, &appended.entry)?;
                 results.push(Ok(appended.receipt()));
+                request.spent = Some(appended);
             }
         }
         {
