@@ -218,6 +218,13 @@ impl Prepared {
         &self.submission.submission_id
     }
 
+    /// A digest of everything the submitter decided (ledger, kind, schema version,
+    /// submitter, submission id, signature, payload): equal for a repeated submission with
+    /// the same content, different otherwise. Costs one block, not a pass over the payload.
+    pub fn content_digest(&self) -> [u8; 32] {
+        self.hasher.clone().finish()
+    }
+
     /// Places it as the next entry on `tip`: the entry, its canonical encoding and its leaf
     /// hash (the same as [`leaf_hash`] over the encoding).
     pub fn place(self, tip: &Tip, time_ms: i64) -> (Entry, Vec<u8>, Hash) {

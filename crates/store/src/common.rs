@@ -33,9 +33,9 @@ impl Request {
         algorithm: HashAlgorithm,
         reply: SyncSender<Result<Receipt, StoreError>>,
     ) -> Result<Self, StoreError> {
-        let digest = crate::submission_digest(algorithm, &submission);
         let prepared =
             jinguan_ledger::prepare(ledger, submission, algorithm).map_err(StoreError::Rejected)?;
+        let digest = prepared.content_digest();
         Ok(Self {
             ledger: ledger.to_owned(),
             prepared: Some(prepared),

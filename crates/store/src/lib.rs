@@ -262,25 +262,6 @@ pub trait LedgerStore: Send + Sync {
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError>;
 }
 
-/// The content digest that decides whether a repeated submission id is the same submission.
-pub(crate) fn submission_digest(algorithm: HashAlgorithm, submission: &Submission) -> [u8; 32] {
-    let signature = submission
-        .submitter_signature
-        .as_ref()
-        .map(|s| s.bytes.as_slice())
-        .unwrap_or(&[]);
-    algorithm.digest(&[
-        &(submission.kind.len() as u32).to_be_bytes(),
-        submission.kind.as_bytes(),
-        &submission.schema_version.to_be_bytes(),
-        &(submission.submitter.len() as u32).to_be_bytes(),
-        submission.submitter.as_bytes(),
-        &(signature.len() as u32).to_be_bytes(),
-        signature,
-        &submission.payload,
-    ])
-}
-
 /// Fires a failure point if the test hook says so.
 pub(crate) fn fail_at(options: &Options, point: FailurePoint) -> Result<(), StoreError> {
     match &options.failure_hook {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
+use std::collections::HashMap;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -199,6 +200,53 @@ fn same_submission_returns_the_original_receipt_and_other_content_conflicts(back
         "nothing appended by the retry or the conflict"
     );
 }
+
+/// Retries of stored submissions arriving among new ones, from several threads at once, so
+/// that group commits mix them: every id keeps one sequence number and leaf, and the ledger
+/// holds each id once.
+fn retries_mixed_with_new_submissions_keep_one_entry_per_id(backend: &Backend) {
+    let pem = key();
+    let store: Arc<dyn LedgerStore> = Arc::from(backend.open(options(&pem)).unwrap());
+    let receipts: Vec<Vec<(String, u64, jinguan_ledger::Hash, Status)>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let store = store.clone();
+                    scope.spawn(move || {
+                        let mut seen = Vec::new();
+                        for i in 0..150 {
+                            // Every third submission repeats one this thread stored earlier,
+                            // or one another thread may have stored by now.
+                            let id = if i % 3 == 2 {
+                                format!("t{}-{}", (t + i) % 4, i / 2)
+                            } else {
+                                format!("t{t}-{i}")
+                            };
+                            let r = store.append("l", submission(&id, &id)).unwrap();
+                            seen.push((id, r.seq, r.leaf_hash, r.status));
+                        }
+                        seen
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+    let mut by_id: HashMap<String, (u64, jinguan_ledger::Hash)> = HashMap::new();
+    let mut created = 0;
+    for (id, seq, leaf, status) in receipts.into_iter().flatten() {
+        created += usize::from(status == Status::Created);
+        let first = *by_id.entry(id.clone()).or_insert((seq, leaf));
+        assert_eq!(first, (seq, leaf), "{id} answered with two entries");
+    }
+    assert_eq!(created, by_id.len(), "one created receipt per id");
+    let report = store.verify("l").unwrap();
+    assert_eq!(report.entries, by_id.len() as u64);
+    let mut seqs: Vec<u64> = by_id.values().map(|(seq, _)| *seq).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (0..by_id.len() as u64).collect::<Vec<_>>());
+}
+
+contract!(retries_mixed_with_new_submissions_keep_one_entry_per_id);
 
 fn eight_concurrent_identical_submissions_create_one_entry(backend: &Backend) {
     let store: Arc<dyn LedgerStore> = Arc::from(backend.open(options(&key())).unwrap());
