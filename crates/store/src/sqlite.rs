@@ -27,18 +27,18 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ledgers (
     ledger TEXT PRIMARY KEY,
+    num INTEGER NOT NULL UNIQUE,
     size INTEGER NOT NULL,
     last_leaf BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS entries (
-    ledger TEXT NOT NULL,
-    seq INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY,
+    ledger INTEGER NOT NULL,
     submission_id TEXT NOT NULL,
     digest BLOB NOT NULL,
     leaf BLOB NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (ledger, seq)
-) WITHOUT ROWID;
+    body BLOB NOT NULL
+);
 CREATE UNIQUE INDEX IF NOT EXISTS entries_by_submission ON entries (ledger, submission_id);
 CREATE TABLE IF NOT EXISTS tiles (
     ledger TEXT NOT NULL,
@@ -55,8 +55,23 @@ CREATE TABLE IF NOT EXISTS heads (
 ) WITHOUT ROWID;
 ";
 
-/// The table layout this code reads and writes (`2`: tree nodes in tiles).
+/// The table layout this code reads and writes (`2`: tree nodes in tiles, entries keyed by
+/// [`entry_id`]).
 const LAYOUT: &str = "2";
+
+/// Bits of an entry's row id that hold its sequence number; the ledger's number is above.
+const SEQ_BITS: u32 = 40;
+
+/// An entry's row id: its ledger's number (from `ledgers.num`) and its sequence number.
+/// Entries are a rowid table because their rows are large (SQLite keeps such rows best in
+/// one): appends then add at the right end of the table's tree, and a ledger's entries are
+/// one range of ids, in order.
+fn entry_id(num: i64, seq: u64) -> i64 {
+    (num << SEQ_BITS) | (seq as i64 & ((1 << SEQ_BITS) - 1))
+}
+
+/// SQL for the row id of entry `?2` of the ledger named `?1`.
+const ENTRY_ID: &str = "((SELECT num FROM ledgers WHERE ledger = ?1) << 40) + ?2";
 
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -133,6 +148,13 @@ impl SqliteStore {
         check_meta(&conn, options.hash_algorithm)?;
         let frontiers = load_frontiers(&conn, &options)?;
         let tiles = load_open_tiles(&conn, frontiers.keys().cloned())?;
+        let nums = conn
+            .prepare("SELECT ledger, num FROM ledgers")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<HashMap<String, i64>, _>>()
+            })
+            .map_err(db)?;
         for projection in &options.projections {
             for sql in projection.create() {
                 conn.execute_batch(&sql).map_err(db)?;
@@ -166,6 +188,7 @@ impl SqliteStore {
             options: options.clone(),
             signing_key,
             frontiers,
+            nums,
             tiles,
             stopped: stopped.clone(),
         };
@@ -399,7 +422,7 @@ fn check_tip(
     }
     let last_entry: Option<(Vec<u8>, Vec<u8>)> = conn
         .query_row(
-            "SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2",
+            &format!("SELECT body, leaf FROM entries WHERE id = {ENTRY_ID}"),
             params![ledger, frontier.tip.size - 1],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -485,6 +508,8 @@ struct Writer {
     options: Options,
     signing_key: Arc<jinguan_crypto::SigningKey>,
     frontiers: HashMap<String, Frontier>,
+    /// Each ledger's number, the high bits of its entries' row ids.
+    nums: HashMap<String, i64>,
     /// Per ledger, the last tile of each base level. Changed in place by a batch: a batch
     /// that fails stops the writer, so nothing reads them after a failure.
     tiles: HashMap<String, Vec<OpenTile>>,
@@ -519,13 +544,16 @@ impl Writer {
         let mut log_bytes = 0u64;
         {
             let mut find = tx
-                .prepare_cached("SELECT seq, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2")
+                .prepare_cached(&format!(
+                    "SELECT id & {}, leaf, digest FROM entries WHERE ledger = ?1 AND submission_id = ?2",
+                    (1i64 << SEQ_BITS) - 1
+                ))
                 .map_err(db)?;
             // The unique index on (ledger, submission_id) is the idempotency check: a repeat
             // inserts nothing and is then looked up. Any other conflict is an error.
             let mut insert_entry = tx
                 .prepare_cached(
-                    "INSERT INTO entries (ledger, seq, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO entries (id, ledger, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (ledger, submission_id) DO NOTHING",
                 )
                 .map_err(db)?;
@@ -543,10 +571,20 @@ impl Writer {
                 };
                 let submission_id = prepared.submission_id().to_owned();
                 let appended = common::Appended::on(frontier, prepared, now, algorithm)?;
+                let num = match self.nums.get(ledger) {
+                    Some(num) => *num,
+                    None => {
+                        // A new ledger takes the next number; it is stored with its tip row
+                        // in this transaction (a failed one stops the writer).
+                        let num = self.nums.values().max().map_or(1, |n| n + 1);
+                        self.nums.insert(ledger.to_owned(), num);
+                        num
+                    }
+                };
                 let inserted = insert_entry
                     .execute(params![
-                        ledger,
-                        appended.entry.seq,
+                        entry_id(num, appended.entry.seq),
+                        num,
                         submission_id,
                         &request.digest[..],
                         &appended.leaf.0[..],
@@ -555,7 +593,7 @@ impl Writer {
                     .map_err(db)?;
                 if inserted == 0 {
                     let (seq, stored_leaf, stored_digest): (u64, Vec<u8>, Vec<u8>) = find
-                        .query_row(params![ledger, submission_id], |r| {
+                        .query_row(params![num, submission_id], |r| {
                             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                         })
                         .map_err(db)?;
@@ -624,10 +662,11 @@ impl Writer {
         for (ledger, frontier) in &touched {
             let head_json =
                 common::signed_head_json(&self.signing_key, ledger, frontier, now, algorithm)?;
+            let num = self.nums.get(ledger).copied().unwrap_or_default();
             tx.execute(
-                "INSERT INTO ledgers (ledger, size, last_leaf) VALUES (?1, ?2, ?3)
+                "INSERT INTO ledgers (ledger, num, size, last_leaf) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (ledger) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf",
-                params![ledger, frontier.tip.size, &frontier.tip.last_leaf.0[..]],
+                params![ledger, num, frontier.tip.size, &frontier.tip.last_leaf.0[..]],
             )
             .map_err(db)?;
             tx.execute(
@@ -887,7 +926,7 @@ impl SqliteStore {
         let mut replayed = 0;
         {
             let mut rows = tx
-                .prepare("SELECT body FROM entries ORDER BY ledger, seq")
+                .prepare("SELECT body FROM entries ORDER BY id")
                 .map_err(db)?;
             let mut cursor = rows.query([]).map_err(db)?;
             let only = Options {
@@ -962,7 +1001,9 @@ impl LedgerStore for SqliteStore {
     fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError> {
         self.with_reader(|conn| {
             let row: Option<(Vec<u8>, Vec<u8>)> = conn
-                .prepare_cached("SELECT body, leaf FROM entries WHERE ledger = ?1 AND seq = ?2")
+                .prepare_cached(&format!(
+                    "SELECT body, leaf FROM entries WHERE id = {ENTRY_ID}"
+                ))
                 .and_then(|mut s| s.query_row(params![ledger, seq], |r| Ok((r.get(0)?, r.get(1)?))))
                 .optional()
                 .map_err(db)?;
@@ -1044,7 +1085,11 @@ fn verify_ledger(
     // once: keep the last one read of each base level.
     let mut last_tiles: Vec<Option<(u64, Vec<Hash>)>> = Vec::new();
     let mut statement = conn
-        .prepare("SELECT seq, body, leaf FROM entries WHERE ledger = ?1 ORDER BY seq")
+        .prepare(&format!(
+            "SELECT id & {mask}, body, leaf FROM entries WHERE id BETWEEN {first} AND {first} + {mask} ORDER BY id",
+            first = ENTRY_ID.replace("?2", "0"),
+            mask = (1i64 << SEQ_BITS) - 1
+        ))
         .map_err(db)?;
     let mut rows = statement.query([ledger]).map_err(db)?;
     while let Some(row) = rows.next().map_err(db)? {
@@ -1088,8 +1133,8 @@ pub fn plain_insert_peer(
 ) -> Result<std::time::Duration, StoreError> {
     let mut conn = connect(path, false, None)?;
     conn.execute_batch(
-        "CREATE TABLE plain (ledger TEXT NOT NULL, seq INTEGER NOT NULL, submission_id TEXT NOT NULL,
-         leaf BLOB NOT NULL, body BLOB NOT NULL, PRIMARY KEY (ledger, seq)) WITHOUT ROWID;
+        "CREATE TABLE plain (id INTEGER PRIMARY KEY, ledger INTEGER NOT NULL, submission_id TEXT NOT NULL,
+         digest BLOB NOT NULL, leaf BLOB NOT NULL, body BLOB NOT NULL);
          CREATE TABLE plain_tiles (ledger TEXT NOT NULL, level INTEGER NOT NULL, idx INTEGER NOT NULL,
          hashes BLOB NOT NULL, PRIMARY KEY (ledger, level, idx)) WITHOUT ROWID;",
     )
@@ -1111,7 +1156,7 @@ pub fn plain_insert_peer(
             .map_err(db)?;
         {
             let mut insert = tx
-                .prepare_cached("INSERT INTO plain (ledger, seq, submission_id, leaf, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .prepare_cached("INSERT INTO plain (id, ledger, submission_id, digest, leaf, body) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")
                 .map_err(db)?;
             let mut node = tx
                 .prepare_cached(
@@ -1122,7 +1167,7 @@ pub fn plain_insert_peer(
                 // Ids shaped like the benchmark's (client, counter), so index inserts scatter alike.
                 let id = format!("c{}-{}", seq % 8, seq / 8);
                 insert
-                    .execute(params!["bench", seq, id, &leaf[..], &body])
+                    .execute(params![entry_id(1, seq), 1, id, &leaf[..], &body])
                     .map_err(db)?;
                 // A tile row each time an append fills one, at base levels 0, 4, 8, ...
                 let mut filled = seq + 1;
