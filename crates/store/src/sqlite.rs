@@ -569,8 +569,8 @@ impl Writer {
                         touched.entry(ledger.to_owned()).or_insert(start)
                     }
                 };
-                let submission_id = prepared.submission_id().to_owned();
                 let appended = common::Appended::on(frontier, prepared, now, algorithm)?;
+                let submission_id = appended.entry.submission_id.as_str();
                 let num = match self.nums.get(ledger) {
                     Some(num) => *num,
                     None => {
@@ -600,7 +600,7 @@ impl Writer {
                     let original = (seq, hash_from(stored_leaf)?);
                     results.push(common::repeat(
                         ledger,
-                        submission_id,
+                        submission_id.to_owned(),
                         original,
                         &stored_digest,
                         &request.digest,
@@ -610,7 +610,10 @@ impl Writer {
                 appended.record_on(frontier);
                 // Roughly what it adds to the log: the row, its index entry, its tile share.
                 log_bytes += appended.encoded.len() as u64 + 128;
-                let open = self.tiles.entry(ledger.to_owned()).or_default();
+                if !self.tiles.contains_key(ledger) {
+                    self.tiles.insert(ledger.to_owned(), Vec::new());
+                }
+                let open = self.tiles.get_mut(ledger).expect("inserted above");
                 for &(level, index, hash) in &appended.nodes {
                     place_node(open, level, index, hash, |tile, index, hashes| {
                         full_tiles.push((ledger.to_owned(), tile, index, tile::encode(hashes)));
