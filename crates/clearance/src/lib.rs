@@ -2,9 +2,12 @@
 //!
 //! - [`lifecycle`]: a declaration's states from receipt to release (and exit), the events
 //!   that move it, who may cause each, and the China receipt channel code of each state.
+//! - [`valuation`]: each item's customs value in yuan (CIF for imports, FOB for exports) from
+//!   the price terms and the head's freight, insurance and other charges.
 //!
 //! Principal types: [`Lifecycle`], [`State`], [`Event`], [`Actor`], [`TransitionError`].
 
 pub mod lifecycle;
+pub mod valuation;
 
 pub use lifecycle::{Actor, Channel, Event, Lifecycle, Outcome, State, TransitionError};
