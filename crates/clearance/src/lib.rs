@@ -2,11 +2,14 @@
 //!
 //! - [`lifecycle`]: a declaration's states from receipt to release (and exit), the events
 //!   that move it, who may cause each, and the China receipt channel code of each state.
+//! - [`assessment`]: duty, consumption tax and VAT (or export duty) per item from the
+//!   tariff's parsed rates, the rate chosen by origin and every figure explained.
 //! - [`valuation`]: each item's customs value in yuan (CIF for imports, FOB for exports) from
 //!   the price terms and the head's freight, insurance and other charges.
 //!
 //! Principal types: [`Lifecycle`], [`State`], [`Event`], [`Actor`], [`TransitionError`].
 
+pub mod assessment;
 pub mod lifecycle;
 pub mod valuation;
 
