@@ -20,6 +20,7 @@ const LITRE: &str = "095";
 const KG: &str = "035";
 const VEHICLE: &str = "003";
 const SET: &str = "001";
+const SQUARE_METRE: &str = "032";
 
 struct Case {
     name: &'static str,
@@ -227,6 +228,150 @@ const CASES: &[Case] = &[
         agreement: None,
         expected: ("0", "0", "0"),
     },
+    // 0207141100 frozen chicken pieces: MFN 0.6元/千克, VAT 9%; 1,000 kg worth 20,000.
+    // Duty 1,000 × 0.6 = 600.00; VAT (20,000 + 600) × 9% = 1,854.00.
+    Case {
+        name: "specific MFN duty per kilogram",
+        code: "0207141100",
+        import: true,
+        value: "20000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: None,
+        expected: ("600.00", "0", "1854.00"),
+    },
+    // 0207141100 from a general-rate origin: 4.2元/千克 × 1,000 = 4,200.00;
+    // VAT 24,200 × 9% = 2,178.00.
+    Case {
+        name: "specific general rate per kilogram",
+        code: "0207141100",
+        import: true,
+        value: "20000",
+        quantities: &[(KG, "1000")],
+        general: true,
+        agreement: None,
+        expected: ("4200.00", "0", "2178.00"),
+    },
+    // 0207141100 under the Korea FTA: conventional 0元/千克 → 0 < 600: duty 0;
+    // VAT 20,000 × 9% = 1,800.00.
+    Case {
+        name: "specific conventional rate",
+        code: "0207141100",
+        import: true,
+        value: "20000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: Some("korea_韩国"),
+        expected: ("0", "0", "1800.00"),
+    },
+    // 0207141100 under the Nicaragua FTA: conventional 7% = 1,400 > MFN 600: MFN kept,
+    // duty 600.00; VAT 1,854.00.
+    Case {
+        name: "a conventional rate higher than MFN is not applied",
+        code: "0207141100",
+        import: true,
+        value: "20000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: Some("nicaragua_尼加拉瓜"),
+        expected: ("600.00", "0", "1854.00"),
+    },
+    // 3702422900 film: MFN 1.6元/平方米, provisional 1元/平方米, VAT 13%; 500 m² worth
+    // 10,000. Provisional: 500 × 1 = 500.00; VAT 10,500 × 13% = 1,365.00.
+    Case {
+        name: "specific provisional rate on the second legal unit",
+        code: "3702422900",
+        import: true,
+        value: "10000",
+        quantities: &[(KG, "80"), (SQUARE_METRE, "500")],
+        general: false,
+        agreement: None,
+        expected: ("500.00", "0", "1365.00"),
+    },
+    // 3702422900 under the Mauritius FTA: conventional 1.4% × 10,000 = 140 < 500:
+    // duty 140.00; VAT 10,140 × 13% = 1,318.20.
+    Case {
+        name: "ad valorem conventional against a specific provisional rate",
+        code: "3702422900",
+        import: true,
+        value: "10000",
+        quantities: &[(KG, "80"), (SQUARE_METRE, "500")],
+        general: false,
+        agreement: Some("mauritius_毛里求斯"),
+        expected: ("140.00", "0", "1318.20"),
+    },
+    // 3702422900 under APTA: conventional 8% = 800 > provisional 500: provisional kept.
+    Case {
+        name: "a conventional rate higher than the provisional is not applied",
+        code: "3702422900",
+        import: true,
+        value: "10000",
+        quantities: &[(KG, "80"), (SQUARE_METRE, "500")],
+        general: false,
+        agreement: Some("apta_亚太"),
+        expected: ("500.00", "0", "1365.00"),
+    },
+    // 3702422900 from a general-rate origin: 110元/平方米 × 500 = 55,000.00;
+    // VAT 65,000 × 13% = 8,450.00.
+    Case {
+        name: "specific general rate per square metre",
+        code: "3702422900",
+        import: true,
+        value: "10000",
+        quantities: &[(KG, "80"), (SQUARE_METRE, "500")],
+        general: true,
+        agreement: None,
+        expected: ("55000.00", "0", "8450.00"),
+    },
+    // 4001100000 natural rubber latex: MFN 20%, provisional 完税价不高于9元/千克：10%，高于：
+    // 0%+0.9元/千克, VAT 9%. 1,000 kg worth 8,000: 8 ≤ 9 → 10%: 800.00;
+    // VAT 8,800 × 9% = 792.00.
+    Case {
+        name: "thresholded provisional rate, ad valorem branch",
+        code: "4001100000",
+        import: true,
+        value: "8000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: None,
+        expected: ("800.00", "0", "792.00"),
+    },
+    // 4001100000, 1,000 kg worth 12,000: 12 > 9 → 0% + 0.9 × 1,000 = 900.00;
+    // VAT 12,900 × 9% = 1,161.00.
+    Case {
+        name: "thresholded provisional rate, compound branch",
+        code: "4001100000",
+        import: true,
+        value: "12000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: None,
+        expected: ("900.00", "0", "1161.00"),
+    },
+    // 4001100000 under the Korea FTA: conventional 4% × 12,000 = 480 < 900: 480.00;
+    // VAT 12,480 × 9% = 1,123.20.
+    Case {
+        name: "conventional rate lower than a thresholded provisional one",
+        code: "4001100000",
+        import: true,
+        value: "12000",
+        quantities: &[(KG, "1000")],
+        general: false,
+        agreement: Some("korea_韩国"),
+        expected: ("480.00", "0", "1123.20"),
+    },
+    // 0506909091 bones exported: export 40%, export provisional 0%: the provisional applies,
+    // no duty.
+    Case {
+        name: "export provisional rate replaces the export rate",
+        code: "0506909091",
+        import: false,
+        value: "10000",
+        quantities: &[(KG, "100")],
+        general: false,
+        agreement: None,
+        expected: ("0", "0", "0"),
+    },
 ];
 
 #[test]
@@ -263,7 +408,7 @@ fn each_case_comes_to_its_worked_figures() {
             }
         }
     }
-    assert!(CASES.len() >= 16);
+    assert!(CASES.len() >= 28);
 }
 
 #[test]
@@ -320,4 +465,55 @@ fn relief_and_missing_facts() {
     .unwrap();
     assert_eq!(relieved.total(), Decimal::ZERO);
     assert!(relieved.items[0].duty.why.contains("relieved"));
+}
+
+/// The transaction terms decide what is added to the price; the taxes follow the value.
+#[test]
+fn each_transaction_term_reaches_the_taxes() {
+    use jinguan_clearance::valuation::{value, Basis, Charge, Price, Terms};
+    use jinguan_types::CurrencyCode;
+    let refdata = RefData::load().unwrap();
+    let phone = refdata
+        .tariff
+        .get(&HsCode::parse("8517130000").unwrap())
+        .unwrap();
+    let quantities = [(unit(SET), d("10"))];
+    // 1,000 USD at 7.1 = 7,100; freight 100 USD = 710; insurance 0.3 %. Smartphones: duty
+    // 0%, VAT 13%.
+    // CIF: 7,100 → VAT 923.00.
+    // FOB: 7,100 + 710 + 0.3 % × 7,810 (23.43) = 7,833.43 → VAT 1,018.3459 → 1,018.35.
+    // C&F: freight in the price; insurance 0.3 % × 7,100 = 21.30 → 7,121.30 → VAT 925.769 →
+    //      925.77.
+    // C&I: insurance in the price; freight 710 → 7,810 → VAT 1,015.30.
+    for (terms, want) in [
+        (Terms::Cif, "923.00"),
+        (Terms::Fob, "1018.35"),
+        (Terms::Cfr, "925.77"),
+        (Terms::Ci, "1015.30"),
+    ] {
+        let basis = Basis {
+            import: true,
+            terms,
+            prices: vec![Price {
+                amount: d("1000"),
+                currency: CurrencyCode::USD,
+            }],
+            freight: Some(Charge::Total {
+                amount: d("100"),
+                currency: CurrencyCode::USD,
+            }),
+            insurance: Some(Charge::Rate { percent: d("0.3") }),
+            other: None,
+            gross_weight_kg: Some(d("5")),
+        };
+        let valued = value(&basis, |c| (c == CurrencyCode::USD).then(|| d("7.1"))).unwrap();
+        let item = Item {
+            line: phone,
+            customs_value: valued.items[0].customs_value,
+            quantities: &quantities,
+            origin: Origin::default(),
+            relieved: false,
+        };
+        assert_eq!(assess(true, &[item]).unwrap().vat, d(want), "{terms:?}");
+    }
 }
