@@ -7,30 +7,9 @@
 
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
-use std::path::PathBuf;
-
 use jinguan_chinaport::decmessage::{self, WriteOptions};
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("JINGUAN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    if dir.join("china/declaration").is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("JINGUAN_REQUIRE_CORPUS").is_err(),
-        "corpus required but absent at {}",
-        dir.display()
-    );
-    eprintln!(
-        "SKIP: corpus not found at {}; set JINGUAN_CORPUS",
-        dir.display()
-    );
-    None
-}
+use jinguan_testkit::corpus;
 
 /// Samples SOURCES.md flags as not well-formed, with where the reader must say it breaks.
 const MALFORMED: &[(&str, &str)] = &[

@@ -4,6 +4,8 @@
 //!   that move it, who may cause each, and the China receipt channel code of each state.
 //! - [`assessment`]: duty, consumption tax and VAT (or export duty) per item from the
 //!   tariff's parsed rates, the rate chosen by origin and every figure explained.
+//! - [`pipeline`]: all of it on one declaration — validation, valuation, assessment and the
+//!   channel — with every finding.
 //! - [`risk`]: selectivity rules as data, random selection by credit class, reference
 //!   prices learnt from released declarations, every decision explained, back-tests.
 //! - [`validation`]: every code on the declaration date and the rules of declaring, all
@@ -15,6 +17,7 @@
 
 pub mod assessment;
 pub mod lifecycle;
+pub mod pipeline;
 pub mod risk;
 pub mod validation;
 pub mod valuation;

@@ -491,3 +491,28 @@ fn item_counts() -> Result<Weighted<u32>, BuildError> {
     Weighted::from_pairs((1..=20u32).map(|n| (n, RATIO.powi(n as i32 - 1))))
         .map_err(BuildError::new)
 }
+
+/// The shared corpus of real third-party material (`../shared/corpus` beside the repository,
+/// or `$JINGUAN_CORPUS`), if it is there. Where it is absent, tests say so and pass — unless
+/// `JINGUAN_REQUIRE_CORPUS` is set (CI sets it when the corpus exists), then this panics, so
+/// corpus tests cannot silently skip.
+pub fn corpus() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("JINGUAN_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+        });
+    if dir.join("china/declaration").is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("JINGUAN_REQUIRE_CORPUS").is_err(),
+        "corpus required but absent at {}",
+        dir.display()
+    );
+    eprintln!(
+        "SKIP: corpus not found at {}; set JINGUAN_CORPUS",
+        dir.display()
+    );
+    None
+}

@@ -1,0 +1,284 @@
+//! A declaration from receipt to channel, in one call: validation, valuation, assessment and
+//! selectivity, on the canonical model. Pure: the caller brings the reference data, the rules,
+//! the reference prices, the declarant's credit class and the entry id, and records the
+//! result (the ledger append is the caller's).
+
+use jinguan_refdata::RefData;
+use jinguan_types::declaration::{Charge as DeclaredCharge, Declaration};
+use jinguan_types::{CurrencyCode, Diagnostic, HsCode, IeFlag, UnitCode};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::assessment::{self, Assessment, Item, Origin};
+use crate::risk::{Decision, Fact, Facts, ReferencePrices, RuleSet, Subject};
+use crate::validation;
+use crate::valuation::{self, Basis, Charge, Price, Terms, Valuation};
+
+/// What the pipeline works with besides the declaration.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Code tables, tariff, exchange rates.
+    pub refdata: &'a RefData,
+    /// Selectivity rules.
+    pub rules: &'a RuleSet,
+    /// Reference prices learnt from released declarations.
+    pub references: &'a ReferencePrices,
+    /// Origins that pay the general rate (ISO alpha-3).
+    pub general_rate_origins: &'a [String],
+}
+
+/// The pipeline's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Every finding of validation (errors reject the declaration).
+    pub findings: Vec<Diagnostic>,
+    /// Whether it was accepted.
+    pub accepted: bool,
+    /// Its valuation, when accepted.
+    pub valuation: Option<Valuation>,
+    /// Its duties and taxes, when accepted.
+    pub assessment: Option<Assessment>,
+    /// Its channel and reasons, when accepted.
+    pub decision: Option<Decision>,
+}
+
+fn rejected(mut findings: Vec<Diagnostic>, code: &str, path: &str, message: String) -> Outcome {
+    findings.push(Diagnostic::new(
+        jinguan_types::Severity::Error,
+        code,
+        path,
+        message,
+    ));
+    Outcome {
+        findings,
+        accepted: false,
+        valuation: None,
+        assessment: None,
+        decision: None,
+    }
+}
+
+fn currency(code: Option<&str>) -> Option<CurrencyCode> {
+    code.and_then(|c| CurrencyCode::parse(c).ok())
+}
+
+fn charge(declared: &DeclaredCharge) -> Result<Option<Charge>, valuation::ValuationError> {
+    Charge::from_fields(
+        declared.mark.as_deref(),
+        declared.rate,
+        currency(declared.currency.as_deref()),
+    )
+}
+
+/// Runs a declaration through validation, valuation, assessment and selectivity. Codes are
+/// normalised in place (legacy codes mapped). A declaration that fails validation, or cannot
+/// be valued or assessed, is rejected with every finding; otherwise it is accepted with its
+/// figures and channel.
+pub fn run(
+    declaration: &mut Declaration,
+    context: &Context<'_>,
+    entry_id: &str,
+    credit_class: &str,
+) -> Outcome {
+    let findings = validation::validate(declaration, context.refdata);
+    if !validation::is_valid(&findings) {
+        return Outcome {
+            findings,
+            accepted: false,
+            valuation: None,
+            assessment: None,
+            decision: None,
+        };
+    }
+    let head = &declaration.head;
+    let import = head.ie_flag != Some(IeFlag::Export);
+    let date = head.declaration_date.unwrap_or_default();
+    let terms = match Terms::from_code(head.transaction_terms.as_deref().unwrap_or("")) {
+        Ok(terms) => terms,
+        Err(e) => return rejected(findings, e.code(), "DecHead/TransMode", e.to_string()),
+    };
+    let charges = (|| {
+        Ok::<_, valuation::ValuationError>((
+            charge(&head.freight)?,
+            charge(&head.insurance)?,
+            charge(&head.other_charges)?,
+        ))
+    })();
+    let (freight, insurance, other) = match charges {
+        Ok(charges) => charges,
+        Err(e) => return rejected(findings, e.code(), "DecHead/FeeMark", e.to_string()),
+    };
+    let prices = declaration
+        .items
+        .iter()
+        .map(|item| Price {
+            amount: item.total_price.unwrap_or_default(),
+            currency: currency(item.currency.as_deref()).unwrap_or(CurrencyCode::CNY),
+        })
+        .collect();
+    let basis = Basis {
+        import,
+        terms,
+        prices,
+        freight,
+        insurance,
+        other,
+        gross_weight_kg: head.gross_weight_kg,
+    };
+    let rates = &context.refdata.exchange_rates;
+    let valued = match valuation::value(&basis, |c| rates.rate_on(c, date)) {
+        Ok(valued) => valued,
+        Err(e) => return rejected(findings, e.code(), "DecHead", e.to_string()),
+    };
+    // Lines and quantities, each item's own.
+    let mut lines = Vec::with_capacity(declaration.items.len());
+    let mut quantities = Vec::with_capacity(declaration.items.len());
+    for item in &declaration.items {
+        let line = item
+            .hs_code
+            .as_deref()
+            .and_then(|c| HsCode::parse_with_ciq(c).ok())
+            .and_then(|(hs, _)| context.refdata.tariff.get(&hs));
+        let Some(line) = line else {
+            // Validation has checked every line; nothing else reaches here.
+            return rejected(
+                findings,
+                "V0201",
+                "DecList",
+                "a commodity code is not a tariff line".into(),
+            );
+        };
+        lines.push(line);
+        let mut q = Vec::new();
+        for (unit, qty) in [
+            (item.legal_unit_1.as_deref(), item.legal_qty_1),
+            (item.legal_unit_2.as_deref(), item.legal_qty_2),
+        ] {
+            if let (Some(unit), Some(qty)) = (unit.and_then(|u| UnitCode::parse(u).ok()), qty) {
+                q.push((unit, qty));
+            }
+        }
+        quantities.push(q);
+    }
+    let items: Vec<Item<'_>> = declaration
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Item {
+            line: lines[i],
+            customs_value: valued.items[i].customs_value,
+            quantities: &quantities[i],
+            origin: Origin {
+                general: item
+                    .origin_country
+                    .as_ref()
+                    .is_some_and(|o| context.general_rate_origins.contains(o)),
+                agreement: None,
+            },
+            relieved: item.duty_mode.as_deref() == Some("3"),
+        })
+        .collect();
+    let assessed = match assessment::assess(import, &items) {
+        Ok(assessed) => assessed,
+        Err(e) => return rejected(findings, e.code(), "DecList", e.to_string()),
+    };
+    let subject = subject(
+        declaration,
+        &valued,
+        &quantities,
+        context,
+        entry_id,
+        credit_class,
+    );
+    let decision = context.rules.select(&subject, date);
+    Outcome {
+        findings,
+        accepted: true,
+        valuation: Some(valued),
+        assessment: Some(assessed),
+        decision: Some(decision),
+    }
+}
+
+/// The facts selectivity sees.
+fn subject(
+    declaration: &Declaration,
+    valued: &Valuation,
+    quantities: &[Vec<(UnitCode, Decimal)>],
+    context: &Context<'_>,
+    entry_id: &str,
+    credit_class: &str,
+) -> Subject {
+    let head = &declaration.head;
+    let mut facts = Facts::new();
+    let text = |facts: &mut Facts, name: &str, value: Option<&String>| {
+        if let Some(value) = value {
+            facts.insert(name.to_owned(), Fact::Text(value.clone()));
+        }
+    };
+    text(&mut facts, "trade_mode", head.trade_mode.as_ref());
+    text(
+        &mut facts,
+        "declaring_customs",
+        head.declaring_customs.as_ref(),
+    );
+    text(&mut facts, "trade_country", head.trade_country.as_ref());
+    text(&mut facts, "transport_mode", head.transport_mode.as_ref());
+    text(
+        &mut facts,
+        "consignee",
+        head.consignee.customs_code.as_ref(),
+    );
+    if let Some(flag) = head.ie_flag {
+        facts.insert("ie_flag".into(), Fact::Text(flag.as_str().into()));
+    }
+    facts.insert(
+        "total_value_cny".into(),
+        Fact::Number(valued.total.round_dp(2)),
+    );
+    facts.insert(
+        "items".into(),
+        Fact::Number(Decimal::from(declaration.items.len())),
+    );
+    let items = declaration
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut f = Facts::new();
+            text(&mut f, "hs_code", item.hs_code.as_ref());
+            text(&mut f, "origin_country", item.origin_country.as_ref());
+            text(
+                &mut f,
+                "destination_country",
+                item.destination_country.as_ref(),
+            );
+            let value = valued.items[i].customs_value;
+            f.insert("customs_value_cny".into(), Fact::Number(value.round_dp(2)));
+            if let Some((unit, qty)) = quantities[i].first().filter(|(_, q)| !q.is_zero()) {
+                f.insert("legal_unit".into(), Fact::Text(unit.to_string()));
+                f.insert(
+                    "unit_value_cny".into(),
+                    Fact::Number((value / qty).round_dp(4)),
+                );
+            }
+            if let Some((_, kg)) = quantities[i]
+                .iter()
+                .find(|(u, q)| u.as_str() == "035" && !q.is_zero())
+            {
+                f.insert(
+                    "value_per_kg".into(),
+                    Fact::Number((value / kg).round_dp(4)),
+                );
+            }
+            context.references.annotate(&mut f);
+            f
+        })
+        .collect();
+    Subject {
+        entry_id: entry_id.to_owned(),
+        credit_class: credit_class.to_owned(),
+        head: facts,
+        items,
+    }
+}
