@@ -172,6 +172,7 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
         stack: Vec::new(),
         root: None,
         elements: 0,
+        counted: (0, 1),
     }
     .run()
 }
@@ -182,6 +183,10 @@ struct TreeBuilder<'a> {
     stack: Vec<Element>,
     root: Option<Element>,
     elements: usize,
+    /// The line at an offset already counted to: elements come in document order, so each
+    /// line number counts only the newlines since the last one (not from the start, which
+    /// made reading quadratic in the document's length).
+    counted: (usize, usize),
 }
 
 impl TreeBuilder<'_> {
@@ -193,6 +198,25 @@ impl TreeBuilder<'_> {
             column,
             message: message.into(),
         }
+    }
+
+    /// The 1-based line of `offset`, counting on from the last offset asked for.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let (from, line) = self.counted;
+        let line = if offset >= from {
+            line + self.text.as_bytes()[from..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+        } else {
+            line_column(self.text, offset).0
+        };
+        self.counted = (offset, line);
+        line
     }
 
     fn run(mut self) -> Result<Element, XmlError> {
@@ -324,7 +348,7 @@ impl TreeBuilder<'_> {
                 .map_err(|e| self.error("X0001", offset, format!("bad attribute value: {e}")))?;
             attributes.push((key, value.into_owned()));
         }
-        let (line, _) = line_column(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
+        let line = self.line_at(usize::try_from(offset).unwrap_or(usize::MAX));
         Ok(Element {
             name,
             attributes,

@@ -26,6 +26,9 @@ pub(crate) enum BenchCommand {
     /// Durable ledger appends with group commit on SQLite against plain SQLite inserts in
     /// equally sized transactions; inclusion proof generation and verification.
     Ledger(crate::ledger_bench::Params),
+    /// The clearance pipeline in process: DecMessage XML parsed, validated, valued, assessed,
+    /// given a channel and appended durably to the ledger.
+    Pipeline(crate::pipeline_bench::Params),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -50,6 +53,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             threads,
         } => crate::gen::bench(&source, count, seed, threads),
         BenchCommand::Ledger(params) => crate::ledger_bench::run(&params),
+        BenchCommand::Pipeline(params) => {
+            let refdata =
+                RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
+            crate::pipeline_bench::run(&params, &refdata)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod describe;
 mod gen;
 mod ledger;
 mod ledger_bench;
+mod pipeline_bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
