@@ -29,6 +29,13 @@
 //! | V0209 | a licence the line's supervision conditions require for this direction is attached |
 //! | V0210 | the goods are not prohibited for this direction (conditions 8, 9; 6 for imports) |
 //! | V0211 | text fields are at most 255 characters |
+//! | V0114 | dates in order: despatch ≤ import/export date ≤ discharge |
+//! | V0115 | a general-trade import does not come from China |
+//! | V0116 | text fields hold no control characters |
+//! | V0117 | an entry id's import/export digit matches the flag |
+//! | V0301 | a container number is ISO 6346 (owner code, category, serial, check digit) |
+//! | V0302 | a container's goods items are items of the declaration |
+//! | V0303 | the LCL flag (拼箱标识) is 0 or 1 |
 
 use jinguan_refdata::RefData;
 use jinguan_types::declaration::{Declaration, GoodsItem};
@@ -47,6 +54,40 @@ fn needs_filing(trade_mode: &str) -> bool {
     trade_mode.starts_with("02")
         || trade_mode.starts_with("06")
         || matches!(trade_mode, "1233" | "1234" | "5034" | "6033")
+}
+
+/// Whether `number` is an ISO 6346 container number: owner code (3 letters), category
+/// (`U`, `J` or `Z`), 6-digit serial and the check digit over them.
+pub fn iso6346(number: &str) -> bool {
+    let bytes = number.as_bytes();
+    if bytes.len() != 11
+        || !bytes[..3].iter().all(u8::is_ascii_uppercase)
+        || !matches!(bytes[3], b'U' | b'J' | b'Z')
+        || !bytes[4..].iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    // Letters count from 10 (A), skipping multiples of 11; each position weighs 2^i.
+    let value = |b: u8| -> u32 {
+        if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            let mut v = 10;
+            for _ in b'A'..b {
+                v += 1;
+                if v % 11 == 0 {
+                    v += 1;
+                }
+            }
+            v
+        }
+    };
+    let sum: u32 = bytes[..10]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| value(*b) << i)
+        .sum();
+    (sum % 11 % 10) == u32::from(bytes[10] - b'0')
 }
 
 /// Checks a declaration: codes first (normalising legacy ones in place), then the rules.
@@ -79,6 +120,12 @@ impl Rules<'_> {
     }
 
     fn text(&mut self, value: Option<&str>, path: &str) {
+        if value.is_some_and(|v| {
+            v.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+        }) {
+            self.error("V0116", path, "control characters are not allowed");
+        }
         let length = value.map_or(0, |v| v.chars().count());
         if length > MAX_TEXT_CHARS {
             self.error(
@@ -189,6 +236,77 @@ impl Rules<'_> {
         }
         self.text(h.notes.as_deref(), "DecHead/NoteS");
         self.text(h.marks.as_deref(), "DecHead/MarkNo");
+        let dates = [
+            ("DecHead/DespDate", h.despatch_date),
+            ("DecHead/IEDate", h.ie_date),
+            ("DecHead/CmplDschrgDt", h.discharge_date),
+        ];
+        for pair in dates.windows(2) {
+            if let [(_, Some(earlier)), (path, Some(later))] = pair {
+                if later < earlier {
+                    self.error(
+                        "V0114",
+                        *path,
+                        format!("{later} is before the date before it, {earlier}"),
+                    );
+                }
+            }
+        }
+        if h.ie_flag == Some(IeFlag::Import)
+            && h.trade_mode.as_deref() == Some("0110")
+            && h.trade_country.as_deref() == Some("CHN")
+        {
+            self.error(
+                "V0115",
+                "DecHead/TradeCountry",
+                "a general-trade import cannot be shipped from China",
+            );
+        }
+        if let (Some(id), Some(flag)) = (h.entry_id.as_deref(), h.ie_flag) {
+            if let Ok(entry) = jinguan_types::EntryId::parse(id) {
+                if entry.ie_flag() != flag {
+                    self.error(
+                        "V0117",
+                        "DecHead/EntryId",
+                        format!("entry id {id} is numbered for the other direction"),
+                    );
+                }
+            }
+        }
+        for (i, container) in d.containers.iter().enumerate() {
+            let at = |field: &str| format!("Container[{}]/{field}", i + 1);
+            if let Some(number) = container.container_no.as_deref() {
+                if !iso6346(number) {
+                    self.error(
+                        "V0301",
+                        at("ContainerId"),
+                        format!("{number} is not an ISO 6346 container number"),
+                    );
+                }
+            }
+            for reference in container.goods_items.iter().flat_map(|g| g.split(',')) {
+                let known = reference
+                    .trim()
+                    .parse::<usize>()
+                    .is_ok_and(|n| (1..=d.items.len()).contains(&n));
+                if !known && !reference.trim().is_empty() {
+                    self.error(
+                        "V0302",
+                        at("GoodsNo"),
+                        format!("goods item {reference:?} is not on the declaration"),
+                    );
+                }
+            }
+            if let Some(flag) = container.lcl_flag.as_deref() {
+                if !matches!(flag, "0" | "1") {
+                    self.error(
+                        "V0303",
+                        at("LclFlag"),
+                        format!("LCL flag {flag:?} is not 0 or 1"),
+                    );
+                }
+            }
+        }
     }
 
     fn item(&mut self, d: &Declaration, i: usize, item: &GoodsItem, data: &RefData) {

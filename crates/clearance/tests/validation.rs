@@ -147,6 +147,20 @@ fn head_rules() {
     broken(Import, "V0113", "DecHead/CustomMaster", |d| {
         d.head.declaring_customs = Some("53".into())
     });
+    broken(Import, "V0114", "DecHead/IEDate", |d| {
+        d.head.despatch_date = Some("2026-10-05".parse().unwrap());
+        d.head.ie_date = Some("2026-10-01".parse().unwrap());
+    });
+    broken(Import, "V0115", "DecHead/TradeCountry", |d| {
+        d.head.trade_mode = Some("0110".into());
+        d.head.trade_country = Some("CHN".into());
+    });
+    broken(Import, "V0116", "DecHead/NoteS", |d| {
+        d.head.notes = Some("bell\u{7}".into())
+    });
+    broken(Import, "V0117", "DecHead/EntryId", |d| {
+        d.head.entry_id = Some("530020260000000001".into())
+    });
     broken(Import, "V0211", "DecHead/NoteS", |d| {
         d.head.notes = Some("备".repeat(256))
     });
@@ -253,4 +267,30 @@ fn every_finding_is_reported_at_once() {
     for code in ["V0109", "V0107", "V0205", "V0202"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
+}
+
+#[test]
+fn container_rules() {
+    use jinguan_clearance::validation::iso6346;
+    use jinguan_types::declaration::Container;
+    // The standard's own example: CSQU305438, check digit 3.
+    assert!(iso6346("CSQU3054383"));
+    assert!(!iso6346("CSQU3054384"));
+    assert!(!iso6346("CSQ3054383"));
+    assert!(!iso6346("CSQX3054383"));
+    let container = |number: &str, items: &str, lcl: &str| Container {
+        container_no: Some(number.into()),
+        goods_items: Some(items.into()),
+        lcl_flag: Some(lcl.into()),
+        ..Default::default()
+    };
+    broken(IeFlag::Import, "V0301", "Container[1]/ContainerId", |d| {
+        d.containers = vec![container("CSQU3054384", "1", "0")]
+    });
+    broken(IeFlag::Import, "V0302", "Container[1]/GoodsNo", |d| {
+        d.containers = vec![container("CSQU3054383", "1,99", "0")]
+    });
+    broken(IeFlag::Import, "V0303", "Container[1]/LclFlag", |d| {
+        d.containers = vec![container("CSQU3054383", "1", "Y")]
+    });
 }
