@@ -14,4 +14,5 @@
 pub mod check;
 pub mod decmessage;
 mod fields;
+pub mod receipt;
 pub mod xml;

@@ -466,3 +466,30 @@ fn every_event_in_every_state_by_every_actor_follows_the_table() {
         "directions × states × events × actors"
     );
 }
+
+#[test]
+fn every_receipt_channel_code_is_in_the_china_table() {
+    let refdata = jinguan_refdata::RefData::load().unwrap();
+    let table = refdata.table("receipt-channel").unwrap();
+    let mut codes = 0;
+    for direction in [IeFlag::Import, IeFlag::Export] {
+        for state in all_states() {
+            for (held, guaranteed) in [(false, false), (true, false), (false, true)] {
+                let lifecycle = Lifecycle {
+                    state,
+                    held,
+                    guaranteed,
+                    ..Lifecycle::new(direction)
+                };
+                if let Some(code) = lifecycle.receipt_channel() {
+                    let entry = table
+                        .get(code)
+                        .unwrap_or_else(|| panic!("{code} not in the table"));
+                    assert_eq!(entry.code, code, "codes are case-sensitive");
+                    codes += 1;
+                }
+            }
+        }
+    }
+    assert!(codes > 0);
+}
