@@ -303,7 +303,13 @@ fn import_duty(item: &Item<'_>) -> Result<TaxLine, AssessmentError> {
     );
     if let Some(agreement) = item.origin.agreement {
         if let Some(conventional) = l.conventional.iter().find(|c| &*c.agreement == agreement) {
-            if let Some(expr) = conventional.rate.expr() {
+            if let Some(RateExpr::TariffQuota { .. }) = conventional.rate.expr() {
+                // An in-quota rate needs a quota allocation, which a declaration does not
+                // carry yet: the rate stands and says why.
+                best.2 = format!(
+                    "{why}; the conventional rate under {agreement} applies within a tariff quota only"
+                );
+            } else if let Some(expr) = conventional.rate.expr() {
                 let amount = Apply {
                     item,
                     column: "conventional",

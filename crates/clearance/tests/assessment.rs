@@ -360,6 +360,19 @@ const CASES: &[Case] = &[
         agreement: Some("korea_韩国"),
         expected: ("480.00", "0", "1123.20"),
     },
+    // 1701120001 raw beet sugar (in-quota line): MFN 15%, VAT 13%; under the Mauritius FTA
+    // the conventional rate is 关税配额税率：15, an in-quota rate that needs a quota
+    // allocation: MFN stands. Duty 10,000 × 15% = 1,500.00; VAT 11,500 × 13% = 1,495.00.
+    Case {
+        name: "a tariff-quota conventional rate is not applied without a quota",
+        code: "1701120001",
+        import: true,
+        value: "10000",
+        quantities: &[(KG, "20000")],
+        general: false,
+        agreement: Some("mauritius_毛里求斯"),
+        expected: ("1500.00", "0", "1495.00"),
+    },
     // 0506909091 bones exported: export 40%, export provisional 0%: the provisional applies,
     // no duty.
     Case {
@@ -516,4 +529,37 @@ fn each_transaction_term_reaches_the_taxes() {
         };
         assert_eq!(assess(true, &[item]).unwrap().vat, d(want), "{terms:?}");
     }
+}
+
+#[test]
+fn the_duty_line_says_which_rate_and_why() {
+    let refdata = RefData::load().unwrap();
+    let line = |code: &str| refdata.tariff.get(&HsCode::parse(code).unwrap()).unwrap();
+    let kg = [(unit(KG), d("500"))];
+    let item = |code: &str, agreement: Option<&'static str>| Item {
+        line: line(code),
+        customs_value: d("10000"),
+        quantities: &kg,
+        origin: Origin {
+            general: false,
+            agreement,
+        },
+        relieved: false,
+    };
+    let why = |code: &str, agreement| {
+        let assessed = assess(true, &[item(code, agreement)]).unwrap();
+        let duty = &assessed.items[0].duty;
+        (duty.rate.clone(), duty.why.clone())
+    };
+    let (rate, text) = why("0302141000", None);
+    assert_eq!(rate, "7%");
+    assert!(text.contains("provisional"), "{text}");
+    let (rate, text) = why("0302141000", Some("korea_韩国"));
+    assert_eq!(rate, "0%");
+    assert!(
+        text.contains("korea_韩国") && text.contains("lower"),
+        "{text}"
+    );
+    let (_, text) = why("1701120001", Some("mauritius_毛里求斯"));
+    assert!(text.contains("tariff quota"), "{text}");
 }
