@@ -19,7 +19,7 @@ use jinguan_refdata::rate::{Branch, RateExpr};
 use jinguan_refdata::tariff::{Rate, TariffLine};
 use jinguan_types::{round_fen, UnitCode};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A tax below this total per declaration is not collected (yuan).
 pub const WAIVER_LIMIT: Decimal = Decimal::from_parts(50, 0, 0, false, 0);
@@ -50,7 +50,7 @@ pub struct Item<'a> {
 }
 
 /// One tax on one item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxLine {
     /// The rate as the tariff writes it (empty when none applies).
     pub rate: String,
@@ -61,7 +61,7 @@ pub struct TaxLine {
 }
 
 /// The taxes on one item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemTaxes {
     /// Customs duty (imports) or export duty (exports).
     pub duty: TaxLine,
@@ -72,7 +72,7 @@ pub struct ItemTaxes {
 }
 
 /// A declaration's duties and taxes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
     /// Per item, in order.
     pub items: Vec<ItemTaxes>,
@@ -83,7 +83,7 @@ pub struct Assessment {
     /// Total VAT collected.
     pub vat: Decimal,
     /// Taxes waived as under 50 yuan (`duty`, `consumption_tax`, `vat`).
-    pub waived: Vec<&'static str>,
+    pub waived: Vec<String>,
 }
 
 impl Assessment {
@@ -446,13 +446,13 @@ fn settle(
     taxes: &mut [ItemTaxes],
     name: &'static str,
     pick: fn(&mut ItemTaxes) -> &mut TaxLine,
-    waived: &mut Vec<&'static str>,
+    waived: &mut Vec<String>,
 ) -> Decimal {
     let total: Decimal = taxes.iter_mut().map(|t| pick(t).amount).sum();
     if total.is_zero() || total >= WAIVER_LIMIT {
         return total;
     }
-    waived.push(name);
+    waived.push(name.to_owned());
     for t in taxes {
         let line = pick(t);
         if !line.amount.is_zero() {

@@ -23,6 +23,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::Channel;
 
+/// A small demonstration rule set (two rules and a 3 % draw for the general credit class),
+/// used by `jinguan serve` until rules are managed through the API, and by the benchmarks.
+pub const DEMO_RULES: &str = r#"{
+  "version": 1,
+  "rules": [
+    {"id": "PHONES", "reason": "mobile phones: documents reviewed", "channel": "yellow",
+     "valid_from": "2020-01-01", "when": [{"fact": "item.hs_code", "op": "prefix", "value": "8517"}]},
+    {"id": "LARGE", "reason": "value over 5 million yuan", "channel": "red",
+     "valid_from": "2020-01-01", "when": [{"fact": "total_value_cny", "op": "gt", "value": 5000000}]}
+  ],
+  "random": {"percent": {"general": "3"}, "channel": "red", "seed": 1}
+}"#;
+
 /// A fact about a declaration or an item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

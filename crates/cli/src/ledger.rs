@@ -199,7 +199,7 @@ fn signing_key(data_dir: &Path, create: bool) -> Result<Option<SigningKey>, Fail
     Ok(Some(key))
 }
 
-fn open_writer(data_dir: &Path) -> Result<SqliteStore, Failure> {
+pub(crate) fn open_writer(data_dir: &Path) -> Result<SqliteStore, Failure> {
     let key = signing_key(data_dir, true)?.expect("created above");
     SqliteStore::open(&data_dir.join("ledger.db"), Options::new(key)).map_err(store_failure)
 }

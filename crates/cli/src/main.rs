@@ -11,6 +11,7 @@ mod gen;
 mod ledger;
 mod ledger_bench;
 mod pipeline_bench;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -76,6 +77,16 @@ enum Command {
     Ledger {
         #[command(subcommand)]
         command: ledger::LedgerCommand,
+    },
+    /// Run the HTTP API on a data directory (its ledger and keys as `jinguan ledger` keeps
+    /// them).
+    Serve {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
     },
     /// Benchmarks that print their figures.
     Bench {
@@ -243,5 +254,6 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),
         Command::Bench { command } => bench::run(command, cli.refdata_dir.as_ref()),
+        Command::Serve { data_dir, listen } => serve::run(data()?, &data_dir, &listen),
     }
 }

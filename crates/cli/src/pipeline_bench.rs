@@ -32,18 +32,6 @@ pub(crate) struct Params {
     dir: Option<PathBuf>,
 }
 
-/// The demonstration rule set the benchmark selects with: two rules and a random draw.
-const RULES: &str = r#"{
-  "version": 1,
-  "rules": [
-    {"id": "PHONES", "reason": "mobile phones: documents reviewed", "channel": "yellow",
-     "valid_from": "2020-01-01", "when": [{"fact": "item.hs_code", "op": "prefix", "value": "8517"}]},
-    {"id": "LARGE", "reason": "value over 5 million yuan", "channel": "red",
-     "valid_from": "2020-01-01", "when": [{"fact": "total_value_cny", "op": "gt", "value": 5000000}]}
-  ],
-  "random": {"percent": {"general": "3"}, "channel": "red", "seed": 1}
-}"#;
-
 /// What the ledger keeps of each declaration: as received (codes normalised) and its outcome.
 #[derive(serde::Serialize)]
 struct Record<'a> {
@@ -79,7 +67,7 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
     std::fs::create_dir_all(&dir).map_err(failure)?;
     let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(failure)?;
     let store = SqliteStore::open(&dir.join("ledger.db"), Options::new(key)).map_err(failure)?;
-    let rules = RuleSet::from_json(RULES).map_err(failure)?;
+    let rules = RuleSet::from_json(jinguan_clearance::risk::DEMO_RULES).map_err(failure)?;
     let references = ReferencePrices::default();
     let context = Context {
         refdata,
