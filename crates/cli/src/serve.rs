@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use jinguan_clearance::risk::{ReferencePrices, RuleSet, DEMO_RULES};
 use jinguan_refdata::RefData;
-use jinguan_server::App;
+use jinguan_server::{App, Metrics};
 
 use crate::{say, Failure};
 
@@ -24,6 +24,7 @@ pub(crate) fn run(refdata: RefData, data_dir: &Path, listen: &str) -> Result<(),
         rules,
         references: ReferencePrices::default(),
         general_rate_origins: Vec::new(),
+        metrics: Metrics::default(),
     });
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure::new("E0403", format!("cannot start the runtime: {e}")))?;

@@ -21,9 +21,12 @@
 //! | 415 | `unsupported_media_type` | `H0415` not JSON or XML |
 //! | 500 | `internal` | `S0002`–`S0004` the store failed (nothing acknowledged) |
 //!
+//! `GET /metrics` gives the counters in the Prometheus text format.
+//!
 //! Not yet: bearer tokens and roles, officer and payment routes, receipts as China XML, the
-//! OpenAPI document, `/metrics`.
+//! OpenAPI document.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -46,6 +49,36 @@ use serde::{Deserialize, Serialize};
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
+/// Counters behind `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    accepted: AtomicU64,
+    rejected: AtomicU64,
+    repeated: AtomicU64,
+    refused: AtomicU64,
+}
+
+impl Metrics {
+    /// The Prometheus text exposition of the counters.
+    pub fn render(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "# HELP jinguan_declarations_total Declarations answered with a receipt, by outcome.\n\
+             # TYPE jinguan_declarations_total counter\n\
+             jinguan_declarations_total{{outcome=\"accepted\"}} {}\n\
+             jinguan_declarations_total{{outcome=\"rejected\"}} {}\n\
+             jinguan_declarations_total{{outcome=\"repeat\"}} {}\n\
+             # HELP jinguan_declaration_refusals_total Declaration requests refused with an error envelope.\n\
+             # TYPE jinguan_declaration_refusals_total counter\n\
+             jinguan_declaration_refusals_total {}\n",
+            get(&self.accepted),
+            get(&self.rejected),
+            get(&self.repeated),
+            get(&self.refused),
+        )
+    }
+}
+
 /// What the server runs on.
 pub struct App {
     /// The ledger.
@@ -58,6 +91,8 @@ pub struct App {
     pub references: ReferencePrices,
     /// Origins that pay the general rate.
     pub general_rate_origins: Vec<String>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
 }
 
 /// The error envelope.
@@ -160,6 +195,15 @@ pub fn router(app: Arc<App>) -> Router {
             "/healthz",
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
+        .route(
+            "/metrics",
+            get(|State(app): State<Arc<App>>| async move {
+                (
+                    [("content-type", "text/plain; version=0.0.4")],
+                    app.metrics.render(),
+                )
+            }),
+        )
         .route("/api/v1/declarations", post(declare))
         .route("/api/v1/ledger/{ledger}/head", get(head))
         .route("/api/v1/ledger/{ledger}/entries/{seq}/proof", get(proof))
@@ -227,6 +271,24 @@ struct Received {
 
 async fn declare(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let answer = receive(app.clone(), headers, body).await;
+    let counter = match &answer {
+        Ok(response) => match response.status() {
+            StatusCode::CREATED => &app.metrics.accepted,
+            StatusCode::UNPROCESSABLE_ENTITY => &app.metrics.rejected,
+            _ => &app.metrics.repeated,
+        },
+        Err(_) => &app.metrics.refused,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    answer
+}
+
+async fn receive(
+    app: Arc<App>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jinguan_clearance::risk::{ReferencePrices, RuleSet, DEMO_RULES};
 use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
 use jinguan_refdata::RefData;
-use jinguan_server::App;
+use jinguan_server::{App, Metrics};
 use jinguan_store::sqlite::SqliteStore;
 use jinguan_store::Options;
 use jinguan_testkit::{corpus, GenOptions, Generator};
@@ -47,6 +47,7 @@ fn start(name: &str) -> Server {
         rules: RuleSet::from_json(DEMO_RULES).unwrap(),
         references: ReferencePrices::default(),
         general_rate_origins: Vec::new(),
+        metrics: Metrics::default(),
     });
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, address) = std::sync::mpsc::channel();
@@ -68,6 +69,18 @@ fn start(name: &str) -> Server {
         thread: Some(thread),
         dir,
     }
+}
+
+/// One HTTP/1.1 request on its own connection; the status and the body as text.
+fn request_text(server: &Server, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.address).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    (status, body)
 }
 
 /// One HTTP/1.1 request on its own connection; the status and the JSON body.
@@ -163,6 +176,29 @@ fn declarations_get_receipts_repeats_the_original_and_conflicts_409() {
         );
     }
     assert!(accepted > 0);
+    // The counters saw it all: 40 receipts, 40 repeats, 40 conflicts refused.
+    let (status, metrics) = request_text(&server, "/metrics");
+    assert_eq!(status, 200);
+    let count = |line: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(
+        count("jinguan_declarations_total{outcome=\"accepted\"}")
+            + count("jinguan_declarations_total{outcome=\"rejected\"}"),
+        40
+    );
+    assert_eq!(
+        count("jinguan_declarations_total{outcome=\"accepted\"}"),
+        accepted
+    );
+    assert_eq!(count("jinguan_declarations_total{outcome=\"repeat\"}"), 40);
+    assert_eq!(count("jinguan_declaration_refusals_total"), 40);
 }
 
 #[test]
