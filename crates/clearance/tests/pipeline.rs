@@ -5,27 +5,16 @@
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
 use jinguan_clearance::pipeline::{run, Context};
-use jinguan_clearance::risk::{ReferencePrices, RuleSet};
+use jinguan_clearance::risk::{ReferencePrices, RuleSet, DEMO_RULES};
 use jinguan_clearance::Channel;
 use jinguan_refdata::RefData;
 use jinguan_testkit::{corpus, GenOptions, Generator};
 use jinguan_types::Severity;
 
-const RULES: &str = r#"{
-  "version": 1,
-  "rules": [
-    {"id": "R-PHONES", "reason": "mobile phones: documents reviewed", "channel": "yellow",
-     "valid_from": "2020-01-01", "when": [{"fact": "item.hs_code", "op": "prefix", "value": "8517"}]},
-    {"id": "R-BIG", "reason": "value over 5 million yuan", "channel": "red",
-     "valid_from": "2020-01-01", "when": [{"fact": "total_value_cny", "op": "gt", "value": 5000000}]}
-  ],
-  "random": {"percent": {"general": "5"}, "channel": "red", "seed": 1}
-}"#;
-
 #[test]
 fn generated_declarations_are_accepted_or_rejected_with_codes() {
     let refdata = RefData::load().unwrap();
-    let rules = RuleSet::from_json(RULES).unwrap();
+    let rules = RuleSet::from_json(DEMO_RULES).unwrap();
     let references = ReferencePrices::default();
     let general = vec!["PRK".to_owned()];
     let context = Context {
@@ -89,7 +78,7 @@ fn generated_declarations_are_accepted_or_rejected_with_codes() {
 fn real_samples_come_out_accepted_or_rejected_with_codes() {
     let Some(dir) = corpus() else { return };
     let refdata = RefData::load().unwrap();
-    let rules = RuleSet::from_json(RULES).unwrap();
+    let rules = RuleSet::from_json(DEMO_RULES).unwrap();
     let references = ReferencePrices::default();
     let context = Context {
         refdata: &refdata,

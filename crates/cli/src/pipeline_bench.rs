@@ -54,12 +54,14 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
     )
     .map_err(|e| failure(format!("{e:?}")))?;
     // The input, as a server receives it: DecMessage XML. Made before the clock starts.
+    let mut items = 0;
     let messages: Vec<String> = (0..params.count)
-        .map(|i| decmessage::write(&generator.declaration(i), WriteOptions::default()))
+        .map(|i| {
+            let declaration = generator.declaration(i);
+            items += declaration.items.len();
+            decmessage::write(&declaration, WriteOptions::default())
+        })
         .collect();
-    let items: usize = (0..params.count)
-        .map(|i| generator.declaration(i).items.len())
-        .sum();
     let dir = params.dir.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("jinguan-pipeline-{}", std::process::id()))
     });

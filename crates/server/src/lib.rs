@@ -123,27 +123,13 @@ impl ApiError {
     }
 
     fn store(error: StoreError) -> Self {
-        let code = error.to_string().chars().take(5).collect::<String>();
-        match error {
-            StoreError::NotFound(_) => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", &code, error.to_string())
-            }
-            StoreError::Conflict { .. } => {
-                Self::new(StatusCode::CONFLICT, "conflict", &code, error.to_string())
-            }
-            StoreError::Rejected(_) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                &code,
-                error.to_string(),
-            ),
-            other => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                &code,
-                other.to_string(),
-            ),
-        }
+        let (status, kind) = match error {
+            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            StoreError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Rejected(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        Self::new(status, kind, error.code(), error.to_string())
     }
 }
 

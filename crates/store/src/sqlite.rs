@@ -70,8 +70,9 @@ fn entry_id(num: i64, seq: u64) -> i64 {
     (num << SEQ_BITS) | (seq as i64 & ((1 << SEQ_BITS) - 1))
 }
 
-/// SQL for the row id of entry `?2` of the ledger named `?1`.
+/// SQL for the row id of entry `?2` of the ledger named `?1` (the shift is [`SEQ_BITS`]).
 const ENTRY_ID: &str = "((SELECT num FROM ledgers WHERE ledger = ?1) << 40) + ?2";
+const _: () = assert!(SEQ_BITS == 40, "ENTRY_ID's SQL spells the shift out");
 
 fn db(error: rusqlite::Error) -> StoreError {
     StoreError::Database(error.to_string())
