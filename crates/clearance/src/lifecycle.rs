@@ -6,7 +6,7 @@
 //!    └─reject─► rejected                                  red ─inspect─► inspected ──┤ (conform)
 //!                                         reviewed (non-conform) ─inspect─► inspected │
 //!        awaiting payment ◄─request payment─────────────────────────────────────────┘
-//!        awaiting payment ─pay─► paid ─┐
+//!        awaiting payment ─pay / nothing due─► paid ─┐
 //!                         ─guarantee─► guaranteed ─┴─release─► released ─exit─► exit confirmed (exports)
 //! ```
 //!
@@ -128,6 +128,8 @@ pub enum Event {
     RequestPayment,
     /// A bank paid them.
     Pay,
+    /// Nothing is due (every tax exempt, zero or waived under 50 yuan): settled without a bank.
+    NothingDue,
     /// A bank guaranteed them.
     Guarantee,
     /// Released.
@@ -156,6 +158,7 @@ impl Event {
             | Event::Assess
             | Event::SelectChannel { .. }
             | Event::RequestPayment
+            | Event::NothingDue
             | Event::ConfirmExit => actor == System,
             Event::Review { .. }
             | Event::Inspect { .. }
@@ -181,6 +184,7 @@ impl Event {
             Event::Inspect { .. } => "inspect",
             Event::RequestPayment => "request_payment",
             Event::Pay => "pay",
+            Event::NothingDue => "nothing_due",
             Event::Guarantee => "guarantee",
             Event::Release => "release",
             Event::ConfirmExit => "confirm_exit",
@@ -344,7 +348,7 @@ impl Lifecycle {
             (Selected(Channel::Green), Event::RequestPayment)
             | (Reviewed(Outcome::Conform), Event::RequestPayment)
             | (Inspected(Outcome::Conform), Event::RequestPayment) => AwaitingPayment,
-            (AwaitingPayment, Event::Pay) => Paid,
+            (AwaitingPayment, Event::Pay | Event::NothingDue) => Paid,
             (AwaitingPayment, Event::Guarantee) => {
                 next.guaranteed = true;
                 Guaranteed

@@ -40,6 +40,9 @@ pub struct Outcome {
     pub assessment: Option<Assessment>,
     /// Its channel and reasons, when accepted.
     pub decision: Option<Decision>,
+    /// The facts selectivity saw, when accepted: kept so a back-test sees the same data, and
+    /// the unit values reference prices learn from.
+    pub subject: Option<Subject>,
 }
 
 fn rejected(mut findings: Vec<Diagnostic>, code: &str, path: &str, message: String) -> Outcome {
@@ -55,6 +58,7 @@ fn rejected(mut findings: Vec<Diagnostic>, code: &str, path: &str, message: Stri
         valuation: None,
         assessment: None,
         decision: None,
+        subject: None,
     }
 }
 
@@ -88,6 +92,7 @@ pub fn run(
             valuation: None,
             assessment: None,
             decision: None,
+            subject: None,
         };
     }
     let head = &declaration.head;
@@ -197,6 +202,7 @@ pub fn run(
         valuation: Some(valued),
         assessment: Some(assessed),
         decision: Some(decision),
+        subject: Some(subject),
     }
 }
 

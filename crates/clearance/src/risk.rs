@@ -36,9 +36,12 @@ pub const DEMO_RULES: &str = r#"{
   "random": {"percent": {"general": "3"}, "channel": "red", "seed": 1}
 }"#;
 
-/// A fact about a declaration or an item.
+/// A fact about a declaration or an item. Stored tagged (`{"number": "12.5"}`,
+/// `{"text": "8517"}`): decimals travel as strings, so an untagged form could not tell a
+/// commodity code from a figure when read back, and a back-test over stored facts would
+/// then decide differently from the live selection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(rename_all = "snake_case")]
 pub enum Fact {
     /// A figure.
     Number(Decimal),

@@ -350,6 +350,7 @@ fn all_events(direction: IeFlag) -> Vec<(Actor, Event)> {
         Event::Assess,
         Event::RequestPayment,
         Event::Pay,
+        Event::NothingDue,
         Event::Guarantee,
         Event::Release,
         Event::ConfirmExit,
@@ -394,6 +395,7 @@ fn expected(
         | Event::Assess
         | Event::SelectChannel { .. }
         | Event::RequestPayment
+        | Event::NothingDue
         | Event::ConfirmExit => &[System],
         Event::Review { .. }
         | Event::Inspect { .. }
@@ -420,6 +422,7 @@ fn expected(
         (Reviewed(Outcome::Conform), Event::RequestPayment) => AwaitingPayment,
         (Inspected(Outcome::Conform), Event::RequestPayment) => AwaitingPayment,
         (AwaitingPayment, Event::Pay) => Paid,
+        (AwaitingPayment, Event::NothingDue) => Paid,
         (AwaitingPayment, Event::Guarantee) => Guaranteed,
         (Paid, Event::Release) | (Guaranteed, Event::Release) => Released,
         (Released, Event::ConfirmExit) if direction == IeFlag::Export => ExitConfirmed,
@@ -462,7 +465,7 @@ fn every_event_in_every_state_by_every_actor_follows_the_table() {
     }
     assert_eq!(
         checked,
-        2 * 17 * 20 * 4,
+        2 * 17 * 21 * 4,
         "directions × states × events × actors"
     );
 }

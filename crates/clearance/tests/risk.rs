@@ -233,3 +233,26 @@ fn a_condition_that_cannot_compare_is_refused() {
     );
     assert!(RuleSet::from_json("{").is_err());
 }
+
+#[test]
+fn facts_read_back_as_they_were_so_stored_subjects_back_test_alike() {
+    use jinguan_clearance::risk::{Fact, Subject};
+    let mut item = jinguan_clearance::risk::Facts::new();
+    item.insert("hs_code".into(), Fact::Text("8517620000".into()));
+    item.insert(
+        "unit_value_cny".into(),
+        Fact::Number("12.5".parse().unwrap()),
+    );
+    let subject = Subject {
+        entry_id: "530120261000000001".into(),
+        credit_class: "general".into(),
+        head: Default::default(),
+        items: vec![item],
+    };
+    let json = serde_json::to_string(&subject).unwrap();
+    let back: Subject = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        back, subject,
+        "a code that looks like a number stays a code: {json}"
+    );
+}

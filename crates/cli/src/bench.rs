@@ -29,6 +29,9 @@ pub(crate) enum BenchCommand {
     /// The clearance pipeline in process: DecMessage XML parsed, validated, valued, assessed,
     /// given a channel and appended durably to the ledger.
     Pipeline(crate::pipeline_bench::Params),
+    /// A load client for a running server's declaration intake over HTTP: throughput at
+    /// saturation, or latency percentiles at a fixed rate (`--rate`).
+    Intake(crate::intake_bench::Params),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -57,6 +60,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             let refdata =
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
             crate::pipeline_bench::run(&params, &refdata)
+        }
+        BenchCommand::Intake(params) => {
+            let refdata =
+                RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
+            crate::intake_bench::run(&params, &refdata)
         }
     }
 }

@@ -169,7 +169,7 @@ pub(crate) fn keys(command: KeysCommand) -> Result<(), Failure> {
 }
 
 /// The data directory's signing key, created (SM2) on first use by a writer.
-fn signing_key(data_dir: &Path, create: bool) -> Result<Option<SigningKey>, Failure> {
+pub(crate) fn signing_key(data_dir: &Path, create: bool) -> Result<Option<SigningKey>, Failure> {
     let private = data_dir.join("keys/private.pem");
     if !private.exists() {
         if !create {

@@ -1,13 +1,15 @@
 //! `jinguan`: the command-line entry point.
 //!
-//! Until the server lands this binary is the product's face: it answers questions about the
-//! tariff and the code tables, reads declarations, generates synthetic trade data and runs
-//! benchmarks. Every failure prints one line starting with a stable code and exits non-zero.
+//! It runs the server (`serve`, and `demo` with demo data), administers it (`admin`), answers
+//! questions about the tariff and the code tables, reads declarations, generates synthetic
+//! trade data, works the ledger and runs benchmarks. Every failure prints one line starting with a stable code and exits non-zero.
 
 mod bench;
 mod demo;
+mod demo_server;
 mod describe;
 mod gen;
+mod intake_bench;
 mod ledger;
 mod ledger_bench;
 mod pipeline_bench;
@@ -40,9 +42,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The platform with demo data: the server on a fresh data directory with demo
+    /// enterprises, tokens and rules, fed generated declarations that officers, banks and
+    /// brokers then carry through every state. Prints the URL and the tokens.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Data directory (default: a fresh one under the temporary directory).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Declarations fed per second.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Stop after this many seconds and report what was reached (default: run until
+        /// Ctrl-C). Fails if some state or channel was not reached.
+        #[arg(long)]
+        seconds: Option<u64>,
+    },
     /// A guided tour on the embedded data: tables, the tariff, declarations generated,
     /// written as XML and read back.
-    Demo,
+    Tour,
     /// The national tariff.
     Tariff {
         #[command(subcommand)]
@@ -87,11 +107,44 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// The ledger's store: a `postgres://` URL (default: SQLite in the data directory).
+        #[arg(long)]
+        store: Option<String>,
+    },
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
     },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token bound to a party and a role; prints it (only its hash is kept).
+    Create {
+        /// The data directory the server runs on.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The party's code (enterprise customs code or USCC, bank or customs code).
+        #[arg(long)]
+        party: String,
+        /// enterprise, broker, officer, bank or admin.
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -228,7 +281,13 @@ pub(crate) fn load_data(
 fn run(cli: Cli) -> Result<(), Failure> {
     let data = || load_data(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
-        Command::Demo => demo::run(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref()),
+        Command::Demo {
+            listen,
+            data_dir,
+            rate,
+            seconds,
+        } => demo_server::run(data()?, &listen, data_dir, rate, seconds),
+        Command::Tour => demo::run(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref()),
         Command::Tariff {
             command: TariffCommand::Show { code, json },
         } => describe::tariff_show(&data()?, &code, json),
@@ -254,6 +313,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),
         Command::Bench { command } => bench::run(command, cli.refdata_dir.as_ref()),
-        Command::Serve { data_dir, listen } => serve::run(data()?, &data_dir, &listen),
+        Command::Serve {
+            data_dir,
+            listen,
+            store,
+        } => serve::run(data()?, &data_dir, &listen, store.as_deref()),
+        Command::Admin {
+            command:
+                AdminCommand::Token {
+                    command:
+                        TokenCommand::Create {
+                            data_dir,
+                            party,
+                            role,
+                        },
+                },
+        } => serve::create_token(&data_dir, &party, &role),
     }
 }

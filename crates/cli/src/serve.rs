@@ -1,31 +1,69 @@
-//! `jinguan serve`: the HTTP API on a data directory.
+//! `jinguan serve`: the HTTP API on a data directory; `jinguan admin token create`.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use jinguan_clearance::risk::{ReferencePrices, RuleSet, DEMO_RULES};
+use jinguan_clearance::risk::{RuleSet, DEMO_RULES};
 use jinguan_refdata::RefData;
-use jinguan_server::{App, Metrics};
+use jinguan_server::{App, Role, Tokens};
+use jinguan_store::LedgerStore;
 
 use crate::{say, Failure};
 
-pub(crate) fn run(refdata: RefData, data_dir: &Path, listen: &str) -> Result<(), Failure> {
+fn store_failure(e: jinguan_store::StoreError) -> Failure {
+    Failure::new(e.code(), e.to_string())
+}
+
+/// Opens the app on a data directory: its head-signing key and tokens, and the ledger in
+/// the directory (SQLite) or at `store` (`postgres://...`).
+pub(crate) fn open_app(
+    refdata: RefData,
+    data_dir: &Path,
+    store: Option<&str>,
+) -> Result<Arc<App>, Failure> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         Failure::new(
             "E0401",
             format!("cannot create {}: {e}", data_dir.display()),
         )
     })?;
-    let store = crate::ledger::open_writer(data_dir)?;
+    let key = crate::ledger::signing_key(data_dir, true)?
+        .ok_or_else(|| Failure::new("C0001", "no signing key"))?;
+    let mut options = jinguan_store::Options::new(key);
+    options.projections = jinguan_server::projections();
+    let store: Arc<dyn LedgerStore> = match store {
+        None => Arc::new(
+            jinguan_store::sqlite::SqliteStore::open(&data_dir.join("ledger.db"), options)
+                .map_err(store_failure)?,
+        ),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(
+                jinguan_store::postgres::PostgresStore::open(url, options)
+                    .map_err(store_failure)?,
+            )
+        }
+        Some(other) => {
+            return Err(Failure::new(
+                "E0406",
+                format!(
+                    "--store {other:?}: give a postgres:// URL, or nothing for the embedded store"
+                ),
+            ))
+        }
+    };
     let rules = RuleSet::from_json(DEMO_RULES).map_err(|e| Failure::new("E0402", e.to_string()))?;
-    let app = Arc::new(App {
-        store: Arc::new(store),
-        refdata: Arc::new(refdata),
-        rules,
-        references: ReferencePrices::default(),
-        general_rate_origins: Vec::new(),
-        metrics: Metrics::default(),
-    });
+    let tokens = Tokens::open(data_dir).map_err(|e| Failure::new("E0407", e.to_string()))?;
+    let app = App::new(store, Arc::new(refdata), rules, tokens).map_err(store_failure)?;
+    Ok(Arc::new(app))
+}
+
+/// Serves `app` on `listen` until Ctrl-C; `ready` is called with the bound address first.
+pub(crate) fn serve_until_interrupted(
+    app: Arc<App>,
+    listen: &str,
+    ready: impl FnOnce(std::net::SocketAddr) -> Result<(), Failure>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), Failure> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure::new("E0403", format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
@@ -35,15 +73,56 @@ pub(crate) fn run(refdata: RefData, data_dir: &Path, listen: &str) -> Result<(),
         let address = listener
             .local_addr()
             .map_err(|e| Failure::new("E0404", e.to_string()))?;
-        say!(
-            "jinguan serving on http://{address} (data in {})",
-            data_dir.display()
-        );
+        ready(address)?;
         let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = stop => {}
+            }
         };
         jinguan_server::serve(listener, app, shutdown)
             .await
             .map_err(|e| Failure::new("E0405", e.to_string()))
     })
+}
+
+pub(crate) fn run(
+    refdata: RefData,
+    data_dir: &Path,
+    listen: &str,
+    store: Option<&str>,
+) -> Result<(), Failure> {
+    let app = open_app(refdata, data_dir, store)?;
+    let where_ = store.map_or_else(
+        || data_dir.display().to_string(),
+        |_| "PostgreSQL".to_owned(),
+    );
+    serve_until_interrupted(
+        app,
+        listen,
+        |address| {
+            say!("jinguan serving on http://{address} (ledger in {where_})");
+            Ok(())
+        },
+        std::future::pending(),
+    )
+}
+
+pub(crate) fn create_token(data_dir: &Path, party: &str, role: &str) -> Result<(), Failure> {
+    let role = Role::parse(role).ok_or_else(|| {
+        Failure::new(
+            "E0408",
+            format!("role {role:?}: enterprise, broker, officer, bank or admin"),
+        )
+    })?;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        Failure::new(
+            "E0401",
+            format!("cannot create {}: {e}", data_dir.display()),
+        )
+    })?;
+    let token = jinguan_server::auth::create_token(data_dir, party, role)
+        .map_err(|e| Failure::new("E0407", e.to_string()))?;
+    say!("{token}");
+    Ok(())
 }

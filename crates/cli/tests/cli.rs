@@ -208,8 +208,8 @@ fn gen_is_deterministic_and_its_xml_reads_back() {
 }
 
 #[test]
-fn demo_runs_on_the_embedded_data() {
-    let output = jinguan(&["demo"]);
+fn the_tour_runs_on_the_embedded_data() {
+    let output = jinguan(&["tour"]);
     assert!(
         output.status.success(),
         "{}",
@@ -222,4 +222,39 @@ fn demo_runs_on_the_embedded_data() {
         3,
         "{text}"
     );
+}
+
+/// `jinguan demo` for a few seconds: the server comes up on a fresh data directory, prints
+/// its URL and tokens, and the feed carries declarations through every state and channel.
+#[test]
+fn the_demo_serves_and_reaches_every_state() {
+    let dir = std::env::temp_dir().join(format!("jinguan-demo-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = jinguan(&[
+        "demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--rate",
+        "60",
+        "--seconds",
+        "25",
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("http://127.0.0.1:"), "{text}");
+    for role in ["broker", "enterprise", "officer", "bank", "admin"] {
+        assert!(text.contains(role), "{role}: {text}");
+    }
+    assert!(
+        text.contains("every state and channel was reached"),
+        "{text}"
+    );
+    assert!(dir.join("tokens.json").exists() && dir.join("ledger.db").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

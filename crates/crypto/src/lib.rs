@@ -36,3 +36,11 @@ pub enum Error {
     #[error("C0004: decryption failed")]
     Decrypt,
 }
+
+/// `N` bytes from the operating system's secure random source (for tokens and nonces).
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; N];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes
+}

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash;
 
-/// Largest payload accepted, in bytes. A declaration with 50 items is about 40 KiB.
-pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// Largest payload accepted, in bytes. A declaration with 50 items is about 40 KiB; the
+/// bound is set above the API's request limit (5 MiB) so that whatever the API accepts,
+/// however hostile (10,000 items), can be recorded with every finding about it.
+pub const MAX_PAYLOAD_BYTES: usize = 16 << 20;
 /// Longest text field (ledger id, kind, submitter, submission id), in bytes.
 pub const MAX_TEXT_BYTES: usize = 256;
 

@@ -150,7 +150,7 @@ fn head_json_round_trips() {
 #[test]
 fn submissions_are_bounded() {
     let mut too_big = submission(0);
-    too_big.payload = vec![0; (1 << 20) + 1];
+    too_big.payload = vec![0; jinguan_ledger::entry::MAX_PAYLOAD_BYTES + 1];
     assert!(next_entry("l", &Tip::EMPTY, too_big, 0, H)
         .unwrap_err()
         .to_string()

@@ -5,46 +5,64 @@
 //! appended to the ledger of its declaring customs district (`customs-NNNN`) as received, under
 //! the client's submission id; the entry's sequence number makes the entry id; the clearance
 //! pipeline then validates, values, assesses and selects, and its outcome is appended as a
-//! second entry (submission id `<id>/outcome`). Only then is the receipt sent: `201` accepted,
-//! `422` rejected (recorded all the same), `200` for a repeat of the same body (the original
-//! receipt), `409` for the same id with another body. A declaration without a declaration
-//! date is dated on receipt, from the received entry's time, so a repeat gives the same answer.
+//! second entry (submission id `<id>/outcome`, a [`record::Record`]). Only then is the
+//! receipt sent: `201` accepted, `422` rejected (recorded all the same), `200` for a repeat
+//! of the same body (the original receipt), `409` for the same id with another body. A
+//! declaration without a declaration date is dated on receipt, from the received entry's
+//! time, so a repeat gives the same answer.
+//!
+//! Every later change (review, inspection, hold, payment, release, exit, amendment,
+//! cancellation) is one more record in the same ledger, its query rows written in the same
+//! transaction ([`record::Tables`]). Where the platform carries on by itself it does so in
+//! the same record: a green declaration is sent for payment at once and released when paid;
+//! a declaration with nothing due is settled without a bank. Yellow and red declarations are
+//! released by an officer once paid or guaranteed.
+//!
+//! Callers present a bearer token bound to a party and a role ([`auth`]); an enterprise or a
+//! broker sees only the declarations its party is named in (or submitted), and anything else
+//! is `404` to it, as if it did not exist. Ledger heads and proofs are public: anyone may
+//! audit.
 //!
 //! Every failure is one envelope, `{code, message, type, details}`:
 //!
 //! | status | type | codes |
 //! |---|---|---|
-//! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON |
-//! | 404 | `not_found` | `H0404` no such route; `S0005` no such ledger or entry |
-//! | 409 | `conflict` | `S0001` same submission id, another body |
+//! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set |
+//! | 401 | `unauthorized` | `H0401` no token or an unknown one |
+//! | 403 | `forbidden` | `H0403` the role may not do this; `W0102` the actor may not cause the event |
+//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry |
+//! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force |
 //! | 413 | `too_large` | `H0413` body over the limit |
 //! | 415 | `unsupported_media_type` | `H0415` not JSON or XML |
-//! | 500 | `internal` | `S0002`–`S0004` the store failed (nothing acknowledged) |
+//! | 422 | `unprocessable` | `W0107` an amendment that fails the checks or changes customs or direction; `W0201` a payment that does not match what is due |
+//! | 500 | `internal` | `S0002`–`S0004` the store failed (nothing acknowledged); `H0500` |
 //!
-//! `GET /metrics` gives the counters in the Prometheus text format.
-//!
-//! Not yet: bearer tokens and roles, officer and payment routes, receipts as China XML, the
-//! OpenAPI document.
+//! `GET /metrics` gives the counters in the Prometheus text format; `GET
+//! /api/v1/openapi.json` describes every route ([`openapi`]).
+
+pub mod auth;
+mod declarations;
+pub mod openapi;
+pub mod record;
+mod risk_api;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
-use jinguan_clearance::pipeline::{self, Context, Outcome};
 use jinguan_clearance::risk::{ReferencePrices, RuleSet};
-use jinguan_ledger::Submission;
 use jinguan_refdata::RefData;
-use jinguan_store::sqlite::SqliteStore;
-use jinguan_store::{LedgerStore, Receipt, Status, StoreError};
-use jinguan_types::declaration::Declaration;
-use jinguan_types::{EntryId, IeFlag, Severity};
+use jinguan_store::projection::{Statement, Value};
+use jinguan_store::{LedgerStore, StoreError};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+pub use auth::{Principal, Role, Tokens};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -56,6 +74,8 @@ pub struct Metrics {
     rejected: AtomicU64,
     repeated: AtomicU64,
     refused: AtomicU64,
+    events: AtomicU64,
+    events_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -70,29 +90,171 @@ impl Metrics {
              jinguan_declarations_total{{outcome=\"repeat\"}} {}\n\
              # HELP jinguan_declaration_refusals_total Declaration requests refused with an error envelope.\n\
              # TYPE jinguan_declaration_refusals_total counter\n\
-             jinguan_declaration_refusals_total {}\n",
+             jinguan_declaration_refusals_total {}\n\
+             # HELP jinguan_lifecycle_actions_total Officer, bank and declarant actions recorded.\n\
+             # TYPE jinguan_lifecycle_actions_total counter\n\
+             jinguan_lifecycle_actions_total {}\n\
+             # HELP jinguan_lifecycle_refusals_total Officer, bank and declarant actions refused.\n\
+             # TYPE jinguan_lifecycle_refusals_total counter\n\
+             jinguan_lifecycle_refusals_total {}\n",
             get(&self.accepted),
             get(&self.rejected),
             get(&self.repeated),
             get(&self.refused),
+            get(&self.events),
+            get(&self.events_refused),
         )
     }
 }
 
+/// Reference prices and what they are learnt from.
+struct Learning {
+    observations: Vec<(String, String, String, Decimal)>,
+    since: usize,
+}
+
+/// Reference prices need this many observations of a (commodity, origin, unit).
+pub const REFERENCE_MIN_SAMPLES: usize = 5;
+
 /// What the server runs on.
 pub struct App {
-    /// The ledger.
-    pub store: Arc<SqliteStore>,
+    /// The ledger and its query tables (opened with [`projections`]).
+    pub store: Arc<dyn LedgerStore>,
     /// Reference data.
     pub refdata: Arc<RefData>,
-    /// Selectivity rules.
-    pub rules: RuleSet,
-    /// Reference prices.
-    pub references: ReferencePrices,
     /// Origins that pay the general rate.
     pub general_rate_origins: Vec<String>,
+    /// Who may call.
+    pub tokens: Tokens,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    rules: RwLock<Arc<RuleSet>>,
+    references: RwLock<Arc<ReferencePrices>>,
+    learning: Mutex<Learning>,
+    // Striped locks serialising changes to one declaration (read state, decide, append).
+    stripes: Vec<Mutex<()>>,
+}
+
+/// The query tables the server needs its store opened with.
+pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
+    vec![Arc::new(record::Tables)]
+}
+
+impl App {
+    /// An app over `store` (opened with [`projections`]). The rule set in force is the
+    /// newest put through the API, or `default_rules` when none was; reference prices are
+    /// learnt from the released declarations on record.
+    pub fn new(
+        store: Arc<dyn LedgerStore>,
+        refdata: Arc<RefData>,
+        default_rules: RuleSet,
+        tokens: Tokens,
+    ) -> Result<Self, StoreError> {
+        let newest = store.query(&Statement::new(
+            "SELECT rules FROM risk_rules ORDER BY version DESC LIMIT 1",
+            vec![],
+        ))?;
+        let rules = match newest.first().and_then(|row| row.first()) {
+            Some(Value::Text(text)) => RuleSet::from_json(text)
+                .map_err(|e| StoreError::Database(format!("rule set on record: {e}")))?,
+            _ => default_rules,
+        };
+        let app = Self {
+            store,
+            refdata,
+            general_rate_origins: Vec::new(),
+            tokens,
+            metrics: Metrics::default(),
+            rules: RwLock::new(Arc::new(rules)),
+            references: RwLock::new(Arc::new(ReferencePrices::default())),
+            learning: Mutex::new(Learning {
+                observations: Vec::new(),
+                since: 0,
+            }),
+            stripes: (0..64).map(|_| Mutex::new(())).collect(),
+        };
+        let released = app.store.query(&Statement::new(
+            "SELECT subject FROM decl WHERE status IN ('released', 'exit_confirmed') AND subject <> ''",
+            vec![],
+        ))?;
+        for row in released {
+            if let Some(Value::Text(text)) = row.first() {
+                if let Ok(subject) = serde_json::from_str(text) {
+                    app.observe(&subject);
+                }
+            }
+        }
+        app.relearn(true);
+        Ok(app)
+    }
+
+    /// The rule set in force.
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_rules(&self, rules: RuleSet) {
+        *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(rules);
+    }
+
+    /// The reference prices in use.
+    pub fn references(&self) -> Arc<ReferencePrices> {
+        self.references
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes a released declaration's unit values as observations.
+    fn observe(&self, subject: &jinguan_clearance::risk::Subject) {
+        use jinguan_clearance::risk::Fact;
+        let mut learning = self.learning.lock().unwrap_or_else(|e| e.into_inner());
+        for item in &subject.items {
+            let text = |name: &str| match item.get(name) {
+                Some(Fact::Text(t)) => Some(t.clone()),
+                _ => None,
+            };
+            if let (Some(code), Some(origin), Some(unit), Some(Fact::Number(value))) = (
+                text("hs_code"),
+                text("origin_country"),
+                text("legal_unit"),
+                item.get("unit_value_cny"),
+            ) {
+                learning.observations.push((code, origin, unit, *value));
+                learning.since += 1;
+            }
+        }
+    }
+
+    /// Relearns the reference prices when enough has been observed since the last time
+    /// (relearning is linear in all observations; doing it on every release would make
+    /// intake quadratic).
+    fn relearn(&self, now: bool) {
+        let mut learning = self.learning.lock().unwrap_or_else(|e| e.into_inner());
+        let due = now || learning.since >= 256.max(learning.observations.len() / 8);
+        if !due {
+            return;
+        }
+        learning.since = 0;
+        let prices = ReferencePrices::learn(
+            learning
+                .observations
+                .iter()
+                .map(|(c, o, u, v)| (c.as_str(), o.as_str(), u.as_str(), *v)),
+            REFERENCE_MIN_SAMPLES,
+        );
+        drop(learning);
+        *self.references.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prices);
+    }
+
+    fn stripe(&self, entry_id: &str) -> std::sync::MutexGuard<'_, ()> {
+        let hash = entry_id
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
+        self.stripes[hash % self.stripes.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The error envelope.
@@ -122,6 +284,28 @@ impl ApiError {
         }
     }
 
+    fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", code, message)
+    }
+
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "H0403", message)
+    }
+
+    fn unprocessable(code: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable",
+            code,
+            message,
+        )
+    }
+
+    fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
     fn store(error: StoreError) -> Self {
         let (status, kind) = match error {
             StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -131,12 +315,68 @@ impl ApiError {
         };
         Self::new(status, kind, error.code(), error.to_string())
     }
+
+    fn transition(error: &jinguan_clearance::TransitionError) -> Self {
+        if error.code() == "W0102" {
+            Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                error.code(),
+                error.to_string(),
+            )
+        } else {
+            Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                error.code(),
+                error.to_string(),
+            )
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self)).into_response()
+    }
+}
+
+impl FromRequestParts<Arc<App>> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let unauthorized = |message: &str| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "H0401",
+                message.to_owned(),
+            )
+        };
+        let token = parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
+        app.tokens
+            .check(token)
+            .ok_or_else(|| unauthorized("unknown token"))
+    }
+}
+
+impl Principal {
+    fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "a {:?} token may not do this; it needs one of {roles:?}",
+                self.role
+            )))
+        }
     }
 }
 
@@ -149,7 +389,7 @@ pub struct LedgerRef {
     pub seq: u64,
     /// Its leaf hash.
     pub leaf_hash: jinguan_ledger::Hash,
-    /// The size of the head signed with it.
+    /// The size of a signed head that covers it.
     pub tree_size: u64,
 }
 
@@ -174,25 +414,117 @@ pub struct DeclarationReceipt {
     pub ledger: LedgerRef,
 }
 
-/// The API's routes on `app`.
-pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route(
+type Routes = Vec<(&'static str, Vec<&'static str>, MethodRouter<Arc<App>>)>;
+
+fn routes() -> Routes {
+    use declarations as d;
+    vec![
+        (
             "/healthz",
+            vec!["get"],
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
-        .route(
+        ),
+        (
             "/metrics",
+            vec!["get"],
             get(|State(app): State<Arc<App>>| async move {
                 (
                     [("content-type", "text/plain; version=0.0.4")],
                     app.metrics.render(),
                 )
             }),
-        )
-        .route("/api/v1/declarations", post(declare))
-        .route("/api/v1/ledger/{ledger}/head", get(head))
-        .route("/api/v1/ledger/{ledger}/entries/{seq}/proof", get(proof))
+        ),
+        (
+            "/api/v1/openapi.json",
+            vec!["get"],
+            get(|| async { Json(openapi::document()) }),
+        ),
+        (
+            "/api/v1/declarations",
+            vec!["get", "post"],
+            get(d::list).post(d::declare),
+        ),
+        ("/api/v1/declarations/{entry_id}", vec!["get"], get(d::show)),
+        (
+            "/api/v1/declarations/{entry_id}/receipts",
+            vec!["get"],
+            get(d::receipts),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/review",
+            vec!["post"],
+            post(d::review),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/inspection",
+            vec!["post"],
+            post(d::inspection),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/hold",
+            vec!["post"],
+            post(d::hold),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/release",
+            vec!["post"],
+            post(d::release),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/amend",
+            vec!["post"],
+            post(d::amend),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/cancel",
+            vec!["post"],
+            post(d::cancel),
+        ),
+        (
+            "/api/v1/declarations/{entry_id}/exit",
+            vec!["post"],
+            post(d::exit),
+        ),
+        ("/api/v1/payments", vec!["post"], post(d::pay)),
+        (
+            "/api/v1/risk/rules",
+            vec!["get", "put"],
+            get(risk_api::rules).put(risk_api::put_rules),
+        ),
+        (
+            "/api/v1/risk/backtest",
+            vec!["post"],
+            post(risk_api::backtest),
+        ),
+        ("/api/v1/ledger/{ledger}/head", vec!["get"], get(head)),
+        (
+            "/api/v1/ledger/{ledger}/entries/{seq}/proof",
+            vec!["get"],
+            get(proof),
+        ),
+    ]
+}
+
+/// Every route: its path and methods (lower case), as the router serves them.
+pub fn route_table() -> Vec<(String, Vec<String>)> {
+    routes()
+        .into_iter()
+        .map(|(path, methods, _)| {
+            (
+                path.to_owned(),
+                methods.into_iter().map(str::to_owned).collect(),
+            )
+        })
+        .collect()
+}
+
+/// The API's routes on `app`.
+pub fn router(app: Arc<App>) -> Router {
+    let mut router = Router::new();
+    for (path, _, methods) in routes() {
+        router = router.route(path, methods);
+    }
+    router
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "H0404", "no such route")
         })
@@ -207,9 +539,14 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    let keep = app.clone();
+    let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    // The last reference goes on a blocking thread: closing a store may block (the
+    // PostgreSQL client runs its own runtime to close connections), never inside ours.
+    let _ = tokio::task::spawn_blocking(move || drop(keep)).await;
+    served
 }
 
 async fn blocking<T: Send + 'static>(
@@ -246,239 +583,6 @@ async fn proof(
     })
     .await
     .map(|proof| Json(proof).into_response())
-}
-
-/// The body as received, kept in the ledger.
-#[derive(Serialize, Deserialize)]
-struct Received {
-    content_type: String,
-    body: String,
-}
-
-async fn declare(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let answer = receive(app.clone(), headers, body).await;
-    let counter = match &answer {
-        Ok(response) => match response.status() {
-            StatusCode::CREATED => &app.metrics.accepted,
-            StatusCode::UNPROCESSABLE_ENTITY => &app.metrics.rejected,
-            _ => &app.metrics.repeated,
-        },
-        Err(_) => &app.metrics.refused,
-    };
-    counter.fetch_add(1, Ordering::Relaxed);
-    answer
-}
-
-async fn receive(
-    app: Arc<App>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "H0413",
-                format!("the body is over {MAX_BODY_BYTES} bytes"),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "H0003",
-                e.body_text(),
-            )
-        }
-    })?;
-    let submission_id = headers
-        .get("submission-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 200)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "H0001",
-                "a Submission-Id header of 1 to 200 characters is required",
-            )
-        })?
-        .to_owned();
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let declaration = read_declaration(&content_type, &body)?;
-    let (created, receipt) =
-        blocking(move || process(&app, declaration, &content_type, &body, &submission_id)).await?;
-    let status = match (created, receipt.status.as_str()) {
-        (false, _) => StatusCode::OK,
-        (true, "accepted") => StatusCode::CREATED,
-        (true, _) => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    Ok((status, Json(receipt)).into_response())
-}
-
-fn read_declaration(content_type: &str, body: &[u8]) -> Result<Declaration, ApiError> {
-    let bad = |code: &str, message: String| {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", code, message)
-    };
-    match content_type {
-        "application/json" => serde_json::from_slice(body)
-            .map_err(|e| bad("H0002", format!("not a declaration in JSON: {e}"))),
-        "application/xml" | "text/xml" => jinguan_chinaport::decmessage::parse(body)
-            .map(|parsed| parsed.declaration)
-            .map_err(|e| bad(e.code(), e.to_string())),
-        other => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "H0415",
-            format!("content type {other:?}: send application/json or application/xml"),
-        )),
-    }
-}
-
-/// Records the declaration as received, runs the pipeline, records the outcome. Returns
-/// whether the outcome was new, and the receipt.
-fn process(
-    app: &App,
-    mut declaration: Declaration,
-    content_type: &str,
-    body: &[u8],
-    submission_id: &str,
-) -> Result<(bool, DeclarationReceipt), ApiError> {
-    let customs = declaration
-        .head
-        .declaring_customs
-        .clone()
-        .filter(|c| c.len() == 4 && c.bytes().all(|b| b.is_ascii_digit()))
-        .unwrap_or_else(|| "0000".into());
-    let ledger = format!("customs-{customs}");
-    let received = Received {
-        content_type: content_type.to_owned(),
-        body: String::from_utf8_lossy(body).into_owned(),
-    };
-    let submitter = declaration
-        .head
-        .agent
-        .customs_code
-        .clone()
-        .or_else(|| declaration.head.consignee.customs_code.clone())
-        .unwrap_or_else(|| "unknown".into());
-    let first = app
-        .store
-        .append(
-            &ledger,
-            Submission {
-                kind: "declaration.received".into(),
-                schema_version: 1,
-                submitter: submitter.clone(),
-                submission_id: submission_id.to_owned(),
-                payload: serde_json::to_vec(&received).map_err(internal)?,
-                submitter_signature: None,
-            },
-        )
-        .map_err(ApiError::store)?;
-    let (entry, _) = app
-        .store
-        .entry(&ledger, first.seq)
-        .map_err(ApiError::store)?;
-    let received_at = chrono::DateTime::from_timestamp_millis(entry.time_ms)
-        .map(|t| t.date_naive())
-        .unwrap_or_default();
-    if declaration.head.declaration_date.is_none() {
-        declaration.head.declaration_date = Some(received_at);
-    }
-    let year = u16::try_from(chrono::Datelike::year(&received_at)).unwrap_or(2026);
-    let direction = declaration.head.ie_flag.unwrap_or(IeFlag::Import);
-    let entry_id = EntryId::new(
-        &customs,
-        year,
-        direction,
-        u32::try_from(first.seq % 1_000_000_000).unwrap_or(0),
-    )
-    .map_err(|e| internal(e.to_string()))?
-    .to_string();
-    let context = Context {
-        refdata: &app.refdata,
-        rules: &app.rules,
-        references: &app.references,
-        general_rate_origins: &app.general_rate_origins,
-    };
-    let outcome = pipeline::run(&mut declaration, &context, &entry_id, "general");
-    let receipt = |ledger_ref: LedgerRef| receipt(submission_id, &entry_id, &outcome, ledger_ref);
-    let draft = receipt(LedgerRef {
-        ledger: ledger.clone(),
-        seq: 0,
-        leaf_hash: jinguan_ledger::Hash::ZERO,
-        tree_size: 0,
-    });
-    let second: Receipt = app
-        .store
-        .append(
-            &ledger,
-            Submission {
-                kind: "declaration.outcome".into(),
-                schema_version: 1,
-                submitter,
-                submission_id: format!("{submission_id}/outcome"),
-                payload: serde_json::to_vec(&draft).map_err(internal)?,
-                submitter_signature: None,
-            },
-        )
-        .map_err(ApiError::store)?;
-    let created = second.status == Status::Created;
-    Ok((
-        created && first.status == Status::Created,
-        receipt(LedgerRef {
-            ledger,
-            seq: second.seq,
-            leaf_hash: second.leaf_hash,
-            tree_size: second.tree_size,
-        }),
-    ))
-}
-
-fn receipt(
-    submission_id: &str,
-    entry_id: &str,
-    outcome: &Outcome,
-    ledger: LedgerRef,
-) -> DeclarationReceipt {
-    DeclarationReceipt {
-        submission_id: submission_id.to_owned(),
-        entry_id: entry_id.to_owned(),
-        status: if outcome.accepted {
-            "accepted"
-        } else {
-            "rejected"
-        }
-        .into(),
-        channel: outcome.decision.as_ref().map(|d| d.channel),
-        reasons: outcome
-            .decision
-            .as_ref()
-            .map(|d| d.reasons.clone())
-            .unwrap_or_default(),
-        assessment: outcome.assessment.clone(),
-        errors: outcome
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Error)
-            .cloned()
-            .collect(),
-        ledger,
-    }
 }
 
 fn internal(error: impl std::fmt::Display) -> ApiError {

@@ -1,150 +1,34 @@
 //! The HTTP API over a real socket: declarations in JSON and XML to receipts, repeats and
-//! conflicts, every real DecMessage sample, hostile input, and ledger proofs that verify.
+//! conflicts, every real DecMessage sample, hostile input, tokens, ledger proofs that
+//! verify, and the OpenAPI document against the routes served. On SQLite and PostgreSQL.
 
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+mod common;
 
-use jinguan_clearance::risk::{ReferencePrices, RuleSet, DEMO_RULES};
-use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
-use jinguan_refdata::RefData;
-use jinguan_server::{App, Metrics};
-use jinguan_store::sqlite::SqliteStore;
-use jinguan_store::Options;
-use jinguan_testkit::{corpus, GenOptions, Generator};
+use common::{generated, start, Backend};
+use jinguan_testkit::corpus;
 use serde_json::Value;
 
-struct Server {
-    address: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    dir: std::path::PathBuf,
+both!(declarations_get_receipts_repeats_the_original_and_conflicts_409);
+both!(every_real_sample_gets_a_receipt_never_a_500);
+both!(bad_input_gets_a_coded_error_and_nothing_else_is_lost);
+both!(a_receipt_proves_against_the_signed_head);
+both!(the_openapi_document_lists_exactly_the_routes_served);
+
+fn without_tree_size(mut receipt: Value) -> Value {
+    receipt["ledger"]["tree_size"] = Value::Null;
+    receipt
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start(name: &str) -> Server {
-    let dir = std::env::temp_dir().join(format!("jinguan-api-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
-    let store = SqliteStore::open(&dir.join("ledger.db"), Options::new(key)).unwrap();
-    let app = Arc::new(App {
-        store: Arc::new(store),
-        refdata: Arc::new(RefData::load().unwrap()),
-        rules: RuleSet::from_json(DEMO_RULES).unwrap(),
-        references: ReferencePrices::default(),
-        general_rate_origins: Vec::new(),
-        metrics: Metrics::default(),
-    });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready, address) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            ready.send(listener.local_addr().unwrap()).unwrap();
-            jinguan_server::serve(listener, app, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    Server {
-        address: address.recv().unwrap(),
-        stop: Some(stop),
-        thread: Some(thread),
-        dir,
-    }
-}
-
-/// One HTTP/1.1 request on its own connection; the status and the body as text.
-fn request_text(server: &Server, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(server.address).unwrap();
-    let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
-    (status, body)
-}
-
-/// One HTTP/1.1 request on its own connection; the status and the JSON body.
-fn request(
-    server: &Server,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> (u16, Value) {
-    let mut stream = TcpStream::connect(server.address).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    // A server refusing a large body may close before reading it all.
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body));
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response);
-    let status: u16 = text.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn post(server: &Server, id: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
-    request(
-        server,
-        "POST",
-        "/api/v1/declarations",
-        &[("Content-Type", content_type), ("Submission-Id", id)],
-        body,
-    )
-}
-
-fn generated(count: u64) -> Vec<jinguan_types::declaration::Declaration> {
-    let refdata = RefData::load().unwrap();
-    let generator = Generator::new(
-        &refdata,
-        GenOptions {
-            count: count as usize,
-            seed: 5,
-            enterprises: 100,
-        },
-    )
-    .unwrap();
-    (0..count).map(|i| generator.declaration(i)).collect()
-}
-
-#[test]
-fn declarations_get_receipts_repeats_the_original_and_conflicts_409() {
-    let server = start("receipts");
-    assert_eq!(request(&server, "GET", "/healthz", &[], b"").0, 200);
+fn declarations_get_receipts_repeats_the_original_and_conflicts_409(backend: Backend) {
+    let server = start("receipts", backend);
+    assert_eq!(server.raw("GET", "/healthz", &[], b"").0, 200);
     let mut accepted = 0;
-    for (i, declaration) in generated(40).iter().enumerate() {
+    for (i, declaration) in generated(40, 5).iter().enumerate() {
         let body = serde_json::to_vec(declaration).unwrap();
         let id = format!("client-{i}");
-        let (status, receipt) = post(&server, &id, "application/json", &body);
+        let (status, receipt) = server.lodge(&id, "application/json", &body);
         assert!(status == 201 || status == 422, "{status} {receipt}");
         assert_eq!(receipt["submission_id"], id.as_str());
         assert_eq!(receipt["entry_id"].as_str().unwrap().len(), 18);
@@ -157,14 +41,18 @@ fn declarations_get_receipts_repeats_the_original_and_conflicts_409() {
             assert_eq!(receipt["status"], "rejected");
             assert!(receipt["errors"][0]["code"].is_string());
         }
-        // The same body again: the original receipt, 200.
-        let (again, repeat) = post(&server, &id, "application/json", &body);
-        assert_eq!((again, &repeat), (200, &receipt));
+        // The same body again: the original receipt, 200 (against a head at least as new).
+        let (again, repeat) = server.lodge(&id, "application/json", &body);
+        assert_eq!(again, 200, "{repeat}");
+        assert!(repeat["ledger"]["tree_size"].as_u64() >= receipt["ledger"]["tree_size"].as_u64());
+        assert_eq!(
+            without_tree_size(repeat),
+            without_tree_size(receipt.clone())
+        );
         // The same id with another body: 409 in the envelope.
         let mut other = declaration.clone();
         other.head.notes = Some("changed".into());
-        let (conflict, error) = post(
-            &server,
+        let (conflict, error) = server.lodge(
             &id,
             "application/json",
             &serde_json::to_vec(&other).unwrap(),
@@ -174,11 +62,19 @@ fn declarations_get_receipts_repeats_the_original_and_conflicts_409() {
             (error["code"].as_str(), error["type"].as_str()),
             (Some("S0001"), Some("conflict"))
         );
+        // Recorded either way: the declaration reads back with its outcome.
+        let entry_id = receipt["entry_id"].as_str().unwrap();
+        let (status, view) =
+            server.get(&format!("/api/v1/declarations/{entry_id}"), &server.broker);
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["receipt"]["status"], receipt["status"]);
+        assert_eq!(view["versions"].as_array().unwrap().len(), 1);
     }
     assert!(accepted > 0);
     // The counters saw it all: 40 receipts, 40 repeats, 40 conflicts refused.
-    let (status, metrics) = request_text(&server, "/metrics");
+    let (status, metrics) = server.raw("GET", "/metrics", &[], b"");
     assert_eq!(status, 200);
+    let metrics = String::from_utf8(metrics).unwrap();
     let count = |line: &str| -> u64 {
         metrics
             .lines()
@@ -201,17 +97,15 @@ fn declarations_get_receipts_repeats_the_original_and_conflicts_409() {
     assert_eq!(count("jinguan_declaration_refusals_total"), 40);
 }
 
-#[test]
-fn every_real_sample_gets_a_receipt_never_a_500() {
+fn every_real_sample_gets_a_receipt_never_a_500(backend: Backend) {
     let Some(dir) = corpus() else { return };
-    let server = start("corpus");
+    let server = start("corpus", backend);
     let mut seen = 0;
     for group in ["zzaniu-loop_server", "ryanrong95-HXT"] {
         for entry in std::fs::read_dir(dir.join("china/declaration").join(group)).unwrap() {
             let path = entry.unwrap().path();
             let body = std::fs::read(&path).unwrap();
-            let (status, reply) =
-                post(&server, &format!("sample-{seen}"), "application/xml", &body);
+            let (status, reply) = server.lodge(&format!("sample-{seen}"), "application/xml", &body);
             // Accepted, rejected with coded findings, or (the two malformed samples) a coded
             // 400: never a server error.
             assert!(
@@ -223,6 +117,9 @@ fn every_real_sample_gets_a_receipt_never_a_500() {
                 assert!(reply["code"].as_str().unwrap().starts_with('X'), "{reply}");
             } else {
                 assert!(reply["entry_id"].is_string());
+                if status == 422 {
+                    assert!(reply["errors"][0]["code"].is_string(), "{reply}");
+                }
             }
             seen += 1;
         }
@@ -230,10 +127,26 @@ fn every_real_sample_gets_a_receipt_never_a_500() {
     assert!(seen >= 15);
 }
 
-#[test]
-fn bad_input_gets_a_coded_error_and_nothing_else_is_lost() {
-    let server = start("bad");
-    let json = serde_json::to_vec(&generated(1)[0]).unwrap();
+fn bad_input_gets_a_coded_error_and_nothing_else_is_lost(backend: Backend) {
+    let server = start("bad", backend);
+    let declarations = generated(1, 5);
+    let json = serde_json::to_vec(&declarations[0]).unwrap();
+    // 10,000 items: read, then refused by the item limit, every error listed.
+    let mut huge = declarations[0].clone();
+    let item = huge.items[0].clone();
+    huge.items = (0..10_000).map(|_| item.clone()).collect();
+    let huge = serde_json::to_vec(&huge).unwrap();
+    assert!(
+        huge.len() < jinguan_server::MAX_BODY_BYTES,
+        "{}",
+        huge.len()
+    );
+    // An unknown country code.
+    let mut unknown = declarations[0].clone();
+    unknown.head.trade_country = Some("QQQ".into());
+    let unknown = serde_json::to_vec(&unknown).unwrap();
+    let mut non_utf8 = json.clone();
+    non_utf8.insert(10, 0xff);
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
         (
             "a",
@@ -264,56 +177,128 @@ fn bad_input_gets_a_coded_error_and_nothing_else_is_lost() {
             400,
             "X0005",
         ),
+        ("f", "application/json", non_utf8, 400, "H0002"),
+        ("g", "application/json", huge, 422, "V0104"),
+        ("h", "application/json", unknown, 422, "D"),
         ("", "application/json", json.clone(), 400, "H0001"),
     ];
     for (id, content_type, body, status, code) in cases {
-        let (got, error) = post(&server, id, content_type, &body);
-        assert_eq!(got, status, "{id}: {error}");
-        assert_eq!(error["code"], code, "{id}: {error}");
-        assert!(error["message"].is_string() && error["type"].is_string());
+        let (got, reply) = server.lodge(id, content_type, &body);
+        assert_eq!(got, status, "{id}: {reply}");
+        if got == 422 {
+            assert_eq!(reply["status"], "rejected", "{id}");
+            let codes: Vec<&str> = reply["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["code"].as_str().unwrap())
+                .collect();
+            assert!(codes.iter().any(|c| c.starts_with(code)), "{id}: {codes:?}");
+        } else {
+            assert_eq!(reply["code"], code, "{id}: {reply}");
+            assert!(reply["message"].is_string() && reply["type"].is_string());
+        }
     }
+    // No token, or an unknown one: 401 in the envelope.
+    let (status, reply) = server.raw(
+        "POST",
+        "/api/v1/declarations",
+        &[("Content-Type", "application/json"), ("Submission-Id", "x")],
+        &json,
+    );
+    let reply: Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!((status, reply["code"].as_str()), (401, Some("H0401")));
+    let (status, reply) = server.lodge_as("jg_not_a_token", "x", "application/json", &json);
+    assert_eq!((status, reply["code"].as_str()), (401, Some("H0401")));
+    // An officer does not lodge declarations.
+    let (status, reply) = server.lodge_as(&server.officer.clone(), "x", "application/json", &json);
+    assert_eq!((status, reply["code"].as_str()), (403, Some("H0403")));
     // Unknown routes use the envelope too.
-    let (status, error) = request(&server, "GET", "/api/v1/nothing", &[], b"");
-    assert_eq!((status, error["code"].as_str()), (404, Some("H0404")));
+    let (status, reply) = server.get("/api/v1/nothing", &server.officer);
+    assert_eq!((status, reply["code"].as_str()), (404, Some("H0404")));
     // After all that, a good declaration still goes through.
-    let (status, _) = post(&server, "good", "application/json", &json);
+    let (status, _) = server.lodge("good", "application/json", &json);
     assert!(status == 201 || status == 422);
 }
 
-#[test]
-fn a_receipt_proves_against_the_signed_head() {
-    let server = start("proof");
-    let declaration = &generated(1)[0];
-    let (_, receipt) = post(
-        &server,
+fn a_receipt_proves_against_the_signed_head(backend: Backend) {
+    let server = start("proof", backend);
+    let declaration = &generated(1, 5)[0];
+    let (_, receipt) = server.lodge(
         "p1",
         "application/json",
         &serde_json::to_vec(declaration).unwrap(),
     );
     let ledger = receipt["ledger"]["ledger"].as_str().unwrap();
     let seq = receipt["ledger"]["seq"].as_u64().unwrap();
-    let (status, head) = request(
-        &server,
-        "GET",
-        &format!("/api/v1/ledger/{ledger}/head"),
-        &[],
-        b"",
-    );
+    // Heads and proofs are public: no token.
+    let (status, head) = server.raw("GET", &format!("/api/v1/ledger/{ledger}/head"), &[], b"");
     assert_eq!(status, 200);
-    let (status, proof) = request(
-        &server,
+    let (status, proof) = server.raw(
         "GET",
         &format!("/api/v1/ledger/{ledger}/entries/{seq}/proof"),
         &[],
         b"",
     );
-    assert_eq!(status, 200, "{proof}");
-    let head: jinguan_ledger::TreeHead = serde_json::from_value(head).unwrap();
-    let proof: jinguan_ledger::InclusionProof = serde_json::from_value(proof).unwrap();
+    assert_eq!(status, 200);
+    let head: jinguan_ledger::TreeHead = serde_json::from_slice(&head).unwrap();
+    let proof: jinguan_ledger::InclusionProof = serde_json::from_slice(&proof).unwrap();
     let leaf: jinguan_ledger::Hash =
         serde_json::from_value(receipt["ledger"]["leaf_hash"].clone()).unwrap();
     jinguan_ledger::merkle::verify_inclusion(head.hash_algorithm, &leaf, &proof, &head.root_hash)
         .unwrap();
-    let (status, error) = request(&server, "GET", "/api/v1/ledger/customs-9999/head", &[], b"");
+    let (status, error) = server.get("/api/v1/ledger/customs-9999/head", "");
     assert_eq!((status, error["type"].as_str()), (404, Some("not_found")));
+}
+
+fn the_openapi_document_lists_exactly_the_routes_served(backend: Backend) {
+    let server = start("openapi", backend);
+    let (status, document) = server.raw("GET", "/api/v1/openapi.json", &[], b"");
+    assert_eq!(status, 200);
+    let document: Value = serde_json::from_slice(&document).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let mut documented: Vec<(String, Vec<String>)> = document["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, ops)| {
+            let mut methods: Vec<String> = ops.as_object().unwrap().keys().cloned().collect();
+            methods.sort();
+            (path.clone(), methods)
+        })
+        .collect();
+    documented.sort();
+    let mut served: Vec<(String, Vec<String>)> = jinguan_server::route_table()
+        .into_iter()
+        .map(|(path, mut methods)| {
+            methods.sort();
+            (path, methods)
+        })
+        .collect();
+    served.sort();
+    assert_eq!(documented, served);
+    // Every documented operation is served: called with an officer's token and dummy
+    // parameters it may be refused, but never as an unknown route.
+    for (path, methods) in &documented {
+        let concrete = path
+            .replace("{entry_id}", "220020261000000001")
+            .replace("{ledger}", "customs-2200")
+            .replace("{seq}", "0");
+        for method in methods {
+            let (status, reply) = server.call(
+                &method.to_uppercase(),
+                &concrete,
+                &server.officer,
+                &[("Content-Type", "application/json")],
+                b"{}",
+            );
+            assert_ne!(reply["code"], "H0404", "{method} {path}: {status}");
+            assert!(status < 500, "{method} {path}: {status} {reply}");
+            let documented_statuses = &document["paths"][path][method]["responses"];
+            assert!(
+                documented_statuses.get(status.to_string()).is_some(),
+                "{method} {path} answered {status}, not documented"
+            );
+        }
+    }
 }

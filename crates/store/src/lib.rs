@@ -260,6 +260,13 @@ pub trait LedgerStore: Send + Sync {
     ) -> Result<ConsistencyProof, StoreError>;
     /// Checks every entry, link, stored node and signed head of a ledger.
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError>;
+    /// Reads projection tables: one portable `SELECT` (placeholders `?N`), its rows in one
+    /// consistent snapshot that includes every acknowledged append. Columns must be
+    /// integers (`BIGINT`), text or bytes.
+    fn query(
+        &self,
+        statement: &projection::Statement,
+    ) -> Result<Vec<Vec<projection::Value>>, StoreError>;
 }
 
 /// Fires a failure point if the test hook says so.

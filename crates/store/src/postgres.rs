@@ -491,15 +491,10 @@ impl BulkRows {
     }
 }
 
-/// Runs one projection statement.
-fn execute_projection(
-    tx: &mut Transaction<'_>,
-    name: &str,
-    statement: &crate::projection::Statement,
-) -> Result<(), StoreError> {
-    use crate::projection::{to_postgres_placeholders, Value};
-    let params: Vec<Box<dyn postgres::types::ToSql + Sync>> = statement
-        .params
+/// Projection parameters as PostgreSQL values.
+fn pg_params(values: &[crate::projection::Value]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    use crate::projection::Value;
+    values
         .iter()
         .map(|value| -> Box<dyn postgres::types::ToSql + Sync> {
             match value {
@@ -509,7 +504,17 @@ fn execute_projection(
                 Value::Blob(b) => Box::new(b.clone()),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Runs one projection statement.
+fn execute_projection(
+    tx: &mut Transaction<'_>,
+    name: &str,
+    statement: &crate::projection::Statement,
+) -> Result<(), StoreError> {
+    use crate::projection::to_postgres_placeholders;
+    let params = pg_params(&statement.params);
     let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
         params.iter().map(|p| p.as_ref()).collect();
     tx.execute(to_postgres_placeholders(&statement.sql).as_str(), &refs)
@@ -683,6 +688,46 @@ impl LedgerStore for PostgresStore {
 
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError> {
         self.with_reader(|tx| verify_ledger(tx, &self.options, ledger))
+    }
+
+    fn query(
+        &self,
+        statement: &crate::projection::Statement,
+    ) -> Result<Vec<Vec<crate::projection::Value>>, StoreError> {
+        use crate::projection::Value;
+        use postgres::types::Type;
+        let params = pg_params(&statement.params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref()).collect();
+        let sql = crate::projection::to_postgres_placeholders(&statement.sql);
+        self.with_reader(|tx| {
+            let rows = tx.query(sql.as_str(), &refs).map_err(db)?;
+            rows.iter()
+                .map(|row| {
+                    row.columns()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, column)| {
+                            let ty = column.type_();
+                            let value = if *ty == Type::INT8 {
+                                row.try_get::<_, Option<i64>>(i)
+                                    .map(|v| v.map(Value::Integer))
+                            } else if *ty == Type::INT4 {
+                                row.try_get::<_, Option<i32>>(i)
+                                    .map(|v| v.map(|n| Value::Integer(n.into())))
+                            } else if *ty == Type::BYTEA {
+                                row.try_get::<_, Option<Vec<u8>>>(i)
+                                    .map(|v| v.map(Value::Blob))
+                            } else {
+                                row.try_get::<_, Option<String>>(i)
+                                    .map(|v| v.map(Value::Text))
+                            };
+                            value.map(|v| v.unwrap_or(Value::Null)).map_err(db)
+                        })
+                        .collect()
+                })
+                .collect()
+        })
     }
 }
 

@@ -1065,6 +1065,40 @@ impl LedgerStore for SqliteStore {
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError> {
         self.with_reader(|conn| verify_ledger(conn, &self.options, ledger))
     }
+
+    fn query(
+        &self,
+        statement: &crate::projection::Statement,
+    ) -> Result<Vec<Vec<crate::projection::Value>>, StoreError> {
+        use crate::projection::Value;
+        use rusqlite::types::ValueRef;
+        self.with_reader(|conn| {
+            let mut prepared = conn.prepare_cached(&statement.sql).map_err(db)?;
+            let columns = prepared.column_count();
+            let params: Vec<&dyn rusqlite::ToSql> =
+                statement.params.iter().map(sql_value).collect();
+            let mut rows = prepared.query(params.as_slice()).map_err(db)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().map_err(db)? {
+                let mut values = Vec::with_capacity(columns);
+                for i in 0..columns {
+                    values.push(match row.get_ref(i).map_err(db)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(n) => Value::Integer(n),
+                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                        ValueRef::Real(_) => {
+                            return Err(StoreError::Database(format!(
+                                "column {i} of a projection query is a float"
+                            )))
+                        }
+                    });
+                }
+                out.push(values);
+            }
+            Ok(out)
+        })
+    }
 }
 
 /// Walks a whole ledger: every entry against the chain and its leaf, every stored node

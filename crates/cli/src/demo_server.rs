@@ -1,0 +1,437 @@
+//! `jinguan demo`: the platform on a fresh data directory with demo parties, tokens and
+//! rules, fed generated declarations that the demo's officer, bank and brokers then carry
+//! through every state, over the HTTP API as any client would.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use jinguan_refdata::RefData;
+use jinguan_server::Role;
+use jinguan_testkit::{GenOptions, Generator};
+use jinguan_types::declaration::Declaration;
+use serde_json::{json, Value};
+
+use crate::{say, Failure};
+
+/// The demo's rule set, put in force through the API at start: the shipped rules plus a
+/// documents rule on long declarations, a reference-price rule, and a 5 % draw.
+const DEMO_RULE_SET: &str = r#"{
+  "version": 2,
+  "rules": [
+    {"id": "PHONES", "reason": "mobile phones: documents reviewed", "channel": "yellow",
+     "valid_from": "2020-01-01", "when": [{"fact": "item.hs_code", "op": "prefix", "value": "8517"}]},
+    {"id": "MANY-ITEMS", "reason": "eight items or more: documents reviewed", "channel": "yellow",
+     "valid_from": "2020-01-01", "when": [{"fact": "items", "op": "ge", "value": 8}]},
+    {"id": "UNDERVALUED", "reason": "a unit value under half the reference price", "channel": "red",
+     "valid_from": "2020-01-01", "when": [{"fact": "item.price_ratio", "op": "lt", "value": 0.5}]},
+    {"id": "LARGE", "reason": "value over 5 million yuan", "channel": "red",
+     "valid_from": "2020-01-01", "when": [{"fact": "total_value_cny", "op": "gt", "value": 5000000}]}
+  ],
+  "random": {"percent": {"general": "5"}, "channel": "red", "seed": 7}
+}"#;
+
+/// Statuses and channels a demo run must reach.
+const MUST_REACH: &[&str] = &[
+    "selected",
+    "reviewed",
+    "inspected",
+    "awaiting_payment",
+    "paid",
+    "guaranteed",
+    "released",
+    "exit_confirmed",
+    "cancelled",
+    "held",
+    "amended",
+    "channel:green",
+    "channel:yellow",
+    "channel:red",
+];
+
+struct Client {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<(&str, &[u8], &str)>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .agent
+            .request(method, &format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {token}"));
+        let result = match body {
+            Some((content_type, bytes, id)) => {
+                request = request.set("Content-Type", content_type);
+                if !id.is_empty() {
+                    request = request.set("Submission-Id", id);
+                }
+                request.send_bytes(bytes)
+            }
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) => response,
+            Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => return (0, json!({"error": e.to_string()})),
+        };
+        let status = response.status();
+        let value = response
+            .into_string()
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or(Value::Null);
+        (status, value)
+    }
+}
+
+struct Tokens {
+    broker: String,
+    enterprise: String,
+    officer: String,
+    bank: String,
+    admin: String,
+}
+
+fn fresh_dir() -> PathBuf {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("jinguan-demo-{}-{stamp}", std::process::id()))
+}
+
+pub(crate) fn run(
+    refdata: RefData,
+    listen: &str,
+    data_dir: Option<PathBuf>,
+    rate: f64,
+    seconds: Option<u64>,
+) -> Result<(), Failure> {
+    let data_dir = data_dir.unwrap_or_else(fresh_dir);
+    let generator = Generator::new(
+        &refdata,
+        GenOptions {
+            count: 1_000_000,
+            seed: 7,
+            enterprises: 40,
+        },
+    )
+    .map_err(|e| Failure::new("E0409", e.to_string()))?;
+    let first = generator.declaration(0);
+    let party_code =
+        |p: &jinguan_types::declaration::Party| p.customs_code.clone().or_else(|| p.uscc.clone());
+    let make = |party: &str, role: Role| {
+        jinguan_server::auth::create_token(&data_dir, party, role)
+            .map_err(|e| Failure::new("E0407", e.to_string()))
+    };
+    std::fs::create_dir_all(&data_dir).map_err(|e| {
+        Failure::new(
+            "E0401",
+            format!("cannot create {}: {e}", data_dir.display()),
+        )
+    })?;
+    let enterprise_party =
+        party_code(&first.head.consignee).unwrap_or_else(|| "demo-enterprise".into());
+    let tokens = Tokens {
+        broker: make("demo-broker", Role::Broker)?,
+        enterprise: make(&enterprise_party, Role::Enterprise)?,
+        officer: make("5300", Role::Officer)?,
+        bank: make("demo-bank", Role::Bank)?,
+        admin: make("demo-admin", Role::Admin)?,
+    };
+    let app = crate::serve::open_app(refdata, &data_dir, None)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let listen = listen.to_owned();
+    let server = std::thread::spawn(move || {
+        crate::serve::serve_until_interrupted(
+            app,
+            &listen,
+            |address| {
+                let _ = address_tx.send(address);
+                Ok(())
+            },
+            async {
+                let _ = stopped.await;
+            },
+        )
+    });
+    let Ok(address) = address_rx.recv() else {
+        return match server.join() {
+            Ok(result) => result,
+            Err(_) => Err(Failure::new("E0405", "the server thread failed")),
+        };
+    };
+    let client = Client {
+        base: format!("http://{address}"),
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build(),
+    };
+    let (status, reply) = client.call(
+        "PUT",
+        "/api/v1/risk/rules",
+        &tokens.admin,
+        Some(("application/json", DEMO_RULE_SET.as_bytes(), "")),
+    );
+    if status != 201 && status != 200 {
+        return Err(Failure::new(
+            "E0410",
+            format!("putting the demo rules: {status} {reply}"),
+        ));
+    }
+    say!(
+        "Jinguan (金关) demo: http://{address}  (data in {})",
+        data_dir.display()
+    );
+    say!("");
+    say!("Tokens (Authorization: Bearer <token>):");
+    say!("  broker      demo-broker        {}", tokens.broker);
+    say!("  enterprise  {enterprise_party:<18} {}", tokens.enterprise);
+    say!("  officer     5300               {}", tokens.officer);
+    say!("  bank        demo-bank          {}", tokens.bank);
+    say!("  admin       demo-admin         {}", tokens.admin);
+    say!("");
+    say!("Try:");
+    say!("  curl -H 'Authorization: Bearer {}' 'http://{address}/api/v1/declarations?status=selected'", tokens.officer);
+    say!("  curl http://{address}/api/v1/openapi.json");
+    say!("");
+    say!(
+        "Feeding {rate} declarations a second{}; Ctrl-C stops.",
+        seconds.map_or(String::new(), |s| format!(" for {s} s"))
+    );
+    let started = Instant::now();
+    let mut reached: BTreeMap<String, u64> = BTreeMap::new();
+    let mut fed = 0u64;
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.01));
+    let mut next = Instant::now();
+    loop {
+        if seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
+            break;
+        }
+        let declaration = generator.declaration(fed);
+        carry(&client, &tokens, fed, &declaration, &mut reached);
+        fed += 1;
+        if fed % 100 == 0 && seconds.is_none() {
+            say!("  {fed} declarations fed; reached: {}", summary(&reached));
+        }
+        next += interval;
+        if let Some(wait) = next.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    let _ = stop.send(());
+    match server.join() {
+        Ok(result) => result?,
+        Err(_) => return Err(Failure::new("E0405", "the server thread failed")),
+    }
+    say!(
+        "{fed} declarations fed in {:.0} s; reached: {}",
+        started.elapsed().as_secs_f64(),
+        summary(&reached)
+    );
+    let missing: Vec<&str> = MUST_REACH
+        .iter()
+        .copied()
+        .filter(|s| !reached.contains_key(*s))
+        .collect();
+    if missing.is_empty() {
+        say!("every state and channel was reached");
+        Ok(())
+    } else {
+        Err(Failure::new(
+            "E0411",
+            format!(
+                "not reached: {} (feed longer or faster)",
+                missing.join(", ")
+            ),
+        ))
+    }
+}
+
+fn summary(reached: &BTreeMap<String, u64>) -> String {
+    reached
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn note(reached: &mut BTreeMap<String, u64>, reply: &Value) {
+    if let Some(status) = reply["status"].as_str() {
+        *reached.entry(status.to_owned()).or_default() += 1;
+    }
+    if reply["held"].as_bool() == Some(true) {
+        *reached.entry("held".into()).or_default() += 1;
+    }
+}
+
+/// Lodges declaration `i` and plays its life: a deterministic plan from `i` decides which
+/// declarations are held, amended, cancelled, found non-conform, guaranteed rather than paid,
+/// or left waiting at a step, so that every state is on view.
+fn carry(
+    client: &Client,
+    tokens: &Tokens,
+    i: u64,
+    declaration: &Declaration,
+    reached: &mut BTreeMap<String, u64>,
+) {
+    let body = serde_json::to_vec(declaration).unwrap_or_default();
+    let (status, receipt) = client.call(
+        "POST",
+        "/api/v1/declarations",
+        &tokens.broker,
+        Some(("application/json", &body, &format!("demo-{i}"))),
+    );
+    if status != 201 {
+        *reached
+            .entry(receipt["status"].as_str().unwrap_or("refused").to_owned())
+            .or_default() += 1;
+        return;
+    }
+    if let Some(channel) = receipt["channel"].as_str() {
+        *reached.entry(format!("channel:{channel}")).or_default() += 1;
+    }
+    let Some(entry_id) = receipt["entry_id"].as_str().map(str::to_owned) else {
+        return;
+    };
+    let path = |action: &str| format!("/api/v1/declarations/{entry_id}/{action}");
+    let officer = |action: &str, body: Value| {
+        client.call(
+            "POST",
+            &path(action),
+            &tokens.officer,
+            Some(("application/json", body.to_string().as_bytes(), "")),
+        )
+    };
+    let plan = i % 20;
+    let (_, mut current) = client.call(
+        "GET",
+        &format!("/api/v1/declarations/{entry_id}"),
+        &tokens.broker,
+        None,
+    );
+    note(reached, &current);
+    if plan == 1 {
+        // Left as selected, for an officer to find.
+        return;
+    }
+    if plan == 2 {
+        let (_, now) = client.call(
+            "POST",
+            &path("cancel"),
+            &tokens.broker,
+            Some((
+                "application/json",
+                br#"{"reason": "goods not shipped"}"#,
+                "",
+            )),
+        );
+        note(reached, &now);
+        return;
+    }
+    if plan == 3 {
+        let mut amended = declaration.clone();
+        amended.head.notes = Some("corrected packing count".into());
+        let body = serde_json::to_vec(&amended).unwrap_or_default();
+        let (status, now) = client.call(
+            "POST",
+            &path("amend"),
+            &tokens.broker,
+            Some(("application/json", &body, &format!("demo-{i}-v2"))),
+        );
+        if status == 200 {
+            *reached.entry("amended".into()).or_default() += 1;
+            current = now;
+        }
+    }
+    if plan == 4 {
+        let (_, now) = officer("hold", json!({"reason": "intelligence check"}));
+        note(reached, &now);
+        if i % 40 == 4 {
+            return; // left held
+        }
+        let (_, now) = officer("release", json!({"reason": "check cleared"}));
+        current = now;
+    }
+    match current["channel"].as_str() {
+        Some("yellow") => {
+            let outcome = if plan == 5 { "non_conform" } else { "conform" };
+            let (_, now) = officer(
+                "review",
+                json!({"outcome": outcome, "findings": ["packing list checked"]}),
+            );
+            note(reached, &now);
+            current = now;
+            if outcome == "non_conform" {
+                let (_, now) = officer(
+                    "inspection",
+                    json!({"outcome": "conform", "findings": ["goods as declared"]}),
+                );
+                note(reached, &now);
+                current = now;
+            }
+        }
+        Some("red") => {
+            if plan == 5 {
+                // Found non-conform: it waits for the broker's amendment.
+                let (_, now) = officer(
+                    "inspection",
+                    json!({"outcome": "non_conform", "findings": ["quantity short by 12 cartons"]}),
+                );
+                note(reached, &now);
+                return;
+            }
+            let (_, now) = officer(
+                "inspection",
+                json!({"outcome": "conform", "findings": ["goods as declared"]}),
+            );
+            note(reached, &now);
+            current = now;
+        }
+        _ => {}
+    }
+    if current["status"] == "awaiting_payment" {
+        if plan == 6 {
+            return; // left awaiting payment
+        }
+        let kind = if plan == 7 || plan == 8 {
+            "guarantee"
+        } else {
+            "payment"
+        };
+        let body = json!({"entry_id": entry_id, "kind": kind, "amount": current["due"], "reference": format!("demo-pay-{i}")});
+        let (_, now) = client.call(
+            "POST",
+            "/api/v1/payments",
+            &tokens.bank,
+            Some(("application/json", body.to_string().as_bytes(), "")),
+        );
+        note(reached, &now);
+        current = now;
+    }
+    if matches!(current["status"].as_str(), Some("paid" | "guaranteed")) {
+        if plan == 9 {
+            return; // left for an officer to release
+        }
+        let (_, now) = officer("release", json!({}));
+        note(reached, &now);
+        current = now;
+    }
+    if current["status"] == "released" && current["direction"] == "E" {
+        let (_, now) = officer("exit", json!({"reason": "manifest tallied"}));
+        note(reached, &now);
+        current = now;
+    }
+    if current["status"] == "released" && i % 100 == 10 {
+        let (_, now) = officer("cancel", json!({"reason": "correction: wrong importer"}));
+        note(reached, &now);
+    }
+}

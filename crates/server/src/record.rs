@@ -1,0 +1,319 @@
+//! What the server writes to the ledger, and the query tables kept from it.
+//!
+//! Every change to a declaration is one ledger entry in its customs district's ledger
+//! (`customs-NNNN`) whose payload is a [`Record`]: the events it caused (several when the
+//! platform carries on by itself, e.g. acceptance, assessment and channel selection), who
+//! caused them, the lifecycle after them and, when a version of the declaration was
+//! received (first submission or amendment), that version whole. [`Tables`] turns each
+//! record into rows of the query tables inside the append's own transaction, so the tables
+//! are never ahead of or behind the ledger and can be rebuilt by replaying it.
+//!
+//! | table | one row per |
+//! |---|---|
+//! | `decl` | declaration (entry id): where it stands, its current version's figures |
+//! | `decl_party` | (declaration, party named in any version): who may see it |
+//! | `decl_version` | version: the entry that holds it |
+//! | `decl_event` | record: the receipt a declarant is sent |
+//! | `risk_rules` | rule set put in force |
+
+use chrono::NaiveDate;
+use jinguan_clearance::risk::Subject;
+use jinguan_clearance::{Actor, Event, Lifecycle};
+use jinguan_ledger::Entry;
+use jinguan_store::projection::{Projection, Statement, Value};
+use jinguan_types::declaration::Declaration;
+use jinguan_types::IeFlag;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+use crate::DeclarationReceipt;
+
+/// Entry kind of the first record of a declaration (its outcome on receipt).
+pub const OUTCOME: &str = "declaration.outcome";
+/// Entry kind of every later record.
+pub const EVENT: &str = "declaration.event";
+/// Entry kind of a rule set put in force.
+pub const RULES: &str = "risk.rules";
+/// The ledger rule sets are kept in.
+pub const RISK_LEDGER: &str = "risk";
+
+/// A version of a declaration as received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Version {
+    /// The client's submission id.
+    pub submission_id: String,
+    /// The declaration, codes normalised.
+    pub declaration: Declaration,
+    /// Its declaration date (the date of receipt when it gave none).
+    pub declared_on: NaiveDate,
+    /// Party codes named in it and the submitter's: who may see the declaration.
+    pub parties: Vec<String>,
+    /// The receipt its checks produced (ledger position not yet known: zero).
+    pub receipt: DeclarationReceipt,
+    /// The facts selectivity saw, when accepted.
+    pub subject: Option<Subject>,
+    /// Duties and taxes due (yuan).
+    pub due: Decimal,
+}
+
+/// A payment or guarantee a bank reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// `payment` or `guarantee`.
+    pub kind: String,
+    /// Amount in yuan.
+    pub amount: Decimal,
+    /// The bank's own reference.
+    pub reference: String,
+}
+
+/// One ledger entry's worth of change to a declaration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    /// The declaration.
+    pub entry_id: String,
+    /// Declaring customs district.
+    pub customs: String,
+    /// Import or export.
+    pub direction: IeFlag,
+    /// Who caused the first event (later ones in the same record are the platform's).
+    pub actor: Actor,
+    /// The caller's role, when a person or system outside the platform acted.
+    pub role: Option<Role>,
+    /// The caller's party code.
+    pub party: String,
+    /// The events, in order.
+    pub events: Vec<Event>,
+    /// The lifecycle after them.
+    pub lifecycle: Lifecycle,
+    /// Text for the declarant: reasons, findings.
+    pub note: String,
+    /// The version received, on submission and amendment.
+    pub version: Option<Version>,
+    /// The payment, on payment or guarantee.
+    pub payment: Option<Payment>,
+}
+
+/// The lifecycle state's name (`received`, `selected`, `awaiting_payment`, …).
+pub fn status_name(lifecycle: &Lifecycle) -> String {
+    serde_json::to_value(lifecycle.state)
+        .ok()
+        .and_then(|v| v.get("state").and_then(|s| s.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Every status name, for checking filters.
+pub const STATUSES: &[&str] = &[
+    "received",
+    "rejected",
+    "accepted",
+    "assessed",
+    "selected",
+    "reviewed",
+    "inspected",
+    "awaiting_payment",
+    "paid",
+    "guaranteed",
+    "released",
+    "exit_confirmed",
+    "cancelled",
+];
+
+/// The query tables.
+pub struct Tables;
+
+fn text(value: impl Into<String>) -> Value {
+    Value::Text(value.into())
+}
+
+fn int(value: impl TryInto<i64>) -> Value {
+    Value::Integer(value.try_into().unwrap_or(i64::MAX))
+}
+
+fn json(value: &impl Serialize) -> Value {
+    Value::Text(serde_json::to_string(value).unwrap_or_default())
+}
+
+impl Projection for Tables {
+    fn name(&self) -> &str {
+        "declarations"
+    }
+
+    fn create(&self) -> Vec<String> {
+        vec![
+            "CREATE TABLE IF NOT EXISTS decl (
+                entry_id TEXT PRIMARY KEY, ledger TEXT NOT NULL, customs TEXT NOT NULL,
+                direction TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,
+                held BIGINT NOT NULL, version BIGINT NOT NULL, declared_on TEXT NOT NULL,
+                updated_ms BIGINT NOT NULL, due TEXT NOT NULL, lifecycle TEXT NOT NULL,
+                declaration TEXT NOT NULL, receipt TEXT NOT NULL, subject TEXT NOT NULL)"
+                .into(),
+            "CREATE INDEX IF NOT EXISTS decl_status ON decl (status, entry_id)".into(),
+            "CREATE TABLE IF NOT EXISTS decl_party (
+                party TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (party, entry_id))"
+                .into(),
+            "CREATE TABLE IF NOT EXISTS decl_version (
+                entry_id TEXT NOT NULL, version BIGINT NOT NULL, ledger TEXT NOT NULL,
+                seq BIGINT NOT NULL, submission_id TEXT NOT NULL, time_ms BIGINT NOT NULL,
+                PRIMARY KEY (entry_id, version))"
+                .into(),
+            "CREATE TABLE IF NOT EXISTS decl_event (
+                ledger TEXT NOT NULL, seq BIGINT NOT NULL, entry_id TEXT NOT NULL,
+                submission_id TEXT NOT NULL, time_ms BIGINT NOT NULL, version BIGINT NOT NULL,
+                actor TEXT NOT NULL, party TEXT NOT NULL, events TEXT NOT NULL,
+                status TEXT NOT NULL, held BIGINT NOT NULL, receipt_code TEXT NOT NULL,
+                note TEXT NOT NULL, payment TEXT NOT NULL, PRIMARY KEY (ledger, seq))"
+                .into(),
+            "CREATE INDEX IF NOT EXISTS decl_event_entry ON decl_event (entry_id, seq)".into(),
+            "CREATE INDEX IF NOT EXISTS decl_event_submission ON decl_event (ledger, submission_id)"
+                .into(),
+            "CREATE TABLE IF NOT EXISTS risk_rules (
+                version BIGINT PRIMARY KEY, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
+                party TEXT NOT NULL, rules TEXT NOT NULL)"
+                .into(),
+        ]
+    }
+
+    fn reset(&self) -> Vec<String> {
+        [
+            "decl",
+            "decl_party",
+            "decl_version",
+            "decl_event",
+            "risk_rules",
+        ]
+        .iter()
+        .map(|t| format!("DELETE FROM {t}"))
+        .collect()
+    }
+
+    fn apply(&self, entry: &Entry) -> Vec<Statement> {
+        match entry.kind.as_str() {
+            OUTCOME | EVENT => match serde_json::from_slice::<Record>(&entry.payload) {
+                Ok(record) => declaration_rows(entry, &record),
+                // Not ours to judge here: the server wrote it; a record it cannot read is
+                // left to `verify` and the replay tests rather than stopping the writer.
+                Err(_) => Vec::new(),
+            },
+            RULES => vec![Statement::new(
+                "INSERT INTO risk_rules (version, seq, time_ms, party, rules)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (version) DO NOTHING",
+                vec![
+                    int(rules_version(&entry.payload)),
+                    int(entry.seq),
+                    int(entry.time_ms),
+                    text(entry.submitter.clone()),
+                    text(String::from_utf8_lossy(&entry.payload).into_owned()),
+                ],
+            )],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn rules_version(payload: &[u8]) -> u64 {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0)
+}
+
+fn declaration_rows(entry: &Entry, record: &Record) -> Vec<Statement> {
+    let status = status_name(&record.lifecycle);
+    let held = int(i64::from(record.lifecycle.held));
+    let mut statements = Vec::new();
+    if let Some(version) = &record.version {
+        let channel = version
+            .receipt
+            .channel
+            .map(|c| format!("{c:?}").to_lowercase())
+            .unwrap_or_default();
+        statements.push(Statement::new(
+            "INSERT INTO decl (entry_id, ledger, customs, direction, status, channel, held,
+                version, declared_on, updated_ms, due, lifecycle, declaration, receipt, subject)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             ON CONFLICT (entry_id) DO UPDATE SET status = excluded.status,
+                channel = excluded.channel, held = excluded.held, version = excluded.version,
+                declared_on = excluded.declared_on, updated_ms = excluded.updated_ms,
+                due = excluded.due, lifecycle = excluded.lifecycle,
+                declaration = excluded.declaration, receipt = excluded.receipt,
+                subject = excluded.subject",
+            vec![
+                text(record.entry_id.clone()),
+                text(entry.ledger.clone()),
+                text(record.customs.clone()),
+                text(record.direction.as_str()),
+                text(status.clone()),
+                text(channel),
+                held.clone(),
+                int(record.lifecycle.version),
+                text(version.declared_on.to_string()),
+                int(entry.time_ms),
+                text(version.due.to_string()),
+                json(&record.lifecycle),
+                json(&version.declaration),
+                json(&version.receipt),
+                version.subject.as_ref().map_or(text(""), json),
+            ],
+        ));
+        for party in &version.parties {
+            statements.push(Statement::new(
+                "INSERT INTO decl_party (party, entry_id) VALUES (?1, ?2)
+                 ON CONFLICT (party, entry_id) DO NOTHING",
+                vec![text(party.clone()), text(record.entry_id.clone())],
+            ));
+        }
+        statements.push(Statement::new(
+            "INSERT INTO decl_version (entry_id, version, ledger, seq, submission_id, time_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (entry_id, version) DO NOTHING",
+            vec![
+                text(record.entry_id.clone()),
+                int(record.lifecycle.version),
+                text(entry.ledger.clone()),
+                int(entry.seq),
+                text(version.submission_id.clone()),
+                int(entry.time_ms),
+            ],
+        ));
+    } else {
+        statements.push(Statement::new(
+            "UPDATE decl SET status = ?2, held = ?3, lifecycle = ?4, updated_ms = ?5
+             WHERE entry_id = ?1",
+            vec![
+                text(record.entry_id.clone()),
+                text(status.clone()),
+                held.clone(),
+                json(&record.lifecycle),
+                int(entry.time_ms),
+            ],
+        ));
+    }
+    let actor = serde_json::to_value(record.actor)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    statements.push(Statement::new(
+        "INSERT INTO decl_event (ledger, seq, entry_id, submission_id, time_ms, version, actor,
+            party, events, status, held, receipt_code, note, payment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (ledger, seq) DO NOTHING",
+        vec![
+            text(entry.ledger.clone()),
+            int(entry.seq),
+            text(record.entry_id.clone()),
+            text(entry.submission_id.clone()),
+            int(entry.time_ms),
+            int(record.lifecycle.version),
+            text(actor),
+            text(record.party.clone()),
+            json(&record.events),
+            text(status),
+            held,
+            text(record.lifecycle.receipt_channel().unwrap_or("")),
+            text(record.note.clone()),
+            record.payment.as_ref().map_or(text(""), json),
+        ],
+    ));
+    statements
+}

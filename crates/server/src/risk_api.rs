@@ -1,0 +1,190 @@
+//! Risk rule routes: the rule set in force, replacing it, and back-testing one.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use jinguan_clearance::risk::{backtest as run_backtest, RuleSet, Subject};
+use jinguan_clearance::Channel;
+use jinguan_ledger::Submission;
+use jinguan_store::projection::{Statement, Value};
+use jinguan_store::Status;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::{Principal, Role};
+use crate::record::{RISK_LEDGER, RULES};
+use crate::{blocking, internal, ApiError, App};
+
+const READERS: &[Role] = &[Role::Officer, Role::Admin];
+
+fn parse_rules(body: Result<Bytes, BytesRejection>) -> Result<RuleSet, ApiError> {
+    let body = body.map_err(|e| ApiError::bad_request("H0003", e.body_text()))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("K0101", "a rule set is UTF-8 JSON"))?;
+    RuleSet::from_json(text).map_err(|e| ApiError::bad_request("K0101", e.to_string()))
+}
+
+/// `GET /api/v1/risk/rules`: the rule set in force.
+pub(crate) async fn rules(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+) -> Result<Response, ApiError> {
+    principal.require(READERS)?;
+    Ok(Json(app.rules().as_ref().clone()).into_response())
+}
+
+/// `PUT /api/v1/risk/rules`: puts a newer rule set in force (admin). It is appended to the
+/// `risk` ledger first; the same version and content again is a no-op `200`.
+pub(crate) async fn put_rules(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(&[Role::Admin])?;
+    let rules = parse_rules(body)?;
+    blocking(move || {
+        let _guard = app.stripe("risk rules");
+        let current = app.rules();
+        let payload = serde_json::to_vec(&rules).map_err(internal)?;
+        let repeat = rules.version == current.version && rules == *current;
+        if rules.version <= current.version && !repeat {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "K0102",
+                format!(
+                    "version {} is not newer than version {} in force",
+                    rules.version, current.version
+                ),
+            ));
+        }
+        let receipt = app
+            .store
+            .append(
+                RISK_LEDGER,
+                Submission {
+                    kind: RULES.into(),
+                    schema_version: 1,
+                    submitter: principal.party.clone(),
+                    submission_id: format!("rules-v{}", rules.version),
+                    payload,
+                    submitter_signature: None,
+                },
+            )
+            .map_err(ApiError::store)?;
+        let version = rules.version;
+        app.set_rules(rules);
+        let status = if receipt.status == Status::Created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((
+            status,
+            Json(json!({"version": version, "ledger": receipt.to_json()})),
+        )
+            .into_response())
+    })
+    .await
+}
+
+/// Query of the back-test.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Range {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// `POST /api/v1/risk/backtest`: what the rule set in the body (or, with an empty body, the
+/// one in force) would have selected among the accepted declarations on record, declared
+/// between `from` and `to`, beside what was selected live. Changes nothing.
+pub(crate) async fn backtest(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    range: Result<Query<Range>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(READERS)?;
+    let Query(range) = range.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
+    let empty = body
+        .as_ref()
+        .map(|b| b.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or(false);
+    let rules = if empty {
+        app.rules().as_ref().clone()
+    } else {
+        parse_rules(body)?
+    };
+    blocking(move || {
+        let mut sql = String::from(
+            "SELECT entry_id, declared_on, subject, channel FROM decl WHERE subject <> ''",
+        );
+        let mut params = Vec::new();
+        if let Some(from) = range.from {
+            params.push(Value::Text(from.to_string()));
+            sql.push_str(&format!(" AND declared_on >= ?{}", params.len()));
+        }
+        if let Some(to) = range.to {
+            params.push(Value::Text(to.to_string()));
+            sql.push_str(&format!(" AND declared_on <= ?{}", params.len()));
+        }
+        sql.push_str(" ORDER BY entry_id");
+        let rows = app
+            .store
+            .query(&Statement::new(sql, params))
+            .map_err(ApiError::store)?;
+        let mut past: Vec<(Subject, NaiveDate)> = Vec::with_capacity(rows.len());
+        let mut live: Vec<Option<Channel>> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let (Some(Value::Text(date)), Some(Value::Text(subject)), Some(Value::Text(channel))) =
+                (row.get(1), row.get(2), row.get(3))
+            else {
+                continue;
+            };
+            let (Ok(date), Ok(subject)) = (date.parse(), serde_json::from_str(subject)) else {
+                continue;
+            };
+            past.push((subject, date));
+            live.push(serde_json::from_value(json!(channel)).ok());
+        }
+        let report = run_backtest(&rules, &past);
+        let mut changed = Vec::new();
+        let mut live_counts = [0usize; 3];
+        for ((entry_id, decision), was) in report.decisions.iter().zip(&live) {
+            if let Some(was) = was {
+                live_counts[match was {
+                    Channel::Green => 0,
+                    Channel::Yellow => 1,
+                    Channel::Red => 2,
+                }] += 1;
+            }
+            if *was != Some(decision.channel) {
+                changed.push(json!({
+                    "entry_id": entry_id,
+                    "live": was,
+                    "would_be": decision.channel,
+                    "reasons": decision.reasons,
+                }));
+            }
+        }
+        let changed_count = changed.len();
+        changed.truncate(1000);
+        Ok(Json(json!({
+            "rules_version": rules.version,
+            "declarations": report.declarations,
+            "would_select": {"green": report.green, "yellow": report.yellow, "red": report.red},
+            "live": {"green": live_counts[0], "yellow": live_counts[1], "red": live_counts[2]},
+            "fired": report.fired,
+            "changed_count": changed_count,
+            "changed": changed,
+        }))
+        .into_response())
+    })
+    .await
+}

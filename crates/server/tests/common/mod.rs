@@ -1,0 +1,319 @@
+//! The test server: the real router on a real socket, on SQLite or a fresh PostgreSQL
+//! database, with tokens made the way `jinguan admin token create` makes them.
+
+#![allow(dead_code)] // Each test binary uses its own part of the harness.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jinguan_clearance::risk::{RuleSet, DEMO_RULES};
+use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_refdata::RefData;
+use jinguan_server::{App, Role, Tokens};
+use jinguan_store::{LedgerStore, Options};
+use jinguan_testkit::{GenOptions, Generator};
+use serde_json::{json, Value};
+
+/// Which store a server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test on SQLite and, when `JINGUAN_PG_URL` names a server, on PostgreSQL
+/// (`JINGUAN_REQUIRE_PG=1` makes its absence a failure).
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                if $crate::common::postgres_available() {
+                    super::$name($crate::common::Backend::Postgres);
+                }
+            }
+        }
+    };
+}
+
+pub fn postgres_available() -> bool {
+    if std::env::var("JINGUAN_PG_URL").is_ok() {
+        return true;
+    }
+    assert!(
+        std::env::var("JINGUAN_REQUIRE_PG").is_err(),
+        "JINGUAN_REQUIRE_PG set but JINGUAN_PG_URL is not"
+    );
+    eprintln!("SKIP: JINGUAN_PG_URL not set; API tests on PostgreSQL not run");
+    false
+}
+
+pub struct Server {
+    pub address: SocketAddr,
+    pub dir: PathBuf,
+    pub broker: String,
+    pub officer: String,
+    pub bank: String,
+    pub admin: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn open_store(name: &str, backend: Backend, dir: &std::path::Path) -> Arc<dyn LedgerStore> {
+    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let mut options = Options::new(key);
+    options.projections = jinguan_server::projections();
+    match backend {
+        Backend::Sqlite => Arc::new(
+            jinguan_store::sqlite::SqliteStore::open(&dir.join("ledger.db"), options).unwrap(),
+        ),
+        Backend::Postgres => {
+            let base = std::env::var("JINGUAN_PG_URL").unwrap();
+            let database = format!("jg_api_{name}_{}", std::process::id());
+            let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+            admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {database}"))
+                .unwrap();
+            let url = jinguan_store::postgres::create_database(&base, &database).unwrap();
+            Arc::new(jinguan_store::postgres::PostgresStore::open(&url, options).unwrap())
+        }
+    }
+}
+
+/// A server with the shipped demo rules.
+pub fn start(name: &str, backend: Backend) -> Server {
+    start_with(name, backend, RuleSet::from_json(DEMO_RULES).unwrap())
+}
+
+/// A server whose rule set in force is `rules`.
+pub fn start_with(name: &str, backend: Backend, rules: RuleSet) -> Server {
+    let tag = format!(
+        "{name}_{}",
+        if backend == Backend::Sqlite {
+            "sl"
+        } else {
+            "pg"
+        }
+    );
+    let dir = std::env::temp_dir().join(format!("jinguan-api-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = |party: &str, role| jinguan_server::auth::create_token(&dir, party, role).unwrap();
+    let (broker, officer, bank, admin) = (
+        token("test-broker", Role::Broker),
+        token("2200", Role::Officer),
+        token("bank-1", Role::Bank),
+        token("admin-1", Role::Admin),
+    );
+    let store = open_store(&tag, backend, &dir);
+    let app = Arc::new(
+        App::new(
+            store,
+            Arc::new(RefData::load().unwrap()),
+            rules,
+            Tokens::open(&dir).unwrap(),
+        )
+        .unwrap(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, address) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            ready.send(listener.local_addr().unwrap()).unwrap();
+            jinguan_server::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    Server {
+        address: address.recv().unwrap(),
+        dir,
+        broker,
+        officer,
+        bank,
+        admin,
+        stop: Some(stop),
+        thread: Some(thread),
+    }
+}
+
+impl Server {
+    /// A new token for `party` in `role`, made while the server runs.
+    pub fn token(&self, party: &str, role: Role) -> String {
+        jinguan_server::auth::create_token(&self.dir, party, role).unwrap()
+    }
+
+    /// One HTTP/1.1 request on its own connection: the status and the body's bytes.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(self.address).unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        // A server refusing a large body may close before reading it all.
+        let _ = stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(body));
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(response.len());
+        let head = String::from_utf8_lossy(&response[..split]);
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut body = response[(split + 4).min(response.len())..].to_vec();
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body = dechunk(&body);
+        }
+        (status, body)
+    }
+
+    /// A request with a token; the status and the JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Value) {
+        let auth = format!("Bearer {token}");
+        let mut all = vec![("Authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        let (status, body) = self.raw(method, path, &all, body);
+        (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        self.call("GET", path, token, &[], b"")
+    }
+
+    /// `POST` of a JSON body (no submission id).
+    pub fn post_json(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.call(
+            "POST",
+            path,
+            token,
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    }
+
+    /// Lodges a declaration as the broker.
+    pub fn lodge(&self, id: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        self.lodge_as(&self.broker.clone(), id, content_type, body)
+    }
+
+    pub fn lodge_as(&self, token: &str, id: &str, content_type: &str, body: &[u8]) -> (u16, Value) {
+        self.call(
+            "POST",
+            "/api/v1/declarations",
+            token,
+            &[("Content-Type", content_type), ("Submission-Id", id)],
+            body,
+        )
+    }
+
+    /// Puts a rule set in force as the admin.
+    pub fn put_rules(&self, rules: &Value) -> (u16, Value) {
+        self.call(
+            "PUT",
+            "/api/v1/risk/rules",
+            &self.admin.clone(),
+            &[("Content-Type", "application/json")],
+            rules.to_string().as_bytes(),
+        )
+    }
+
+    /// An officer's action on a declaration.
+    pub fn officer(&self, entry_id: &str, action: &str, body: Value) -> (u16, Value) {
+        self.post_json(
+            &format!("/api/v1/declarations/{entry_id}/{action}"),
+            &self.officer.clone(),
+            &body,
+        )
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[end + 2..end + 2 + size]);
+        body = &body[end + 2 + size + 2..];
+    }
+}
+
+/// A rule set that sends everything to `channel` (green when `None`), with no random draw.
+pub fn all_to(version: u32, channel: Option<&str>) -> Value {
+    let rules: Vec<Value> = channel
+        .map(|c| {
+            vec![
+                json!({"id": format!("ALL-{c}"), "reason": format!("everything to {c}"),
+                "channel": c, "valid_from": "2000-01-01", "when": []}),
+            ]
+        })
+        .unwrap_or_default();
+    json!({"version": version, "rules": rules,
+        "random": {"percent": {}, "channel": "red", "seed": 1}})
+}
+
+/// Generated declarations, deterministic.
+pub fn generated(count: u64, seed: u64) -> Vec<jinguan_types::declaration::Declaration> {
+    let refdata = RefData::load().unwrap();
+    let generator = Generator::new(
+        &refdata,
+        GenOptions {
+            count: count as usize,
+            seed,
+            enterprises: 100,
+        },
+    )
+    .unwrap();
+    (0..count).map(|i| generator.declaration(i)).collect()
+}
