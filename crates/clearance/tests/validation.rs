@@ -41,11 +41,12 @@ fn errors(findings: &[Diagnostic]) -> Vec<String> {
 }
 
 /// A generated declaration that passes, with at least two items, of the direction asked and
-/// none of whose lines needs a licence or is prohibited.
+/// none of whose lines needs a licence (so no document is attached that a test's change
+/// could rely on).
 fn valid(direction: IeFlag) -> Declaration {
     for i in 0..200 {
         let mut d = generator().declaration(i);
-        if d.head.ie_flag != Some(direction) || d.items.len() < 2 {
+        if d.head.ie_flag != Some(direction) || d.items.len() < 2 || !d.documents.is_empty() {
             continue;
         }
         let findings = validate(&mut d, refdata());
@@ -72,28 +73,26 @@ fn broken(direction: IeFlag, code: &str, path: &str, change: impl FnOnce(&mut De
 }
 
 #[test]
-fn most_generated_declarations_pass() {
-    let mut passed = 0;
+fn generated_declarations_pass() {
+    let mut with_licences = 0;
     let mut failures = Vec::new();
     for i in 0..200 {
         let mut d = generator().declaration(i);
+        with_licences += usize::from(!d.documents.is_empty());
         let findings = validate(&mut d, refdata());
-        if is_valid(&findings) {
-            passed += 1;
-        } else {
-            failures.push(errors(&findings));
+        if !is_valid(&findings) {
+            failures.push((i, errors(&findings)));
         }
     }
-    // The generator does not attach licences, so goods that need one fail for that alone;
-    // nothing else may fail.
-    for f in &failures {
-        assert!(
-            f.iter()
-                .all(|e| e.starts_with("V0209") || e.starts_with("V0210")),
-            "{f:#?}"
-        );
-    }
-    assert!(passed >= 50, "only {passed} of 200 pass");
+    // The generator makes no deliberate mistakes: it attaches the licences the lines need
+    // (V0209), draws no goods prohibited for the direction (V0210) and names the manual or
+    // account book the trade mode draws on (V0110). So every declaration passes, among them
+    // many whose goods need a licence.
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        with_licences >= 20,
+        "only {with_licences} of 200 need a licence"
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@ use std::fmt::Write;
 
 use chrono::{Datelike, Days, NaiveDate};
 use jinguan_types::declaration::{
-    Charge, Container, Declaration, FreeText, GoodsItem, Head, OverseasParty, Party, SignatureBlock,
+    AttachedDocument, Charge, Container, Declaration, FreeText, GoodsItem, Head, OverseasParty,
+    Party, SignatureBlock,
 };
 use jinguan_types::IeFlag;
 use rand::{Rng, SeedableRng};
@@ -13,7 +14,7 @@ use rand_distr::StandardNormal;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::catalog::{self, AIR, RAIL, ROAD, SEA};
-use crate::goods::{Element, GoodsLine};
+use crate::goods::{self, Element, GoodsLine};
 use crate::ids::{self, splitmix64};
 use crate::population::{pick, Enterprise, Staff};
 use crate::{Generator, OfficeChoice, Partner, TradeMode};
@@ -82,6 +83,8 @@ struct Items {
     value_usd: f64,
     /// Whether every item is of a chapter that travels in bulk.
     all_bulk: bool,
+    /// The licence codes the items' lines require in this direction, each once.
+    licences: Vec<char>,
 }
 
 /// How a consignment is packed: gross weight in hundredths of a kilogram and packages.
@@ -148,7 +151,7 @@ impl Generator {
         let parties = self.parties(rng);
         let mut route = self.route(import, parties.trader, rng);
         let dates = self.dates(import, rng);
-        let (currency, per_usd) = self.currency(route.partner, rng);
+        let (currency, per_usd) = self.currency(route.partner, dates.declaration, rng);
         let terms = transaction_terms(import, rng);
         let context = Context {
             import,
@@ -179,6 +182,7 @@ impl Generator {
         let transport = transport_documents(office.mode, office.declaring, rng);
         let sign_date = sign_time(dates.declaration, rng);
         let contract_no = contract_no(parties.trader, dates.declaration, rng);
+        let documents = licence_documents(&items.licences, dates.declaration, rng);
         let head = HeadParts {
             parties: &parties,
             route: &route,
@@ -202,6 +206,7 @@ impl Generator {
                 ..FreeText::default()
             },
             signature: Some(signature(&parties, client_seq_no, sign_date)),
+            documents,
             ..Declaration::default()
         }
     }
@@ -287,9 +292,16 @@ impl Generator {
     }
 
     /// Mostly dollars; some partners invoice in their own currency, some trade is in yuan.
-    fn currency<R: Rng>(&self, partner: &Partner, rng: &mut R) -> (&'static str, f64) {
+    /// A partner's own currency is used only in months that customs publishes a rate for it
+    /// (in the reference data), else the trade is in dollars.
+    fn currency<R: Rng>(
+        &self,
+        partner: &Partner,
+        date: NaiveDate,
+        rng: &mut R,
+    ) -> (&'static str, f64) {
         let roll: f64 = rng.gen();
-        match partner.currency {
+        match partner.currency_on(date) {
             Some(local) if roll < 0.12 => local,
             _ if (0.12..0.17).contains(&roll) => self.cny,
             _ => self.usd,
@@ -305,10 +317,17 @@ impl Generator {
             net_cents: 0,
             value_usd: 0.0,
             all_bulk: true,
+            licences: Vec::new(),
         };
         for seq in 1..=count {
-            let (line, own) = self.goods_line(trader, rng);
+            let (line, own) = self.goods_line(trader, cx.import, rng);
             items.all_bulk &= BULK_CHAPTERS.contains(&line.chapter);
+            let licences = &line.licences[goods::direction(cx.import)];
+            for code in licences.iter() {
+                if !items.licences.contains(code) {
+                    items.licences.push(*code);
+                }
+            }
             let (item, item_net_cents, item_usd) = self.item(seq, line, own, cx, trader, rng);
             items.net_cents += item_net_cents;
             items.value_usd += item_usd;
@@ -318,14 +337,24 @@ impl Generator {
     }
 
     /// A tariff line for the next item, and whether it is in the trader's line of business.
-    fn goods_line<R: Rng>(&self, trader: &Enterprise, rng: &mut R) -> (&GoodsLine, bool) {
+    /// Only lines that may cross in this direction are drawn.
+    fn goods_line<R: Rng>(
+        &self,
+        trader: &Enterprise,
+        import: bool,
+        rng: &mut R,
+    ) -> (&GoodsLine, bool) {
         match trader.chapters.len() {
             // Traders mostly deal in their own lines of business.
             n if n > 0 && rng.gen_bool(0.75) => {
                 let chapter = &self.goods.chapters.items()[trader.chapters[rng.gen_range(0..n)]];
-                (self.goods.line_in(chapter, rng), true)
+                match self.goods.line_in(chapter, import, rng) {
+                    Some(line) => (line, true),
+                    // Nothing of its chapter may cross this way: other goods.
+                    None => (self.goods.any_line(import, rng), false),
+                }
             }
-            _ => (self.goods.any_line(rng), false),
+            _ => (self.goods.any_line(import, rng), false),
         }
     }
 
@@ -543,11 +572,7 @@ impl HeadParts<'_> {
             owner: party(self.parties.owner),
             agent: party(agent),
             input_unit: party(agent),
-            filing_no: if mode.processing() {
-                trader.filing_no.clone()
-            } else {
-                None
-            },
+            filing_no: filing_no(mode, trader, office.declaring),
             contract_no: Some(self.contract_no),
             bill_of_lading: Some(self.bill_of_lading),
             transport_mode: Some(office.mode.to_owned()),
@@ -577,6 +602,62 @@ impl HeadParts<'_> {
             ..Head::default()
         }
     }
+}
+
+/// The manual or account book a trade mode draws on (V0110): a processing trader's manual,
+/// else, for bonded goods, the account book (账册) of a bonded warehouse at the declaring
+/// customs, the same for a trader at an office whatever the declaration. Draws nothing.
+fn filing_no(mode: TradeMode, trader: &Enterprise, customs: &str) -> Option<String> {
+    if mode.processing() {
+        if let Some(manual) = &trader.filing_no {
+            return Some(manual.clone());
+        }
+    }
+    if !mode.needs_filing() {
+        return None;
+    }
+    let hash = trader
+        .customs_code
+        .bytes()
+        .chain(customs.bytes())
+        .fold(0x5EED_B00C, |hash, b| splitmix64(hash ^ u64::from(b)));
+    Some(format!("L{customs}{:07}", hash % 10_000_000))
+}
+
+/// A licence document (随附单证) for each licence code, numbered as its issuer does: the
+/// licences of the Ministry of Commerce `YY-XX-NNNNNN` (year, issuing bureau, serial), other
+/// permits and certificates a year and a serial.
+fn licence_documents<R: Rng>(
+    codes: &[char],
+    date: NaiveDate,
+    rng: &mut R,
+) -> Vec<AttachedDocument> {
+    codes
+        .iter()
+        .map(|code| {
+            let number = if matches!(code, '1' | '2' | '3' | '4' | '5' | '7' | 'G' | 'O' | 'i') {
+                let bureau = [b'A' + rng.gen_range(0..26), b'A' + rng.gen_range(0..26)];
+                format!(
+                    "{:02}-{}{}-{:06}",
+                    date.year() % 100,
+                    char::from(bureau[0]),
+                    char::from(bureau[1]),
+                    rng.gen_range(1..1_000_000)
+                )
+            } else {
+                format!(
+                    "{}{:012}",
+                    date.year(),
+                    rng.gen_range(1..1_000_000_000_000u64)
+                )
+            };
+            AttachedDocument {
+                code: Some(code.to_string()),
+                number: Some(number),
+                ..AttachedDocument::default()
+            }
+        })
+        .collect()
 }
 
 /// The declarant's signature on behalf of the agent.

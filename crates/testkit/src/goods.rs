@@ -1,6 +1,6 @@
 //! The tariff lines goods are drawn from, with everything a goods item needs precomputed.
 
-use jinguan_refdata::{RefData, TariffLine};
+use jinguan_refdata::{CodeTable, RefData, TariffLine};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -112,10 +112,13 @@ pub(crate) struct GoodsLine {
     pub leading_codes: bool,
     /// The elements after the leading codes.
     pub elements: Box<[Element]>,
+    /// The licence codes its supervision conditions require, on import (`[0]`) and on
+    /// export (`[1]`); see [`licences`].
+    pub licences: [Box<[char]>; 2],
 }
 
 impl GoodsLine {
-    fn new(line: &TariffLine) -> Self {
+    fn new(line: &TariffLine, licence_table: Option<&CodeTable>) -> Self {
         let chapter = line.code.chapter();
         let heading = line.code.heading();
         let p1 = catalog::unit_profile(&line.unit1.name, chapter, heading);
@@ -150,8 +153,68 @@ impl GoodsLine {
             usd_per_unit1: p1.usd * (0.6 * z).exp(),
             leading_codes,
             elements: rest.iter().map(|name| Element::classify(name)).collect(),
+            licences: [true, false]
+                .map(|import| licences(&line.supervision_conditions, import, licence_table).into()),
         }
     }
+}
+
+/// Index of a direction in per-direction arrays: 0 import, 1 export.
+pub(crate) fn direction(import: bool) -> usize {
+    usize::from(!import)
+}
+
+/// Whether supervision condition `condition` prohibits the goods on import or on export:
+/// 9 (禁止进口商品) and 6 (旧机电产品禁止进口) on import, 8 (禁止出口商品) on export. The
+/// clearance pipeline rejects such items (V0210).
+fn prohibits(condition: char, import: bool) -> bool {
+    match condition {
+        '9' | '6' => import,
+        '8' => !import,
+        _ => false,
+    }
+}
+
+/// Whether `conditions` let the goods cross in this direction.
+pub(crate) fn allowed(conditions: &str, import: bool) -> bool {
+    !conditions.chars().any(|c| prohibits(c, import))
+}
+
+/// The licence codes that the supervision conditions `conditions` require in this direction,
+/// each once, in the order of the conditions: what the clearance pipeline checks for among
+/// the attached documents (V0209). Not licences: statutory inspection (A, B), which routes
+/// goods; v and x, for processing trade; y, for border trade; 0, an exclusion code; and the
+/// prohibitions. A licence applies to the direction its name in the licence-document table
+/// says (进口/入境, 出口/出境); one whose name says neither applies to both. Codes the table
+/// lacks require nothing.
+fn licences(conditions: &str, import: bool, table: Option<&CodeTable>) -> Vec<char> {
+    let mut codes = Vec::new();
+    let Some(table) = table else {
+        return codes;
+    };
+    for condition in conditions.chars() {
+        if matches!(
+            condition,
+            'A' | 'B' | 'v' | 'x' | 'y' | '0' | '6' | '8' | '9'
+        ) {
+            continue;
+        }
+        let Some(entry) = table.get(&condition.to_string()) else {
+            continue;
+        };
+        let name = entry.name_zh.as_str();
+        let for_import = name.contains("进口") || name.contains("入境");
+        let for_export = name.contains("出口") || name.contains("出境");
+        let applies = if import {
+            for_import || !for_export
+        } else {
+            for_export || !for_import
+        };
+        if applies && !codes.contains(&condition) {
+            codes.push(condition);
+        }
+    }
+    codes
 }
 
 /// The lines of one chapter.
@@ -159,8 +222,9 @@ impl GoodsLine {
 pub(crate) struct Chapter {
     /// HS chapter number.
     pub chapter: u8,
-    /// Indexes into [`Goods::lines`].
-    pub lines: Vec<u32>,
+    /// Indexes into [`Goods::lines`] of the lines that may be imported (`[0]`) and exported
+    /// (`[1]`); see [`direction`].
+    pub lines: [Vec<u32>; 2],
 }
 
 /// Every line goods can be drawn from, grouped by chapter.
@@ -170,53 +234,98 @@ pub(crate) struct Goods {
     pub lines: Vec<GoodsLine>,
     /// Chapters that have eligible lines, with their trade weights.
     pub chapters: Weighted<Chapter>,
+    /// Indexes into [`Goods::chapters`] of the chapters with lines for imports (`[0]`) and
+    /// for exports (`[1]`), with their trade weights.
+    pub by_direction: [Weighted<usize>; 2],
 }
 
 impl Goods {
     /// Selects the eligible lines of the tariff.
     pub fn new(refdata: &RefData) -> Result<Self, BuildError> {
+        let licence_table = refdata.table("licence-document");
         let mut lines = Vec::with_capacity(refdata.tariff.lines.len());
         let mut chapters: Vec<Chapter> = Vec::new();
         for line in &refdata.tariff.lines {
             if !eligible(line) {
                 continue;
             }
-            let goods = GoodsLine::new(line);
+            let goods = GoodsLine::new(line, licence_table);
             let index = lines.len() as u32;
-            match chapters.last_mut() {
-                Some(last) if last.chapter == goods.chapter => last.lines.push(index),
-                _ => chapters.push(Chapter {
-                    chapter: goods.chapter,
-                    lines: vec![index],
-                }),
+            let mut chapter = match chapters.pop() {
+                Some(last) if last.chapter == goods.chapter => last,
+                last => {
+                    chapters.extend(last);
+                    Chapter {
+                        chapter: goods.chapter,
+                        lines: [Vec::new(), Vec::new()],
+                    }
+                }
+            };
+            for import in [true, false] {
+                if allowed(&line.supervision_conditions, import) {
+                    chapter.lines[direction(import)].push(index);
+                }
             }
+            chapters.push(chapter);
             lines.push(goods);
         }
+        let by_direction = [true, false].map(|import| {
+            Weighted::from_pairs(
+                chapters
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !c.lines[direction(import)].is_empty())
+                    .map(|(i, c)| (i, chapter_weight(c.chapter))),
+            )
+        });
+        let [Ok(imports), Ok(exports)] = by_direction else {
+            return Err(BuildError::new(
+                "tariff has no eligible lines for imports or for exports",
+            ));
+        };
         let weights: Vec<f64> = chapters.iter().map(|c| chapter_weight(c.chapter)).collect();
         let chapters = Weighted::new(chapters, weights)
             .map_err(|e| BuildError::new(format!("tariff has no eligible lines: {e}")))?;
-        Ok(Self { lines, chapters })
+        Ok(Self {
+            lines,
+            chapters,
+            by_direction: [imports, exports],
+        })
     }
 
-    /// Draws a line of `chapter` uniformly.
-    pub fn line_in<R: Rng>(&self, chapter: &Chapter, rng: &mut R) -> &GoodsLine {
-        let index = chapter.lines[rng.gen_range(0..chapter.lines.len())];
+    /// Draws uniformly a line of `chapter` that may cross in this direction; `None` when the
+    /// chapter has none.
+    pub fn line_in<R: Rng>(
+        &self,
+        chapter: &Chapter,
+        import: bool,
+        rng: &mut R,
+    ) -> Option<&GoodsLine> {
+        let lines = &chapter.lines[direction(import)];
+        if lines.is_empty() {
+            return None;
+        }
+        let index = lines[rng.gen_range(0..lines.len())];
+        Some(&self.lines[index as usize])
+    }
+
+    /// Draws a chapter with lines for this direction by trade weight, then a line in it.
+    pub fn any_line<R: Rng>(&self, import: bool, rng: &mut R) -> &GoodsLine {
+        let chapter = &self.chapters.items()[*self.by_direction[direction(import)].sample(rng)];
+        let lines = &chapter.lines[direction(import)];
+        // Chapters without lines for the direction have no weight in `by_direction`.
+        let index = lines[rng.gen_range(0..lines.len())];
         &self.lines[index as usize]
-    }
-
-    /// Draws a chapter by trade weight, then a line in it.
-    pub fn any_line<R: Rng>(&self, rng: &mut R) -> &GoodsLine {
-        let chapter = self.chapters.sample(rng);
-        self.line_in(chapter, rng)
     }
 }
 
 /// Whether ordinary declarations could carry this line: not chapter 98 (special goods with no
-/// ordinary trade), not prohibited (supervision condition 8, import banned, or 9, export
-/// banned), and not electricity, which crosses the border by wire with no weight.
+/// ordinary trade), not prohibited both ways, and not electricity, which crosses the border by
+/// wire with no weight. Lines prohibited one way only are drawn for the other direction.
 fn eligible(line: &TariffLine) -> bool {
     line.code.chapter() != 98
-        && !line.supervision_conditions.contains(['8', '9'])
+        && (allowed(&line.supervision_conditions, true)
+            || allowed(&line.supervision_conditions, false))
         && line.unit1.name != "千瓦时"
 }
 

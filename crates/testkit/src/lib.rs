@@ -2,9 +2,10 @@
 //!
 //! A [`Generator`] is built once from the reference data and [`GenOptions`]: it precomputes
 //! the eligible tariff lines (weighted towards the chapters China trades most, without
-//! chapter 98 or prohibited goods), a population of enterprises with valid identifiers and
-//! skewed activity (a few traders file most declarations, most hire a customs broker), and
-//! the weighted tables every field is drawn from. After that, [`Generator::declaration`]
+//! chapter 98, and for each direction without the goods prohibited in it), a population of
+//! enterprises with valid identifiers and skewed activity (a few traders file most
+//! declarations, most hire a customs broker), and the weighted tables every field is drawn
+//! from. After that, [`Generator::declaration`]
 //! builds declaration `i` from its own random stream, seeded from `(seed, i)` alone, so that:
 //!
 //! - the same seed gives the same declarations, byte for byte, on every run;
@@ -15,7 +16,11 @@
 //! trade modes, levy natures, package types); legal units are the tariff's; the quantity in
 //! kilograms is the net weight; head net weight is the sum of the items', and gross weight
 //! exceeds it; unit price is total price over quantity; USCCs carry the GB 32100 check
-//! character. What is not: names, bill and contract numbers are invented, and the six-digit
+//! character. Declarations are what a careful broker lodges, with no deliberate mistakes: the
+//! licences the lines' supervision conditions require in the direction are attached, once
+//! each; an invoice currency other than the dollar and the yuan is used only in months the
+//! reference data has its customs exchange rate; trade modes that draw on a manual or account
+//! book name it. What is not: names, bill and contract numbers are invented, and the six-digit
 //! domestic port codes ([`Head::entry_exit_port`]) are placeholders in the right shape (the
 //! reference data has no table of them).
 //!
@@ -47,7 +52,8 @@ mod weighted;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use jinguan_refdata::{CodeTable, RefData};
+use jinguan_refdata::{CodeTable, ExchangeRates, RefData};
+use jinguan_types::CurrencyCode;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -112,6 +118,19 @@ struct Partner {
     ports: Option<Weighted<String>>,
     /// Its own currency and units per US dollar, when it invoices in it.
     currency: Option<(&'static str, f64)>,
+    /// The months of 2026 for which the reference data has a customs exchange rate for
+    /// `currency` (bit `m - 1` for month `m`): only then is it invoiced in that currency,
+    /// since the goods could not be valued otherwise.
+    rated_months: u16,
+}
+
+impl Partner {
+    /// Its own currency, if it can invoice in it on `date`: the reference data has the
+    /// month's customs exchange rate.
+    fn currency_on(&self, date: NaiveDate) -> Option<(&'static str, f64)> {
+        self.currency
+            .filter(|_| date.year() == 2026 && self.rated_months & (1 << (date.month0())) != 0)
+    }
 }
 
 /// A trade mode with the levy nature and duty mode that go with it.
@@ -127,6 +146,14 @@ impl TradeMode {
     /// item numbers and the head the manual's filing number.
     fn processing(&self) -> bool {
         matches!(self.code, "0615" | "0214")
+    }
+
+    /// Whether the head must name a manual or account book (手册/账册): processing trade
+    /// (来料 02xx, 进料 06xx) and bonded goods, as the clearance pipeline checks (V0110).
+    fn needs_filing(&self) -> bool {
+        self.code.starts_with("02")
+            || self.code.starts_with("06")
+            || matches!(self.code, "1233" | "1234" | "5034" | "6033")
     }
 }
 
@@ -231,7 +258,8 @@ impl Generator {
     }
 }
 
-/// The code tables of the reference data that the catalogue's codes are checked against.
+/// The code tables of the reference data that the catalogue's codes are checked against, and
+/// the exchange rates that decide which currencies can be invoiced in.
 struct Tables<'a> {
     countries: &'a CodeTable,
     ports: &'a CodeTable,
@@ -240,6 +268,7 @@ struct Tables<'a> {
     levy_natures: &'a CodeTable,
     packages: &'a CodeTable,
     containers: &'a CodeTable,
+    rates: &'a ExchangeRates,
 }
 
 impl<'a> Tables<'a> {
@@ -257,6 +286,7 @@ impl<'a> Tables<'a> {
             levy_natures: table("levy-nature")?,
             packages: table("package")?,
             containers: table("container")?,
+            rates: &refdata.exchange_rates,
         })
     }
 }
@@ -343,13 +373,29 @@ impl PartnerList<'_> {
             .find(|(country, _)| *country == code)
             .and_then(|(_, currency)| per_usd(currency))
             .filter(|(currency, _)| self.tables.currencies.contains(currency));
+        let rated_months = currency.map_or(0, |(c, _)| rated_months(self.tables.rates, c));
         self.partners.push(Partner {
             code,
             ports: partner_ports(self.tables.ports, code, major),
             currency,
+            rated_months,
         });
         Some(self.partners.len() - 1)
     }
+}
+
+/// The months of 2026 with a customs exchange rate for `currency`, bit `m - 1` for month `m`.
+/// Declarations are all of 2026 ([`days_of_2026`]).
+fn rated_months(rates: &ExchangeRates, currency: &str) -> u16 {
+    let Ok(currency) = CurrencyCode::parse(currency) else {
+        return 0;
+    };
+    (1..=12u32)
+        .filter(|month| {
+            NaiveDate::from_ymd_opt(2026, *month, 1)
+                .is_some_and(|first| rates.rate_on(currency, first).is_some())
+        })
+        .fold(0, |months, month| months | 1 << (month - 1))
 }
 
 /// A country's ports, weighted; `None` when the port table has none.

@@ -10,7 +10,7 @@ use chrono::Datelike;
 use jinguan_refdata::RefData;
 use jinguan_testkit::{GenOptions, Generator};
 use jinguan_types::declaration::Declaration;
-use jinguan_types::{CustomsCode, HsCode, IeFlag, Uscc};
+use jinguan_types::{CurrencyCode, CustomsCode, HsCode, IeFlag, Uscc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 fn refdata() -> &'static RefData {
@@ -113,9 +113,16 @@ fn goods_come_from_the_tariff_with_its_legal_units() {
             let code = HsCode::parse(item.hs_code.as_deref().unwrap()).unwrap();
             let line = data.tariff.get(&code).expect("code in the tariff");
             assert_ne!(code.chapter(), 98);
+            // Nothing prohibited in the declaration's direction: 9 and 6 on import, 8 on
+            // export.
+            let banned: &[char] = match declaration.head.ie_flag {
+                Some(IeFlag::Import) => &['9', '6'],
+                _ => &['8'],
+            };
             assert!(
-                !line.supervision_conditions.contains(['8', '9']),
-                "{code} is prohibited"
+                !line.supervision_conditions.contains(banned),
+                "{code} is prohibited ({})",
+                line.supervision_conditions
             );
             assert_eq!(item.name.as_deref(), Some(line.name.as_str()));
             assert_eq!(item.legal_unit_1.as_deref(), Some(line.unit1.code.as_str()));
@@ -331,6 +338,13 @@ fn head_fields_are_consistent() {
                 .as_deref()
                 .is_some_and(|f| f.starts_with('C') && f.len() == 12));
         }
+        // Bonded warehouse goods name the warehouse's account book.
+        if head.trade_mode.as_deref() == Some("1233") {
+            assert!(head
+                .filing_no
+                .as_deref()
+                .is_some_and(|f| f.starts_with('L') && f.len() == 12));
+        }
         let ie_date = head.ie_date.unwrap();
         let declared = head.declaration_date.unwrap();
         assert_eq!((ie_date.year(), declared.year()), (2026, 2026));
@@ -359,6 +373,50 @@ fn head_fields_are_consistent() {
     }
     let share = imports as f64 / sample().len() as f64;
     assert!((0.40..=0.50).contains(&share), "import share {share}");
+}
+
+#[test]
+fn licences_are_attached_once_and_currencies_have_a_rate() {
+    let data = refdata();
+    let licences = data.table("licence-document").unwrap();
+    let mut with_licences = 0;
+    for declaration in sample() {
+        let codes: Vec<&str> = declaration
+            .documents
+            .iter()
+            .map(|d| d.code.as_deref().unwrap())
+            .collect();
+        with_licences += usize::from(!codes.is_empty());
+        for (i, code) in codes.iter().enumerate() {
+            assert!(licences.contains(code), "{code}");
+            assert!(!codes[..i].contains(code), "{code} attached twice");
+        }
+        for document in &declaration.documents {
+            assert!(document.number.as_deref().is_some_and(|n| n.len() >= 12));
+        }
+        // Every attached licence is one an item's line names in its supervision conditions.
+        for code in &codes {
+            assert!(declaration.items.iter().any(|item| {
+                let hs = HsCode::parse(item.hs_code.as_deref().unwrap()).unwrap();
+                data.tariff
+                    .get(&hs)
+                    .unwrap()
+                    .supervision_conditions
+                    .contains(*code)
+            }));
+        }
+        // An invoice currency is one customs has the month's rate for.
+        let date = declaration.head.declaration_date.unwrap();
+        for item in &declaration.items {
+            let currency = CurrencyCode::parse(item.currency.as_deref().unwrap()).unwrap();
+            assert!(
+                data.exchange_rates.rate_on(currency, date).is_some(),
+                "no {currency} rate on {date}"
+            );
+        }
+    }
+    // Automatic import licences for machinery, export licences and the like are common.
+    assert!(with_licences * 5 > sample().len(), "{with_licences}");
 }
 
 #[test]
