@@ -363,7 +363,9 @@ fn carry(
     }
     match current["channel"].as_str() {
         Some("yellow") => {
-            let outcome = if plan == 5 { "non_conform" } else { "conform" };
+            // Some reviews find fault (always the first, so a short run shows one).
+            let fault = plan == 5 || !reached.contains_key("reviewed");
+            let outcome = if fault { "non_conform" } else { "conform" };
             let (_, now) = officer(
                 "review",
                 json!({"outcome": outcome, "findings": ["packing list checked"]}),
@@ -380,8 +382,9 @@ fn carry(
             }
         }
         Some("red") => {
-            if plan == 5 {
-                // Found non-conform: it waits for the broker's amendment.
+            if plan == 5 || !reached.contains_key("inspected") {
+                // Found non-conform (always the first, so a short run shows one): it waits
+                // for the broker's amendment.
                 let (_, now) = officer(
                     "inspection",
                     json!({"outcome": "non_conform", "findings": ["quantity short by 12 cartons"]}),
