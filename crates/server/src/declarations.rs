@@ -26,17 +26,7 @@ use crate::auth::{Principal, Role};
 use crate::record::{self, Payment, Record, Version};
 use crate::{blocking, internal, ApiError, App, DeclarationReceipt, LedgerRef, MAX_BODY_BYTES};
 
-/// The body as received, kept in the ledger byte for byte.
-#[derive(Serialize, Deserialize)]
-struct Received {
-    content_type: String,
-    /// The body, when it is UTF-8.
-    body: Option<String>,
-    /// The body in hex, when it is not.
-    body_hex: Option<String>,
-    /// Who sent it.
-    party: String,
-}
+use crate::record::Received;
 
 fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
@@ -200,17 +190,22 @@ fn append(
         .map_err(ApiError::store)
 }
 
-/// The original receipt of a submission whose outcome is on record.
+/// The original receipt of a submission on record, if there is one: `Ok(None)` when the id
+/// is new, `S0001` when it was used with another body.
 fn recorded_outcome(
     app: &App,
     ledger: &str,
-    outcome_id: &str,
+    submission_id: &str,
+    received: &Received,
 ) -> Result<Option<DeclarationReceipt>, ApiError> {
     let rows = app
         .store
         .query(&Statement::new(
             "SELECT seq FROM decl_event WHERE ledger = ?1 AND submission_id = ?2",
-            vec![Value::Text(ledger.into()), Value::Text(outcome_id.into())],
+            vec![
+                Value::Text(ledger.into()),
+                Value::Text(submission_id.into()),
+            ],
         ))
         .map_err(ApiError::store)?;
     let Some(Value::Integer(seq)) = rows.first().and_then(|r| r.first()) else {
@@ -219,6 +214,13 @@ fn recorded_outcome(
     let seq = u64::try_from(*seq).map_err(internal)?;
     let (entry, leaf) = app.store.entry(ledger, seq).map_err(ApiError::store)?;
     let record: Record = serde_json::from_slice(&entry.payload).map_err(internal)?;
+    if record.received.as_ref() != Some(received) {
+        return Err(ApiError::store(jinguan_store::StoreError::Conflict {
+            ledger: ledger.to_owned(),
+            submission_id: submission_id.to_owned(),
+            seq,
+        }));
+    }
     let head = app.store.head(ledger).map_err(ApiError::store)?;
     Ok(record.version.map(|v| DeclarationReceipt {
         ledger: LedgerRef {
@@ -398,8 +400,9 @@ fn note_of(outcome: &Outcome) -> String {
     }
 }
 
-/// Records the declaration as received, runs the pipeline, records the outcome. Returns
-/// whether the outcome was new, and the receipt.
+/// Checks the declaration and records it, as received and with its outcome, in one ledger
+/// entry; answers only once that entry is durable. Returns whether it was new, and the
+/// receipt (for a repeat, the original one).
 fn intake(
     app: &App,
     principal: &Principal,
@@ -418,43 +421,21 @@ fn intake(
         content_type: content_type.to_owned(),
         body: text,
         body_hex: hex,
-        party: principal.party.clone(),
     };
-    let first = append(
-        app,
-        &ledger,
-        "declaration.received",
-        &principal.party,
-        submission_id.to_owned(),
-        &received,
-    )?;
-    let outcome_id = format!("{submission_id}/outcome");
-    if first.status == Status::Exists {
-        if let Some(receipt) = recorded_outcome(app, &ledger, &outcome_id)? {
-            return Ok((false, receipt));
-        }
-        // Received before a crash that came ahead of the outcome: work it out now.
+    if let Some(receipt) = recorded_outcome(app, &ledger, submission_id, &received)? {
+        return Ok((false, receipt));
     }
-    let (entry, _) = app
-        .store
-        .entry(&ledger, first.seq)
-        .map_err(ApiError::store)?;
-    let received_at = chrono::DateTime::from_timestamp_millis(entry.time_ms)
+    let received_on = chrono::DateTime::from_timestamp_millis(app.now_ms())
         .map(|t| t.date_naive())
         .unwrap_or_default();
     if declaration.head.declaration_date.is_none() {
-        declaration.head.declaration_date = Some(received_at);
+        declaration.head.declaration_date = Some(received_on);
     }
-    let declared_on = declaration.head.declaration_date.unwrap_or(received_at);
-    let year = u16::try_from(chrono::Datelike::year(&received_at)).unwrap_or(2026);
+    let declared_on = declaration.head.declaration_date.unwrap_or(received_on);
+    let year = u16::try_from(chrono::Datelike::year(&received_on)).unwrap_or(2026);
     let direction = declaration.head.ie_flag.unwrap_or(IeFlag::Import);
-    let entry_id = EntryId::new(
-        &customs,
-        year,
-        direction,
-        u32::try_from(first.seq % 1_000_000_000).unwrap_or(0),
-    )
-    .map_err(internal)?;
+    let serial = app.next_serial(&customs).map_err(ApiError::store)?;
+    let entry_id = EntryId::new(&customs, year, direction, serial).map_err(internal)?;
     let checked = check(
         app,
         &mut declaration,
@@ -491,24 +472,39 @@ fn intake(
             due: checked.due,
         }),
         payment: None,
+        received: Some(received),
     };
-    let second = append(
+    let appended = match append(
         app,
         &ledger,
         record::OUTCOME,
         &principal.party,
-        outcome_id,
+        submission_id.to_owned(),
         &record,
-    )?;
+    ) {
+        Ok(appended) => appended,
+        // The same id arrived twice at once: the other one was recorded first (it has its
+        // own entry id, so the contents differ); answer with it if the bodies are the same.
+        Err(e) if e.code == "S0001" => {
+            let Some(received) = record.received.as_ref() else {
+                return Err(e);
+            };
+            return match recorded_outcome(app, &ledger, submission_id, received)? {
+                Some(receipt) => Ok((false, receipt)),
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
     after_record(app, &record);
     Ok((
-        second.status == Status::Created && first.status == Status::Created,
+        appended.status == Status::Created,
         DeclarationReceipt {
             ledger: LedgerRef {
                 ledger,
-                seq: second.seq,
-                leaf_hash: second.leaf_hash,
-                tree_size: second.tree_size,
+                seq: appended.seq,
+                leaf_hash: appended.leaf_hash,
+                tree_size: appended.tree_size,
             },
             ..draft
         },
@@ -532,14 +528,12 @@ fn current_subject(app: &App, record: &Record) -> Option<jinguan_clearance::risk
     let rows = app
         .store
         .query(&Statement::new(
-            "SELECT subject FROM decl WHERE entry_id = ?1",
+            "SELECT ledger, version_seq FROM decl WHERE entry_id = ?1",
             vec![Value::Text(record.entry_id.clone())],
         ))
         .ok()?;
-    match rows.first().and_then(|r| r.first()) {
-        Some(Value::Text(text)) => serde_json::from_str(text).ok(),
-        _ => None,
-    }
+    let row = rows.first()?;
+    crate::version_subject(app, &as_text(row.first()), as_int(row.get(1))).ok()?
 }
 
 /// A declaration as the query tables hold it.
@@ -556,8 +550,7 @@ struct Current {
     updated_ms: i64,
     due: Decimal,
     lifecycle: Lifecycle,
-    declaration: serde_json::Value,
-    receipt: serde_json::Value,
+    version_seq: i64,
 }
 
 fn as_text(value: Option<&Value>) -> String {
@@ -591,7 +584,7 @@ fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, Api
     };
     let mut sql = String::from(
         "SELECT entry_id, ledger, customs, direction, status, channel, held, version,
-                declared_on, updated_ms, due, lifecycle, declaration, receipt
+                declared_on, updated_ms, due, lifecycle, version_seq
          FROM decl WHERE entry_id = ?1",
     );
     let mut params = vec![Value::Text(entry_id.to_owned())];
@@ -622,8 +615,7 @@ fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, Api
         updated_ms: as_int(get(9)),
         due: as_text(get(10)).parse().unwrap_or_default(),
         lifecycle: serde_json::from_str(&as_text(get(11))).map_err(internal)?,
-        declaration: serde_json::from_str(&as_text(get(12))).unwrap_or_default(),
-        receipt: serde_json::from_str(&as_text(get(13))).unwrap_or_default(),
+        version_seq: as_int(get(12)),
     })
 }
 
@@ -667,6 +659,17 @@ fn history(app: &App, entry_id: &str) -> Result<Vec<serde_json::Value>, ApiError
 }
 
 fn view(app: &App, current: &Current) -> Result<serde_json::Value, ApiError> {
+    // The current version is read from the ledger entry that holds it.
+    let seq = u64::try_from(current.version_seq).map_err(internal)?;
+    let (entry, _) = app
+        .store
+        .entry(&current.ledger, seq)
+        .map_err(ApiError::store)?;
+    let record: Record = serde_json::from_slice(&entry.payload).map_err(internal)?;
+    let (declaration, receipt) = record
+        .version
+        .map(|v| (json!(v.declaration), json!(v.receipt)))
+        .unwrap_or_default();
     let versions = app
         .store
         .query(&Statement::new(
@@ -701,8 +704,8 @@ fn view(app: &App, current: &Current) -> Result<serde_json::Value, ApiError> {
         "updated": time_text(current.updated_ms),
         "due": current.due.to_string(),
         "receipt_code": current.lifecycle.receipt_channel(),
-        "receipt": current.receipt,
-        "declaration": current.declaration,
+        "receipt": receipt,
+        "declaration": declaration,
         "versions": versions,
         "history": history(app, &current.entry_id)?,
     }))
@@ -982,6 +985,7 @@ fn act(
         note: action.note,
         version: None,
         payment: action.payment,
+        received: None,
     };
     append(
         app,
@@ -1396,6 +1400,7 @@ fn amend_now(
             due: checked.due,
         }),
         payment: None,
+        received: None,
     };
     append(
         app,

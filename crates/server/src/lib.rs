@@ -1,15 +1,14 @@
 //! The HTTP API: declarations in, receipts out, every step in the ledger.
 //!
 //! `POST /api/v1/declarations` takes a declaration as canonical JSON (`application/json`) or
-//! DecMessage XML (`application/xml`) with a `Submission-Id` header. The body is first
-//! appended to the ledger of its declaring customs district (`customs-NNNN`) as received, under
-//! the client's submission id; the entry's sequence number makes the entry id; the clearance
-//! pipeline then validates, values, assesses and selects, and its outcome is appended as a
-//! second entry (submission id `<id>/outcome`, a [`record::Record`]). Only then is the
-//! receipt sent: `201` accepted, `422` rejected (recorded all the same), `200` for a repeat
-//! of the same body (the original receipt), `409` for the same id with another body. A
-//! declaration without a declaration date is dated on receipt, from the received entry's
-//! time, so a repeat gives the same answer.
+//! DecMessage XML (`application/xml`) with a `Submission-Id` header. The clearance pipeline
+//! validates, values, assesses and selects it under the next entry id of its declaring
+//! customs district, and one entry is appended to that district's ledger (`customs-NNNN`)
+//! under the client's submission id: the body byte for byte as received, and the outcome (a
+//! [`record::Record`]). Only then is the receipt sent: `201` accepted, `422` rejected
+//! (recorded all the same), `200` for a repeat of the same body (the original receipt, read
+//! back from the ledger), `409` for the same id with another body. A declaration without a
+//! declaration date is dated on receipt.
 //!
 //! Every later change (review, inspection, hold, payment, release, exit, amendment,
 //! cancellation) is one more record in the same ledger, its query rows written in the same
@@ -133,6 +132,8 @@ pub struct App {
     learning: Mutex<Learning>,
     // Striped locks serialising changes to one declaration (read state, decide, append).
     stripes: Vec<Mutex<()>>,
+    // The last entry-id serial given per customs district.
+    serials: Mutex<std::collections::HashMap<String, u32>>,
 }
 
 /// The query tables the server needs its store opened with.
@@ -172,14 +173,18 @@ impl App {
                 since: 0,
             }),
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            serials: Mutex::default(),
         };
         let released = app.store.query(&Statement::new(
-            "SELECT subject FROM decl WHERE status IN ('released', 'exit_confirmed') AND subject <> ''",
+            "SELECT ledger, version_seq FROM decl
+             WHERE status IN ('released', 'exit_confirmed') AND accepted = 1",
             vec![],
         ))?;
         for row in released {
-            if let Some(Value::Text(text)) = row.first() {
-                if let Ok(subject) = serde_json::from_str(text) {
+            if let (Some(Value::Text(ledger)), Some(Value::Integer(seq))) =
+                (row.first(), row.get(1))
+            {
+                if let Some(subject) = version_subject(&app, ledger, *seq)? {
                     app.observe(&subject);
                 }
             }
@@ -247,6 +252,39 @@ impl App {
         *self.references.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(prices);
     }
 
+    /// The time now, in milliseconds since the epoch.
+    fn now_ms(&self) -> i64 {
+        jinguan_store::Clock::now_ms(&jinguan_store::SystemClock)
+    }
+
+    /// The next entry-id serial of a customs district: one more than the last on record
+    /// (read once per district, then counted here; a serial whose append failed is not
+    /// reused, and a gap is harmless).
+    fn next_serial(&self, customs: &str) -> Result<u32, StoreError> {
+        let mut serials = self.serials.lock().unwrap_or_else(|e| e.into_inner());
+        let last = match serials.get(customs) {
+            Some(last) => *last,
+            None => {
+                let rows = self.store.query(&Statement::new(
+                    "SELECT MAX(CAST(substr(entry_id, 10, 9) AS BIGINT)) FROM decl WHERE customs = ?1",
+                    vec![Value::Text(customs.to_owned())],
+                ))?;
+                match rows.first().and_then(|r| r.first()) {
+                    Some(Value::Integer(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
+                    _ => 0,
+                }
+            }
+        };
+        let next = last
+            .checked_add(1)
+            .filter(|n| *n < 1_000_000_000)
+            .ok_or_else(|| {
+                StoreError::Database(format!("customs {customs} has used every entry-id serial"))
+            })?;
+        serials.insert(customs.to_owned(), next);
+        Ok(next)
+    }
+
     fn stripe(&self, entry_id: &str) -> std::sync::MutexGuard<'_, ()> {
         let hash = entry_id
             .bytes()
@@ -255,6 +293,28 @@ impl App {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The selectivity facts of the version held by entry `seq` of `ledger`, if it was accepted.
+fn version_subject(
+    app: &App,
+    ledger: &str,
+    seq: i64,
+) -> Result<Option<jinguan_clearance::risk::Subject>, StoreError> {
+    // Only the facts are wanted; the rest of the record is skipped unparsed.
+    #[derive(Deserialize)]
+    struct Only {
+        version: Option<OnlyVersion>,
+    }
+    #[derive(Deserialize)]
+    struct OnlyVersion {
+        subject: Option<jinguan_clearance::risk::Subject>,
+    }
+    let seq = u64::try_from(seq).map_err(|e| StoreError::Database(e.to_string()))?;
+    let (entry, _) = app.store.entry(ledger, seq)?;
+    let only: Only = serde_json::from_slice(&entry.payload)
+        .map_err(|e| StoreError::Database(format!("record {ledger}/{seq}: {e}")))?;
+    Ok(only.version.and_then(|v| v.subject))
 }
 
 /// The error envelope.

@@ -10,7 +10,7 @@
 //!
 //! | table | one row per |
 //! |---|---|
-//! | `decl` | declaration (entry id): where it stands, its current version's figures |
+//! | `decl` | declaration (entry id): where it stands, what is due, and the entry holding its current version (the version itself is read from the ledger, not copied) |
 //! | `decl_party` | (declaration, party named in any version): who may see it |
 //! | `decl_version` | version: the entry that holds it |
 //! | `decl_event` | record: the receipt a declarant is sent |
@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Role;
 use crate::DeclarationReceipt;
 
-/// Entry kind of the first record of a declaration (its outcome on receipt).
+/// Entry kind of the first record of a declaration: the body as received and its outcome.
 pub const OUTCOME: &str = "declaration.outcome";
 /// Entry kind of every later record.
 pub const EVENT: &str = "declaration.event";
@@ -55,6 +55,17 @@ pub struct Version {
     pub subject: Option<Subject>,
     /// Duties and taxes due (yuan).
     pub due: Decimal,
+}
+
+/// A declaration's body as received, kept byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// Its content type (`application/json`, `application/xml`).
+    pub content_type: String,
+    /// The body, when it is UTF-8.
+    pub body: Option<String>,
+    /// The body in hex, when it is not.
+    pub body_hex: Option<String>,
 }
 
 /// A payment or guarantee a bank reported.
@@ -93,6 +104,8 @@ pub struct Record {
     pub version: Option<Version>,
     /// The payment, on payment or guarantee.
     pub payment: Option<Payment>,
+    /// The body as received, on first submission (amendments keep theirs in `version`).
+    pub received: Option<Received>,
 }
 
 /// The lifecycle state's name (`received`, `selected`, `awaiting_payment`, …).
@@ -147,8 +160,6 @@ struct Row<'a> {
 #[derive(Deserialize)]
 struct RowVersion<'a> {
     submission_id: String,
-    #[serde(borrow)]
-    declaration: &'a serde_json::value::RawValue,
     declared_on: NaiveDate,
     parties: Vec<String>,
     #[serde(borrow)]
@@ -192,7 +203,7 @@ impl Projection for Tables {
                 direction TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,
                 held BIGINT NOT NULL, version BIGINT NOT NULL, declared_on TEXT NOT NULL,
                 updated_ms BIGINT NOT NULL, due TEXT NOT NULL, lifecycle TEXT NOT NULL,
-                declaration TEXT NOT NULL, receipt TEXT NOT NULL, subject TEXT NOT NULL)"
+                version_seq BIGINT NOT NULL, accepted BIGINT NOT NULL)"
                 .into(),
             "CREATE INDEX IF NOT EXISTS decl_status ON decl (status, entry_id)".into(),
             "CREATE TABLE IF NOT EXISTS decl_party (
@@ -276,14 +287,13 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
             .unwrap_or_default();
         statements.push(Statement::new(
             "INSERT INTO decl (entry_id, ledger, customs, direction, status, channel, held,
-                version, declared_on, updated_ms, due, lifecycle, declaration, receipt, subject)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                version, declared_on, updated_ms, due, lifecycle, version_seq, accepted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
              ON CONFLICT (entry_id) DO UPDATE SET status = excluded.status,
                 channel = excluded.channel, held = excluded.held, version = excluded.version,
                 declared_on = excluded.declared_on, updated_ms = excluded.updated_ms,
                 due = excluded.due, lifecycle = excluded.lifecycle,
-                declaration = excluded.declaration, receipt = excluded.receipt,
-                subject = excluded.subject",
+                version_seq = excluded.version_seq, accepted = excluded.accepted",
             vec![
                 text(record.entry_id.clone()),
                 text(entry.ledger.clone()),
@@ -297,12 +307,10 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
                 int(entry.time_ms),
                 text(version.due.to_string()),
                 json(&record.lifecycle),
-                raw(version.declaration),
-                raw(version.receipt),
-                version
-                    .subject
-                    .filter(|s| s.get() != "null")
-                    .map_or(text(""), raw),
+                int(entry.seq),
+                int(i64::from(
+                    version.subject.is_some_and(|s| s.get() != "null"),
+                )),
             ],
         ));
         for party in &version.parties {

@@ -123,7 +123,7 @@ pub(crate) async fn backtest(
     };
     blocking(move || {
         let mut sql = String::from(
-            "SELECT entry_id, declared_on, subject, channel FROM decl WHERE subject <> ''",
+            "SELECT entry_id, declared_on, ledger, version_seq, channel FROM decl WHERE accepted = 1",
         );
         let mut params = Vec::new();
         if let Some(from) = range.from {
@@ -142,12 +142,19 @@ pub(crate) async fn backtest(
         let mut past: Vec<(Subject, NaiveDate)> = Vec::with_capacity(rows.len());
         let mut live: Vec<Option<Channel>> = Vec::with_capacity(rows.len());
         for row in &rows {
-            let (Some(Value::Text(date)), Some(Value::Text(subject)), Some(Value::Text(channel))) =
-                (row.get(1), row.get(2), row.get(3))
+            let (
+                Some(Value::Text(date)),
+                Some(Value::Text(ledger)),
+                Some(Value::Integer(seq)),
+                Some(Value::Text(channel)),
+            ) = (row.get(1), row.get(2), row.get(3), row.get(4))
             else {
                 continue;
             };
-            let (Ok(date), Ok(subject)) = (date.parse(), serde_json::from_str(subject)) else {
+            let Ok(date) = date.parse() else { continue };
+            let Some(subject) =
+                crate::version_subject(&app, ledger, *seq).map_err(ApiError::store)?
+            else {
                 continue;
             };
             past.push((subject, date));

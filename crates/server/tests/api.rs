@@ -302,3 +302,33 @@ fn the_openapi_document_lists_exactly_the_routes_served(backend: Backend) {
         }
     }
 }
+
+both!(eight_identical_submissions_at_once_make_one_declaration);
+
+/// The same submission sent eight times at once: one declaration is recorded (201), the
+/// others get its receipt (200), whichever of them reached the ledger first.
+fn eight_identical_submissions_at_once_make_one_declaration(backend: Backend) {
+    let server = start("twins", backend);
+    let body = serde_json::to_vec(&generated(1, 5)[0]).unwrap();
+    let replies: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| server.lodge("twin", "application/json", &body)))
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let created = replies
+        .iter()
+        .filter(|(s, _)| *s == 201 || *s == 422)
+        .count();
+    assert_eq!(created, 1, "{replies:?}");
+    assert!(
+        replies.iter().all(|(s, _)| matches!(s, 200 | 201 | 422)),
+        "{replies:?}"
+    );
+    let first = without_tree_size(replies[0].1.clone());
+    for (_, reply) in &replies {
+        assert_eq!(without_tree_size(reply.clone()), first);
+    }
+    let (_, list) = server.get("/api/v1/declarations", &server.officer);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+}

@@ -389,13 +389,14 @@ impl Writer {
             .map(|(l, (_, size))| (l.clone(), *size))
             .collect();
         touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
-        for (ledger, (frontier, _)) in &touched {
-            let head_json =
-                common::signed_head_json(&self.signing_key, ledger, frontier, now, algorithm)?;
+        let order: Vec<(&str, &crate::frontier::Frontier)> =
+            touched.iter().map(|(l, (f, _))| (l.as_str(), f)).collect();
+        let heads = common::signed_heads_json(&self.signing_key, &order, now, algorithm)?;
+        for ((ledger, frontier), head_json) in order.into_iter().zip(heads) {
             tx.execute(
                 "UPDATE ledgers SET size = $2, last_leaf = $3 WHERE ledger = $1",
                 &[
-                    ledger,
+                    &ledger,
                     &as_i64(frontier.tip.size),
                     &&frontier.tip.last_leaf.0[..],
                 ],
@@ -403,7 +404,7 @@ impl Writer {
             .map_err(db)?;
             tx.execute(
                 "INSERT INTO heads (ledger, tree_size, head) VALUES ($1, $2, $3)",
-                &[ledger, &as_i64(frontier.tip.size), &head_json],
+                &[&ledger, &as_i64(frontier.tip.size), &head_json],
             )
             .map_err(db)?;
         }

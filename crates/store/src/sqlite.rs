@@ -663,9 +663,10 @@ impl Writer {
                     .get(ledger)
                     .map_or(0, |before| before.tip.size)
         });
-        for (ledger, frontier) in &touched {
-            let head_json =
-                common::signed_head_json(&self.signing_key, ledger, frontier, now, algorithm)?;
+        let order: Vec<(&str, &crate::frontier::Frontier)> =
+            touched.iter().map(|(l, f)| (l.as_str(), f)).collect();
+        let heads = common::signed_heads_json(&self.signing_key, &order, now, algorithm)?;
+        for ((ledger, frontier), head_json) in order.into_iter().zip(heads) {
             let num = self.nums.get(ledger).copied().unwrap_or_default();
             tx.execute(
                 "INSERT INTO ledgers (ledger, num, size, last_leaf) VALUES (?1, ?2, ?3, ?4)
