@@ -1,5 +1,6 @@
 //! A declaration from receipt to channel, in one call: validation, valuation, assessment and
-//! selectivity, on the canonical model. Pure: the caller brings the reference data, the rules,
+//! selectivity, on the canonical model. A certificate of origin (attached document `Y`)
+//! claims the conventional rate of the agreement each import item's origin is party to. Pure: the caller brings the reference data, the rules,
 //! the reference prices, the declarant's credit class and the entry id, and records the
 //! result (the ledger append is the caller's).
 
@@ -165,7 +166,13 @@ pub fn run(
         }
         quantities.push(q);
     }
-    let items: Vec<Item<'_>> = declaration
+    // A certificate of origin (随附单证 Y) claims the conventional rate of the agreement the
+    // origin country is party to; where it is party to several, the one that costs least.
+    let proof_of_origin = declaration
+        .documents
+        .iter()
+        .any(|d| d.code.as_deref() == Some(PROOF_OF_ORIGIN));
+    let mut items: Vec<Item<'_>> = declaration
         .items
         .iter()
         .enumerate()
@@ -183,6 +190,12 @@ pub fn run(
             relieved: item.duty_mode.as_deref() == Some("3"),
         })
         .collect();
+    if import && proof_of_origin {
+        for (item, declared) in items.iter_mut().zip(&declaration.items) {
+            let origin = declared.origin_country.as_deref().unwrap_or("");
+            item.origin.agreement = cheapest_agreement(item, agreements_of(origin));
+        }
+    }
     let assessed = match assessment::assess(import, &items) {
         Ok(assessed) => assessed,
         Err(e) => return rejected(findings, e.code(), "DecList", e.to_string()),
@@ -204,6 +217,80 @@ pub fn run(
         decision: Some(decision),
         subject: Some(subject),
     }
+}
+
+/// The attached-document code of a certificate of origin (原产地证明).
+pub const PROOF_OF_ORIGIN: &str = "Y";
+
+/// Preferential trade agreements with a conventional-rate column in the tariff, and the
+/// origins (ISO alpha-3) party to each, as the agreements' texts list them.
+pub const AGREEMENTS: &[(&str, &[&str])] = &[
+    ("apta_亚太", &["BGD", "IND", "KOR", "LAO", "LKA", "MNG"]),
+    (
+        "asean_东盟",
+        &[
+            "BRN", "KHM", "IDN", "LAO", "MYS", "MMR", "PHL", "SGP", "THA", "VNM",
+        ],
+    ),
+    ("australia_澳大利亚", &["AUS"]),
+    ("cambodia_柬埔寨", &["KHM"]),
+    ("cepa_hongkong_香港", &["HKG"]),
+    ("cepa_macao_澳门", &["MAC"]),
+    ("chile_智利", &["CHL"]),
+    ("costa_rica_哥斯达黎加", &["CRI"]),
+    ("ecfa_taiwan_台湾", &["TWN"]),
+    ("ecuador_厄瓜多尔", &["ECU"]),
+    ("georgia_格鲁吉亚", &["GEO"]),
+    ("iceland_冰岛", &["ISL"]),
+    ("korea_韩国", &["KOR"]),
+    ("mauritius_毛里求斯", &["MUS"]),
+    ("new_zealand_新西兰", &["NZL"]),
+    ("nicaragua_尼加拉瓜", &["NIC"]),
+    ("pakistan_巴基斯坦", &["PAK"]),
+    ("peru_秘鲁", &["PER"]),
+    ("serbia_塞尔维亚", &["SRB"]),
+    ("singapore_新加坡", &["SGP"]),
+    ("switzerland_瑞士", &["CHE"]),
+];
+
+/// The agreements an origin is party to.
+pub fn agreements_of(origin: &str) -> impl Iterator<Item = &'static str> + '_ {
+    AGREEMENTS
+        .iter()
+        .filter(move |(_, parties)| parties.contains(&origin))
+        .map(|(agreement, _)| *agreement)
+}
+
+/// Of the agreements offered, the one whose rate makes the item's duty least (none when no
+/// agreement lowers it, so the reason given stays the plain one).
+fn cheapest_agreement<'a>(
+    item: &Item<'a>,
+    agreements: impl Iterator<Item = &'static str>,
+) -> Option<&'a str> {
+    // Compared on the item scaled a thousandfold in value and quantity: every rate kind
+    // (ad valorem, specific, compound, thresholded on unit value) scales with it, and the
+    // 50-yuan waiver, which is the declaration's business, cannot make two rates look equal.
+    let scale = Decimal::ONE_THOUSAND;
+    let quantities: Vec<(UnitCode, Decimal)> = item
+        .quantities
+        .iter()
+        .map(|(u, q)| (*u, *q * scale))
+        .collect();
+    let duty_with = |agreement: Option<&'a str>| {
+        let mut one = *item;
+        one.origin.agreement = agreement;
+        one.customs_value *= scale;
+        one.quantities = &quantities;
+        assessment::assess(true, &[one])
+            .ok()
+            .and_then(|a| a.items.first().map(|t| t.duty.amount))
+    };
+    let plain = duty_with(None)?;
+    agreements
+        .filter_map(|a| duty_with(Some(a)).map(|duty| (a, duty)))
+        .filter(|(_, duty)| *duty < plain)
+        .min_by_key(|(_, duty)| *duty)
+        .map(|(a, _)| a)
 }
 
 /// The facts selectivity sees.

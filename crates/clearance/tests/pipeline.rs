@@ -117,3 +117,71 @@ fn real_samples_come_out_accepted_or_rejected_with_codes() {
     }
     assert!(seen >= 13, "{seen} samples");
 }
+
+/// A certificate of origin (document Y) on goods of Korean origin claims the conventional
+/// rate where one of Korea's agreements (the China–Korea FTA, APTA) has a lower one; without
+/// it, or on lines where no agreement is lower, the duty is the plain one.
+#[test]
+fn a_certificate_of_origin_claims_the_cheapest_agreement_rate() {
+    let refdata = RefData::load().unwrap();
+    let rules = RuleSet::from_json(DEMO_RULES).unwrap();
+    let references = ReferencePrices::default();
+    let context = Context {
+        refdata: &refdata,
+        rules: &rules,
+        references: &references,
+        general_rate_origins: &[],
+    };
+    let generator = Generator::new(
+        &refdata,
+        GenOptions {
+            count: 400,
+            seed: 21,
+            enterprises: 400,
+        },
+    )
+    .unwrap();
+    let (mut lowered, mut unchanged) = (0, 0);
+    for i in 0..400 {
+        let mut plain = generator.declaration(i);
+        if plain.head.ie_flag != Some(jinguan_types::IeFlag::Import) {
+            continue;
+        }
+        for item in &mut plain.items {
+            item.origin_country = Some("KOR".into());
+        }
+        plain.documents.retain(|d| d.code.as_deref() != Some("Y"));
+        let mut claimed = plain.clone();
+        claimed
+            .documents
+            .push(jinguan_types::declaration::AttachedDocument {
+                code: Some("Y".into()),
+                number: Some("KR-2026-000123".into()),
+                other_fields: Vec::new(),
+            });
+        let entry_id = format!("53002026{:010}", i);
+        let without = run(&mut plain, &context, &entry_id, "general");
+        let with = run(&mut claimed, &context, &entry_id, "general");
+        let (Some(without), Some(with)) = (without.assessment, with.assessment) else {
+            continue;
+        };
+        for (a, b) in without.items.iter().zip(&with.items) {
+            assert!(b.duty.amount <= a.duty.amount || without.waived != with.waived);
+            if b.duty.why.contains("korea_韩国") || b.duty.why.contains("apta_亚太") {
+                assert!(
+                    b.duty.why.contains("conventional rate under"),
+                    "{}",
+                    b.duty.why
+                );
+                lowered += 1;
+            } else {
+                assert_eq!(b.duty.rate, a.duty.rate, "{}", b.duty.why);
+                unchanged += 1;
+            }
+        }
+    }
+    assert!(
+        lowered >= 10 && unchanged >= 1,
+        "{lowered} lowered, {unchanged} unchanged"
+    );
+}

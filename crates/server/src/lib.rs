@@ -78,6 +78,46 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The Prometheus text exposition of the counters, and of the store's group commits
+    /// when it times them.
+    pub fn render_with(&self, commits: Option<jinguan_store::CommitReading>) -> String {
+        let mut text = self.render();
+        if let Some(reading) = commits {
+            use std::fmt::Write;
+            text.push_str(
+                "# HELP jinguan_ledger_commit_seconds Group commits of the ledger, from taking a batch to its durable commit.\n\
+                 # TYPE jinguan_ledger_commit_seconds histogram\n",
+            );
+            let mut cumulative = 0;
+            for (i, bound) in jinguan_store::COMMIT_BUCKETS_MS.iter().enumerate() {
+                cumulative += reading.buckets[i];
+                let _ = writeln!(
+                    text,
+                    "jinguan_ledger_commit_seconds_bucket{{le=\"{}\"}} {cumulative}",
+                    *bound as f64 / 1000.0
+                );
+            }
+            let _ = writeln!(
+                text,
+                "jinguan_ledger_commit_seconds_bucket{{le=\"+Inf\"}} {}\n\
+                 jinguan_ledger_commit_seconds_sum {}\n\
+                 jinguan_ledger_commit_seconds_count {}\n\
+                 # HELP jinguan_ledger_commit_sync_seconds_total Time spent in the commit itself (the fsync).\n\
+                 # TYPE jinguan_ledger_commit_sync_seconds_total counter\n\
+                 jinguan_ledger_commit_sync_seconds_total {}\n\
+                 # HELP jinguan_ledger_committed_entries_total Entries written by group commits.\n\
+                 # TYPE jinguan_ledger_committed_entries_total counter\n\
+                 jinguan_ledger_committed_entries_total {}",
+                reading.count,
+                reading.total_us as f64 / 1e6,
+                reading.count,
+                reading.sync_us as f64 / 1e6,
+                reading.entries,
+            );
+        }
+        text
+    }
+
     /// The Prometheus text exposition of the counters.
     pub fn render(&self) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
@@ -490,7 +530,7 @@ fn routes() -> Routes {
             get(|State(app): State<Arc<App>>| async move {
                 (
                     [("content-type", "text/plain; version=0.0.4")],
-                    app.metrics.render(),
+                    app.metrics.render_with(app.store.commit_times()),
                 )
             }),
         ),

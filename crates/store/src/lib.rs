@@ -214,6 +214,66 @@ pub struct VerifyReport {
     pub root_hash: Hash,
 }
 
+/// Upper bounds (milliseconds) of the commit-time histogram buckets; a last bucket holds
+/// the rest.
+pub const COMMIT_BUCKETS_MS: [u64; 10] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+/// How long group commits take, from taking a batch to its durable commit, and how much of
+/// that was the commit itself (the fsync). Shared by the writer and whoever reports it.
+#[derive(Debug, Default)]
+pub struct CommitTimes {
+    buckets: [std::sync::atomic::AtomicU64; 11],
+    count: std::sync::atomic::AtomicU64,
+    entries: std::sync::atomic::AtomicU64,
+    total_us: std::sync::atomic::AtomicU64,
+    sync_us: std::sync::atomic::AtomicU64,
+}
+
+/// A reading of [`CommitTimes`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitReading {
+    /// Commits per bucket of [`COMMIT_BUCKETS_MS`] (not cumulative), then those over the last.
+    pub buckets: [u64; 11],
+    /// Commits.
+    pub count: u64,
+    /// Entries they carried.
+    pub entries: u64,
+    /// Their total time, microseconds.
+    pub total_us: u64,
+    /// Of which in the commit itself, microseconds.
+    pub sync_us: u64,
+}
+
+impl CommitTimes {
+    /// Records one commit of `entries` entries.
+    pub fn record(&self, entries: usize, total: std::time::Duration, sync: std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let ms = u64::try_from(total.as_millis()).unwrap_or(u64::MAX);
+        let bucket = COMMIT_BUCKETS_MS
+            .iter()
+            .position(|bound| ms < *bound)
+            .unwrap_or(COMMIT_BUCKETS_MS.len());
+        self.buckets[bucket].fetch_add(1, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+        self.entries.fetch_add(entries as u64, Relaxed);
+        let us = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.total_us.fetch_add(us(total), Relaxed);
+        self.sync_us.fetch_add(us(sync), Relaxed);
+    }
+
+    /// The counts so far.
+    pub fn read(&self) -> CommitReading {
+        use std::sync::atomic::Ordering::Relaxed;
+        CommitReading {
+            buckets: std::array::from_fn(|i| self.buckets[i].load(Relaxed)),
+            count: self.count.load(Relaxed),
+            entries: self.entries.load(Relaxed),
+            total_us: self.total_us.load(Relaxed),
+            sync_us: self.sync_us.load(Relaxed),
+        }
+    }
+}
+
 /// An append in flight: [`Pending::wait`] returns its receipt once it is durable.
 pub struct Pending(std::sync::mpsc::Receiver<Result<Receipt, StoreError>>);
 
@@ -267,6 +327,10 @@ pub trait LedgerStore: Send + Sync {
         &self,
         statement: &projection::Statement,
     ) -> Result<Vec<Vec<projection::Value>>, StoreError>;
+    /// Group-commit timings, where the backend keeps them.
+    fn commit_times(&self) -> Option<CommitReading> {
+        None
+    }
 }
 
 /// Fires a failure point if the test hook says so.

@@ -130,6 +130,7 @@ pub struct SqliteStore {
     stopped: Arc<Mutex<Option<String>>>,
     readers: Mutex<Vec<Connection>>,
     commits: Arc<std::sync::atomic::AtomicU64>,
+    times: Arc<crate::CommitTimes>,
     write_conn: Option<Arc<Mutex<Connection>>>,
     tile_cache: TileCache,
     edge_cache: Mutex<HashMap<String, Arc<Edge>>>,
@@ -165,6 +166,7 @@ impl SqliteStore {
         let (sender, receiver) = mpsc::sync_channel(options.queue_capacity);
         let stopped = Arc::new(Mutex::new(None));
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let times = Arc::new(crate::CommitTimes::default());
         let (checkpoints, checkpointer) = if options.wal_autocheckpoint_pages > 0 {
             let (notify, wake) = mpsc::sync_channel(1);
             let written = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -185,6 +187,7 @@ impl SqliteStore {
         let writer = Writer {
             checkpoints,
             commits: commits.clone(),
+            times: times.clone(),
             conn: conn.clone(),
             options: options.clone(),
             signing_key,
@@ -206,6 +209,7 @@ impl SqliteStore {
             stopped,
             readers: Mutex::new(Vec::new()),
             commits,
+            times,
             write_conn: Some(conn),
             tile_cache: TileCache::default(),
             edge_cache: Mutex::default(),
@@ -231,6 +235,7 @@ impl SqliteStore {
             stopped: Arc::new(Mutex::new(None)),
             readers: Mutex::new(vec![conn]),
             commits: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            times: Arc::default(),
             write_conn: None,
             tile_cache: TileCache::default(),
             edge_cache: Mutex::default(),
@@ -503,6 +508,8 @@ struct Writer {
     checkpoints: Option<(SyncSender<()>, Arc<std::sync::atomic::AtomicU64>)>,
     /// Group commits done, shared with the store for reports.
     commits: Arc<std::sync::atomic::AtomicU64>,
+    /// Their timings, shared likewise.
+    times: Arc<crate::CommitTimes>,
     /// The one read-write connection; shared so maintenance (projection rebuilds) can take
     /// it between batches.
     conn: Arc<Mutex<Connection>>,
@@ -531,6 +538,7 @@ impl Writer {
         &mut self,
         batch: &mut [Request],
     ) -> Result<Vec<Result<Receipt, StoreError>>, StoreError> {
+        let started = std::time::Instant::now();
         let algorithm = self.options.hash_algorithm;
         let now = self.options.clock.now_ms();
         let mut conn = self.conn.lock().expect("write connection lock");
@@ -682,7 +690,10 @@ impl Writer {
         }
         crate::fail_at(&self.options, FailurePoint::BeforeCommit)?;
         crate::fail_at(&self.options, FailurePoint::Commit)?;
+        let syncing = std::time::Instant::now();
         tx.commit().map_err(db)?;
+        self.times
+            .record(batch.len(), started.elapsed(), syncing.elapsed());
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some((wake, written)) = &self.checkpoints {
@@ -1065,6 +1076,10 @@ impl LedgerStore for SqliteStore {
 
     fn verify(&self, ledger: &str) -> Result<VerifyReport, StoreError> {
         self.with_reader(|conn| verify_ledger(conn, &self.options, ledger))
+    }
+
+    fn commit_times(&self) -> Option<crate::CommitReading> {
+        Some(self.times.read())
     }
 
     fn query(
