@@ -27,7 +27,7 @@
 //! | V0207 | the first legal quantity is given, in the line's first legal unit |
 //! | V0208 | the second legal quantity is given when the line has a second legal unit |
 //! | V0209 | a licence the line's supervision conditions require for this direction is attached |
-//! | V0210 | the goods are not prohibited for this direction (conditions 8, 9; 6 for imports) |
+//! | V0210 | the goods are not prohibited for this direction (conditions 8, 9; 6 for used goods imported) |
 //! | V0211 | text fields are at most 255 characters |
 //! | V0114 | dates in order: despatch ≤ import/export date ≤ discharge |
 //! | V0115 | a general-trade import does not come from China |
@@ -41,6 +41,17 @@ use jinguan_refdata::RefData;
 use jinguan_types::declaration::{Declaration, GoodsItem};
 use jinguan_types::{Diagnostic, HsCode, IeFlag, Severity};
 use rust_decimal::Decimal;
+
+/// The goods-attribute code (货物属性, GoodsAttr) of used goods (旧品).
+pub const USED_GOODS: &str = "21";
+
+/// Whether an item is declared as used goods: its goods attributes (a comma-separated list
+/// of codes) include [`USED_GOODS`].
+pub fn is_used(item: &GoodsItem) -> bool {
+    item.goods_attributes
+        .as_deref()
+        .is_some_and(|a| a.split([',', ';', ' ']).any(|c| c.trim() == USED_GOODS))
+}
 
 /// Most items a declaration may carry.
 pub const MAX_ITEMS: usize = 50;
@@ -393,7 +404,8 @@ impl Rules<'_> {
                 ),
             }
         }
-        self.licences(d, import, &at("CodeTS"), line, data);
+        let used = is_used(item);
+        self.licences(d, import, used, &at("CodeTS"), line, data);
     }
 
     /// Licences and prohibitions from the line's supervision conditions (监管条件).
@@ -401,6 +413,7 @@ impl Rules<'_> {
         &mut self,
         d: &Declaration,
         import: bool,
+        used: bool,
         path: &str,
         line: &jinguan_refdata::tariff::TariffLine,
         data: &RefData,
@@ -416,7 +429,8 @@ impl Rules<'_> {
             let prohibited = match condition {
                 '9' => import,
                 '8' => !import,
-                '6' => import,
+                // 旧机电产品禁止进口 bans *used* machinery; new goods of the line may come in.
+                '6' => import && used,
                 _ => false,
             };
             if prohibited {

@@ -255,6 +255,44 @@ fn licences_and_prohibitions() {
 }
 
 #[test]
+fn prohibited_goods_and_used_machinery() {
+    // A line whose only condition is `what`, with its first legal unit (kilograms).
+    let line = |code: &'static str| {
+        move |d: &mut Declaration| {
+            let item = &mut d.items[0];
+            item.hs_code = Some(code.into());
+            item.legal_unit_1 = Some("035".into());
+            item.legal_qty_1 = Some(Decimal::from(100));
+            item.legal_unit_2 = None;
+            item.legal_qty_2 = None;
+        }
+    };
+    // 0501000000 unworked human hair: conditions 9B, import prohibited (禁止进口).
+    broken(
+        IeFlag::Import,
+        "V0210",
+        "DecList[1]/CodeTS",
+        line("0501000000"),
+    );
+    // 7011201000 glass envelopes for cathode-ray tubes: condition 6 (旧机电产品禁止进口)
+    // bans used goods only. New ones pass; declared used (goods attribute 21, 旧品) they
+    // are refused.
+    let mut d = valid(IeFlag::Import);
+    line("7011201000")(&mut d);
+    d.items[0].goods_attributes = Some("19".into());
+    let findings = validate(&mut d, refdata());
+    assert!(
+        !findings.iter().any(|f| f.code == "V0210"),
+        "{:#?}",
+        errors(&findings)
+    );
+    broken(IeFlag::Import, "V0210", "DecList[1]/CodeTS", |d| {
+        line("7011201000")(d);
+        d.items[0].goods_attributes = Some("19,21".into());
+    });
+}
+
+#[test]
 fn every_finding_is_reported_at_once() {
     let mut d = valid(IeFlag::Import);
     d.head.trade_mode = None;

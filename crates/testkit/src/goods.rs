@@ -165,11 +165,12 @@ pub(crate) fn direction(import: bool) -> usize {
 }
 
 /// Whether supervision condition `condition` prohibits the goods on import or on export:
-/// 9 (禁止进口商品) and 6 (旧机电产品禁止进口) on import, 8 (禁止出口商品) on export. The
-/// clearance pipeline rejects such items (V0210).
+/// 9 (禁止进口商品) on import, 8 (禁止出口商品) on export. The clearance pipeline rejects
+/// such items (V0210). Condition 6 (旧机电产品禁止进口) bans only used goods, and generated
+/// goods are new.
 fn prohibits(condition: char, import: bool) -> bool {
     match condition {
-        '9' | '6' => import,
+        '9' => import,
         '8' => !import,
         _ => false,
     }
