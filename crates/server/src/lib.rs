@@ -271,12 +271,13 @@ impl App {
         }
     }
 
-    /// Relearns the reference prices when enough has been observed since the last time
-    /// (relearning is linear in all observations; doing it on every release would make
-    /// intake quadratic).
+    /// Relearns the reference prices when an eighth more has been observed since the last
+    /// time: at once while there is little to learn from, and, as relearning costs
+    /// O(n log n) in all n observations, at a constant cost per observation later (relearning
+    /// on every release would make intake quadratic).
     fn relearn(&self, now: bool) {
         let mut learning = self.learning.lock().unwrap_or_else(|e| e.into_inner());
-        let due = now || learning.since >= 256.max(learning.observations.len() / 8);
+        let due = now || learning.since >= (learning.observations.len() / 8).max(1);
         if !due {
             return;
         }

@@ -539,3 +539,55 @@ fn back_tests_match_live_decisions_and_the_same_seed_gives_the_same_channels(bac
     let (_, current) = first.get("/api/v1/risk/rules", &first.admin);
     assert_eq!(current["version"], 2);
 }
+
+both!(reference_prices_learnt_from_releases_flag_an_undervalued_declaration);
+
+/// Six declarations of the same goods released at one price teach the reference price; a
+/// seventh at a tenth of it goes red with the rule that fired, while one at the usual price
+/// stays green.
+fn reference_prices_learnt_from_releases_flag_an_undervalued_declaration(backend: Backend) {
+    let rules = json!({"version": 1, "rules": [
+        {"id": "UNDERVALUED", "reason": "unit value under half the reference price",
+         "channel": "red", "valid_from": "2000-01-01",
+         "when": [{"fact": "item.price_ratio", "op": "lt", "value": 0.5}]}],
+        "random": {"percent": {}, "channel": "red", "seed": 1}});
+    let server = start_with(
+        "reference",
+        backend,
+        RuleSet::from_json(&rules.to_string()).unwrap(),
+    );
+    let pool = generated(300, 17);
+    let base = pool
+        .iter()
+        .find(|d| is_import(d) && d.items.len() == 1)
+        .expect("a one-item import")
+        .clone();
+    let body = |d: &Declaration| serde_json::to_vec(d).unwrap();
+    for i in 0..6 {
+        let (status, receipt) =
+            server.lodge(&format!("usual-{i}"), "application/json", &body(&base));
+        assert_eq!(
+            (status, receipt["channel"].as_str()),
+            (201, Some("green")),
+            "{receipt}"
+        );
+        let entry_id = receipt["entry_id"].as_str().unwrap();
+        let due = due(&receipt);
+        if !due.is_zero() {
+            let (_, view) = pay(&server, entry_id, "payment", &due.to_string());
+            assert_eq!(view["status"], "released", "{view}");
+        }
+    }
+    let mut cheap = base.clone();
+    let tenth = rust_decimal::Decimal::new(1, 1);
+    for item in &mut cheap.items {
+        item.total_price = item.total_price.map(|p| (p * tenth).round_dp(2));
+        item.unit_price = item.unit_price.map(|p| (p * tenth).round_dp(4));
+    }
+    let (status, receipt) = server.lodge("cheap", "application/json", &body(&cheap));
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["channel"], "red", "{receipt}");
+    assert_eq!(receipt["reasons"][0]["rule"], "UNDERVALUED");
+    let (_, receipt) = server.lodge("usual-again", "application/json", &body(&base));
+    assert_eq!(receipt["channel"], "green", "{receipt}");
+}
