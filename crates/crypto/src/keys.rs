@@ -65,6 +65,8 @@ enum SigningInner {
     Sm2 {
         key: sm2::dsa::SigningKey,
         distid: String,
+        /// The same key with its per-key work done (see `sm2fast`).
+        fast: Option<Box<crate::sm2fast::FastSm2>>,
     },
     Ed25519(ed25519_dalek::SigningKey),
 }
@@ -96,6 +98,7 @@ impl SigningKey {
                 SigningInner::Sm2 {
                     key,
                     distid: distid.to_owned(),
+                    fast: crate::sm2fast::FastSm2::new(&secret, distid).map(Box::new),
                 }
             }
             Algorithm::Ed25519 => {
@@ -112,6 +115,7 @@ impl SigningKey {
             return Ok(Self(SigningInner::Sm2 {
                 key,
                 distid: distid.to_owned(),
+                fast: crate::sm2fast::FastSm2::new(&secret, distid).map(Box::new),
             }));
         }
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
@@ -141,7 +145,7 @@ impl SigningKey {
     /// The public half.
     pub fn verifying_key(&self) -> VerifyingKey {
         match &self.0 {
-            SigningInner::Sm2 { key, distid } => VerifyingKey(VerifyingInner::Sm2 {
+            SigningInner::Sm2 { key, distid, .. } => VerifyingKey(VerifyingInner::Sm2 {
                 key: sm2::PublicKey::from(key.verifying_key()),
                 distid: distid.clone(),
             }),
@@ -155,17 +159,26 @@ impl SigningKey {
     pub fn sign(&self, message: &[u8]) -> Signature {
         use sm2::dsa::signature::Signer;
         match &self.0 {
-            SigningInner::Sm2 { key, distid } => {
-                let signature: sm2::dsa::Signature = key.sign(message);
-                let bytes = signature.to_bytes();
-                let (r, s) = bytes.split_at(32);
+            SigningInner::Sm2 { key, distid, fast } => {
+                // The prepared key when it can (the same signature, faster); the `sm2`
+                // crate's path for the rare message whose nonce the standard sends round
+                // again (r = 0, r + k = n or s = 0), which it handles.
+                let (r, s) = match fast.as_ref().and_then(|f| f.sign(message)) {
+                    Some((r, s)) => (r, s),
+                    None => {
+                        let signature: sm2::dsa::Signature = key.sign(message);
+                        let bytes = signature.to_bytes();
+                        let (r, s) = bytes.split_at(32);
+                        (
+                            r.try_into().expect("32-byte half"),
+                            s.try_into().expect("32-byte half"),
+                        )
+                    }
+                };
                 Signature {
                     algorithm: Algorithm::Sm2Sm3,
                     distid: Some(distid.clone()),
-                    bytes: der::encode_signature(
-                        r.try_into().expect("32-byte half"),
-                        s.try_into().expect("32-byte half"),
-                    ),
+                    bytes: der::encode_signature(&r, &s),
                 }
             }
             SigningInner::Ed25519(key) => Signature {

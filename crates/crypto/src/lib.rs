@@ -14,6 +14,7 @@ mod der;
 mod hash;
 pub mod hex;
 mod keys;
+mod sm2fast;
 pub mod sm4;
 
 pub use hash::{sm3, HashAlgorithm, Hasher};
