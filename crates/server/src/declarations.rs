@@ -465,7 +465,7 @@ fn intake(
         version: Some(Version {
             submission_id: submission_id.to_owned(),
             parties: parties(&declaration, &principal.party),
-            declaration,
+            declaration: None,
             declared_on,
             receipt: draft.clone(),
             subject: checked.outcome.subject.clone(),
@@ -658,6 +658,23 @@ fn history(app: &App, entry_id: &str) -> Result<Vec<serde_json::Value>, ApiError
         .collect())
 }
 
+/// A first submission's declaration, read again from its body as received and normalised
+/// as the checks normalised it.
+fn as_received(app: &App, received: &Received, declared_on: &str) -> Result<Declaration, ApiError> {
+    let bytes = match (&received.body, &received.body_hex) {
+        (Some(text), _) => text.as_bytes().to_vec(),
+        (None, Some(hex)) => jinguan_crypto::hex::decode(hex)
+            .ok_or_else(|| internal("a recorded body is not hex"))?,
+        (None, None) => return Err(internal("a record without its body")),
+    };
+    let mut declaration = read_declaration(&received.content_type, &bytes)?;
+    if declaration.head.declaration_date.is_none() {
+        declaration.head.declaration_date = declared_on.parse().ok();
+    }
+    jinguan_clearance::validation::validate(&mut declaration, &app.refdata);
+    Ok(declaration)
+}
+
 fn view(app: &App, current: &Current) -> Result<serde_json::Value, ApiError> {
     // The current version is read from the ledger entry that holds it.
     let seq = u64::try_from(current.version_seq).map_err(internal)?;
@@ -666,10 +683,15 @@ fn view(app: &App, current: &Current) -> Result<serde_json::Value, ApiError> {
         .entry(&current.ledger, seq)
         .map_err(ApiError::store)?;
     let record: Record = serde_json::from_slice(&entry.payload).map_err(internal)?;
-    let (declaration, receipt) = record
-        .version
-        .map(|v| (json!(v.declaration), json!(v.receipt)))
-        .unwrap_or_default();
+    let declaration = match (
+        record.version.as_ref().and_then(|v| v.declaration.as_ref()),
+        &record.received,
+    ) {
+        (Some(declaration), _) => json!(declaration),
+        (None, Some(received)) => json!(as_received(app, received, &current.declared_on)?),
+        (None, None) => serde_json::Value::Null,
+    };
+    let receipt = record.version.map(|v| json!(v.receipt)).unwrap_or_default();
     let versions = app
         .store
         .query(&Statement::new(
@@ -1393,7 +1415,7 @@ fn amend_now(
         version: Some(Version {
             submission_id: client_id.to_owned(),
             parties: parties(&declaration, &principal.party),
-            declaration,
+            declaration: Some(declaration),
             declared_on,
             receipt: draft,
             subject: checked.outcome.subject.clone(),

@@ -69,6 +69,15 @@ fn declarations_get_receipts_repeats_the_original_and_conflicts_409(backend: Bac
         assert_eq!(status, 200, "{view}");
         assert_eq!(view["receipt"]["status"], receipt["status"]);
         assert_eq!(view["versions"].as_array().unwrap().len(), 1);
+        // The declaration reads back from the body as received.
+        assert_eq!(
+            view["declaration"]["items"].as_array().unwrap().len(),
+            declaration.items.len()
+        );
+        assert_eq!(
+            view["declaration"]["head"]["contract_no"].as_str(),
+            declaration.head.contract_no.as_deref()
+        );
     }
     assert!(accepted > 0);
     // The counters saw it all: 40 receipts, 40 repeats, 40 conflicts refused.
