@@ -423,17 +423,9 @@ impl Rules<'_> {
             .iter()
             .filter_map(|doc| doc.code.as_deref())
             .collect();
-        let table = data.table("licence-document");
+        use jinguan_refdata::supervision;
         for condition in line.supervision_conditions.chars() {
-            let code = condition.to_string();
-            let prohibited = match condition {
-                '9' => import,
-                '8' => !import,
-                // 旧机电产品禁止进口 bans *used* machinery; new goods of the line may come in.
-                '6' => import && used,
-                _ => false,
-            };
-            if prohibited {
+            if supervision::prohibits(condition, import, used) {
                 self.error(
                     "V0210",
                     path,
@@ -443,35 +435,20 @@ impl Rules<'_> {
                         if import { "import" } else { "export" }
                     ),
                 );
-                continue;
             }
-            // Not licences: statutory inspection (A, B) routes goods, it does not make a
-            // declaration invalid; v and x are for processing trade, y for border trade, 0 an
-            // exclusion code, and 6, 8, 9 were handled above.
-            if matches!(
-                condition,
-                'A' | 'B' | 'v' | 'x' | 'y' | '0' | '6' | '8' | '9'
-            ) {
-                continue;
-            }
-            let Some(entry) = table.and_then(|t| t.get(&code)) else {
-                continue;
-            };
-            let name = entry.name_zh.as_str();
-            let for_import = name.contains("进口") || name.contains("入境");
-            let for_export = name.contains("出口") || name.contains("出境");
-            // A licence whose name says neither direction applies to both.
-            let applies = if import {
-                for_import || !for_export
-            } else {
-                for_export || !for_import
-            };
-            if applies && !attached.contains(&code.as_str()) {
+        }
+        let Some(table) = data.table("licence-document") else {
+            return;
+        };
+        for (code, name) in
+            supervision::required_licences(&line.supervision_conditions, import, table)
+        {
+            if !attached.contains(&code.to_string().as_str()) {
                 self.error(
                     "V0209",
                     path,
                     format!(
-                        "{} needs licence {condition} ({name}); no document with that code is attached",
+                        "{} needs licence {code} ({name}); no document with that code is attached",
                         line.code
                     ),
                 );

@@ -113,6 +113,7 @@ pub(crate) fn run(
     data_dir: Option<PathBuf>,
     rate: f64,
     seconds: Option<u64>,
+    count: Option<u64>,
 ) -> Result<(), Failure> {
     let data_dir = data_dir.unwrap_or_else(fresh_dir);
     let generator = Generator::new(
@@ -205,7 +206,11 @@ pub(crate) fn run(
     say!("");
     say!(
         "Feeding {rate} declarations a second{}; Ctrl-C stops.",
-        seconds.map_or(String::new(), |s| format!(" for {s} s"))
+        match (seconds, count) {
+            (Some(s), _) => format!(" for {s} s"),
+            (None, Some(c)) => format!(", {c} in all"),
+            (None, None) => String::new(),
+        }
     );
     let started = Instant::now();
     let mut reached: BTreeMap<String, u64> = BTreeMap::new();
@@ -213,13 +218,15 @@ pub(crate) fn run(
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.01));
     let mut next = Instant::now();
     loop {
-        if seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s)) {
+        if seconds.is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+            || count.is_some_and(|c| fed >= c)
+        {
             break;
         }
         let declaration = generator.declaration(fed);
         carry(&client, &tokens, fed, &declaration, &mut reached);
         fed += 1;
-        if fed % 100 == 0 && seconds.is_none() {
+        if fed % 100 == 0 && seconds.is_none() && count.is_none() {
             say!("  {fed} declarations fed; reached: {}", summary(&reached));
         }
         next += interval;

@@ -59,6 +59,10 @@ enum Command {
         /// Ctrl-C). Fails if some state or channel was not reached.
         #[arg(long)]
         seconds: Option<u64>,
+        /// Stop after feeding this many declarations (as fast as `--rate` allows) and report,
+        /// like `--seconds`.
+        #[arg(long)]
+        count: Option<u64>,
     },
     /// A guided tour on the embedded data: tables, the tariff, declarations generated,
     /// written as XML and read back.
@@ -286,7 +290,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             data_dir,
             rate,
             seconds,
-        } => demo_server::run(data()?, &listen, data_dir, rate, seconds),
+            count,
+        } => demo_server::run(data()?, &listen, data_dir, rate, seconds, count),
         Command::Tour => demo::run(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref()),
         Command::Tariff {
             command: TariffCommand::Show { code, json },

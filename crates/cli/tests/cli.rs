@@ -224,7 +224,7 @@ fn the_tour_runs_on_the_embedded_data() {
     );
 }
 
-/// `jinguan demo` for a few seconds: the server comes up on a fresh data directory, prints
+/// `jinguan demo` for a thousand declarations: the server comes up on a fresh data directory, prints
 /// its URL and tokens, and the feed carries declarations through every state and channel.
 #[test]
 fn the_demo_serves_and_reaches_every_state() {
@@ -237,9 +237,9 @@ fn the_demo_serves_and_reaches_every_state() {
         "--data-dir",
         dir.to_str().unwrap(),
         "--rate",
-        "60",
-        "--seconds",
-        "25",
+        "10000",
+        "--count",
+        "1000",
     ]);
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(

@@ -16,6 +16,7 @@ pub mod exchange;
 pub mod hs;
 pub mod rate;
 mod source;
+pub mod supervision;
 pub mod tables;
 pub mod tariff;
 

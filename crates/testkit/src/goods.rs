@@ -164,58 +164,22 @@ pub(crate) fn direction(import: bool) -> usize {
     usize::from(!import)
 }
 
-/// Whether supervision condition `condition` prohibits the goods on import or on export:
-/// 9 (禁止进口商品) on import, 8 (禁止出口商品) on export. The clearance pipeline rejects
-/// such items (V0210). Condition 6 (旧机电产品禁止进口) bans only used goods, and generated
-/// goods are new.
-fn prohibits(condition: char, import: bool) -> bool {
-    match condition {
-        '9' => import,
-        '8' => !import,
-        _ => false,
-    }
-}
-
-/// Whether `conditions` let the goods cross in this direction.
+/// Whether `conditions` let the goods cross in this direction (generated goods are new).
 pub(crate) fn allowed(conditions: &str, import: bool) -> bool {
-    !conditions.chars().any(|c| prohibits(c, import))
+    !conditions
+        .chars()
+        .any(|c| jinguan_refdata::supervision::prohibits(c, import, false))
 }
 
-/// The licence codes that the supervision conditions `conditions` require in this direction,
-/// each once, in the order of the conditions: what the clearance pipeline checks for among
-/// the attached documents (V0209). Not licences: statutory inspection (A, B), which routes
-/// goods; v and x, for processing trade; y, for border trade; 0, an exclusion code; and the
-/// prohibitions. A licence applies to the direction its name in the licence-document table
-/// says (进口/入境, 出口/出境); one whose name says neither applies to both. Codes the table
-/// lacks require nothing.
+/// The licence codes that `conditions` require in this direction (see
+/// [`jinguan_refdata::supervision::required_licences`]).
 fn licences(conditions: &str, import: bool, table: Option<&CodeTable>) -> Vec<char> {
-    let mut codes = Vec::new();
-    let Some(table) = table else {
-        return codes;
-    };
-    for condition in conditions.chars() {
-        if matches!(
-            condition,
-            'A' | 'B' | 'v' | 'x' | 'y' | '0' | '6' | '8' | '9'
-        ) {
-            continue;
-        }
-        let Some(entry) = table.get(&condition.to_string()) else {
-            continue;
-        };
-        let name = entry.name_zh.as_str();
-        let for_import = name.contains("进口") || name.contains("入境");
-        let for_export = name.contains("出口") || name.contains("出境");
-        let applies = if import {
-            for_import || !for_export
-        } else {
-            for_export || !for_import
-        };
-        if applies && !codes.contains(&condition) {
-            codes.push(condition);
-        }
-    }
-    codes
+    table.map_or_else(Vec::new, |table| {
+        jinguan_refdata::supervision::required_licences(conditions, import, table)
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect()
+    })
 }
 
 /// The lines of one chapter.
