@@ -21,6 +21,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use jinguan_refdata::{RefData, Source};
 
+/// Every request allocates a few hundred small objects (parsed fields, decimals, JSON) on
+/// one thread and frees them on another; glibc's allocator spent a fifth of the pipeline's
+/// time on that, mimalloc's per-thread free lists a fraction of it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "jinguan",

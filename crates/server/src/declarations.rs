@@ -198,20 +198,13 @@ fn recorded_outcome(
     submission_id: &str,
     received: &Received,
 ) -> Result<Option<DeclarationReceipt>, ApiError> {
-    let rows = app
+    let Some(seq) = app
         .store
-        .query(&Statement::new(
-            "SELECT seq FROM decl_event WHERE ledger = ?1 AND submission_id = ?2",
-            vec![
-                Value::Text(ledger.into()),
-                Value::Text(submission_id.into()),
-            ],
-        ))
-        .map_err(ApiError::store)?;
-    let Some(Value::Integer(seq)) = rows.first().and_then(|r| r.first()) else {
+        .seq_of(ledger, submission_id)
+        .map_err(ApiError::store)?
+    else {
         return Ok(None);
     };
-    let seq = u64::try_from(*seq).map_err(internal)?;
     let (entry, leaf) = app.store.entry(ledger, seq).map_err(ApiError::store)?;
     let record: Record = serde_json::from_slice(&entry.payload).map_err(internal)?;
     if record.received.as_ref() != Some(received) {
@@ -974,15 +967,9 @@ fn act(
     if client_id.is_some() {
         let seen = app
             .store
-            .query(&Statement::new(
-                "SELECT seq FROM decl_event WHERE ledger = ?1 AND submission_id = ?2",
-                vec![
-                    Value::Text(current.ledger.clone()),
-                    Value::Text(submission_id.clone()),
-                ],
-            ))
+            .seq_of(&current.ledger, &submission_id)
             .map_err(ApiError::store)?;
-        if !seen.is_empty() {
+        if seen.is_some() {
             return Ok((StatusCode::OK, view(app, &current)?));
         }
     }
@@ -1347,15 +1334,9 @@ fn amend_now(
     let submission_id = format!("{entry_id}/{client_id}");
     let seen = app
         .store
-        .query(&Statement::new(
-            "SELECT seq FROM decl_event WHERE ledger = ?1 AND submission_id = ?2",
-            vec![
-                Value::Text(current.ledger.clone()),
-                Value::Text(submission_id.clone()),
-            ],
-        ))
+        .seq_of(&current.ledger, &submission_id)
         .map_err(ApiError::store)?;
-    if !seen.is_empty() {
+    if seen.is_some() {
         return Ok((StatusCode::OK, view(app, &current)?));
     }
     let refuse = |message: String| ApiError::unprocessable("W0107", message);

@@ -20,7 +20,7 @@ use chrono::NaiveDate;
 use jinguan_clearance::risk::Subject;
 use jinguan_clearance::{Actor, Event, Lifecycle};
 use jinguan_ledger::Entry;
-use jinguan_store::projection::{Projection, Statement, Value};
+use jinguan_store::projection::{Dialect, Projection, Statement, Value};
 use jinguan_types::declaration::Declaration;
 use jinguan_types::IeFlag;
 use rust_decimal::Decimal;
@@ -199,38 +199,50 @@ impl Projection for Tables {
         "declarations"
     }
 
-    fn create(&self) -> Vec<String> {
+    fn create(&self, dialect: Dialect) -> Vec<String> {
+        // Every table is keyed by what it is read by, clustered on SQLite: an intake's rows
+        // are then one page write per table rather than a rowid tree plus a key index each.
+        // The pages a commit writes are most of the writer's work.
+        let clustered = dialect.clustered();
         vec![
-            "CREATE TABLE IF NOT EXISTS decl (
+            format!(
+                "CREATE TABLE IF NOT EXISTS decl (
                 entry_id TEXT PRIMARY KEY, ledger TEXT NOT NULL, customs TEXT NOT NULL,
                 direction TEXT NOT NULL, status TEXT NOT NULL, channel TEXT NOT NULL,
                 held BIGINT NOT NULL, version BIGINT NOT NULL, declared_on TEXT NOT NULL,
                 updated_ms BIGINT NOT NULL, due TEXT NOT NULL, lifecycle TEXT NOT NULL,
-                version_seq BIGINT NOT NULL, accepted BIGINT NOT NULL)"
-                .into(),
+                version_seq BIGINT NOT NULL, accepted BIGINT NOT NULL){clustered}"
+            ),
             "CREATE INDEX IF NOT EXISTS decl_status ON decl (status, entry_id)".into(),
-            "CREATE TABLE IF NOT EXISTS decl_party (
-                party TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (party, entry_id))"
-                .into(),
-            "CREATE TABLE IF NOT EXISTS decl_version (
+            format!(
+                "CREATE TABLE IF NOT EXISTS decl_party (
+                party TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (party, entry_id)){clustered}"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS decl_version (
                 entry_id TEXT NOT NULL, version BIGINT NOT NULL, ledger TEXT NOT NULL,
                 seq BIGINT NOT NULL, submission_id TEXT NOT NULL, time_ms BIGINT NOT NULL,
-                PRIMARY KEY (entry_id, version))"
-                .into(),
-            "CREATE TABLE IF NOT EXISTS decl_event (
+                PRIMARY KEY (entry_id, version)){clustered}"
+            ),
+            // A declaration's history is read by entry id in ledger order; a record is
+            // found by its submission id through the store's own index (`seq_of`).
+            format!(
+                "CREATE TABLE IF NOT EXISTS decl_event (
                 ledger TEXT NOT NULL, seq BIGINT NOT NULL, entry_id TEXT NOT NULL,
                 submission_id TEXT NOT NULL, time_ms BIGINT NOT NULL, version BIGINT NOT NULL,
                 actor TEXT NOT NULL, party TEXT NOT NULL, events TEXT NOT NULL,
                 status TEXT NOT NULL, held BIGINT NOT NULL, receipt_code TEXT NOT NULL,
-                note TEXT NOT NULL, payment TEXT NOT NULL, PRIMARY KEY (ledger, seq))"
-                .into(),
-            "CREATE INDEX IF NOT EXISTS decl_event_entry ON decl_event (entry_id, seq)".into(),
-            "CREATE INDEX IF NOT EXISTS decl_event_submission ON decl_event (ledger, submission_id)"
-                .into(),
-            "CREATE TABLE IF NOT EXISTS risk_rules (
+                note TEXT NOT NULL, payment TEXT NOT NULL, PRIMARY KEY (entry_id, seq)){clustered}"
+            ),
+            // Earlier layouts looked records up by submission id here; the store answers
+            // that now. (Their index by entry id is kept where it exists: their table is
+            // keyed by ledger and sequence, and it serves the history.)
+            "DROP INDEX IF EXISTS decl_event_submission".into(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS risk_rules (
                 version BIGINT PRIMARY KEY, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
-                party TEXT NOT NULL, rules TEXT NOT NULL)"
-                .into(),
+                party TEXT NOT NULL, rules TEXT NOT NULL){clustered}"
+            ),
         ]
     }
 
@@ -356,7 +368,7 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
         "INSERT INTO decl_event (ledger, seq, entry_id, submission_id, time_ms, version, actor,
             party, events, status, held, receipt_code, note, payment)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-         ON CONFLICT (ledger, seq) DO NOTHING",
+         ON CONFLICT DO NOTHING",
         vec![
             text(entry.ledger.clone()),
             int(entry.seq),

@@ -352,15 +352,16 @@ pub(crate) fn signed_heads_json(
     now: i64,
     algorithm: HashAlgorithm,
 ) -> Result<Vec<String>, StoreError> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    // Below a few heads a thread costs more than it saves.
-    if touched.len() < 4 || cores == 1 {
+    // Below a few heads a thread costs more than it saves. (The core count is asked only
+    // then: the standard library reads cgroup files for it, each time.)
+    let cores = || std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if touched.len() < 4 || cores() == 1 {
         return touched
             .iter()
             .map(|(ledger, frontier)| signed_head_json(key, ledger, frontier, now, algorithm))
             .collect();
     }
-    let chunk = touched.len().div_ceil(cores);
+    let chunk = touched.len().div_ceil(cores());
     std::thread::scope(|scope| {
         let workers: Vec<_> = touched
             .chunks(chunk)

@@ -304,6 +304,9 @@ pub trait LedgerStore: Send + Sync {
     fn head_at(&self, ledger: &str, tree_size: u64) -> Result<TreeHead, StoreError>;
     /// An entry and its leaf hash.
     fn entry(&self, ledger: &str, seq: u64) -> Result<(Entry, Hash), StoreError>;
+    /// The sequence number of the entry appended under `submission_id`, if there is one: the
+    /// store's own idempotency index, so callers need no copy of it.
+    fn seq_of(&self, ledger: &str, submission_id: &str) -> Result<Option<u64>, StoreError>;
     /// The inclusion proof of entry `seq` in the tree of `tree_size` entries.
     fn inclusion_proof(
         &self,

@@ -115,7 +115,7 @@ impl PostgresStore {
             tx.commit().map_err(db)?;
         }
         for projection in &options.projections {
-            for sql in projection.create() {
+            for sql in projection.create(crate::projection::Dialect::Postgres) {
                 client.batch_execute(&sql).map_err(db)?;
             }
         }
@@ -650,6 +650,22 @@ impl LedgerStore for PostgresStore {
             let entry =
                 Entry::decode(&body).map_err(|e| common::corrupt(ledger, seq, e.to_string()))?;
             Ok((entry, hash_from(row.get(1))?))
+        })
+    }
+
+    fn seq_of(&self, ledger: &str, submission_id: &str) -> Result<Option<u64>, StoreError> {
+        self.with_reader(|tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT seq FROM entries WHERE ledger = $1 AND submission_id = $2",
+                    &[&ledger, &submission_id],
+                )
+                .map_err(db)?;
+            row.map(|row| {
+                u64::try_from(row.get::<_, i64>(0))
+                    .map_err(|_| common::corrupt(ledger, 0, "negative sequence number"))
+            })
+            .transpose()
         })
     }
 

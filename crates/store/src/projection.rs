@@ -41,12 +41,35 @@ impl Statement {
     }
 }
 
+/// The SQL a store speaks, for the one place projections may differ: how their tables are
+/// laid out on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite: a table keyed by its primary key is best declared `WITHOUT ROWID`, which
+    /// stores rows in the key's own B-tree instead of a rowid tree plus a key index, so an
+    /// insert writes one page instead of two.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Dialect {
+    /// What follows a `CREATE TABLE (...)` keyed by its primary key: `WITHOUT ROWID` for
+    /// SQLite, nothing for PostgreSQL.
+    pub fn clustered(self) -> &'static str {
+        match self {
+            Self::Sqlite => " WITHOUT ROWID",
+            Self::Postgres => "",
+        }
+    }
+}
+
 /// A query table maintained from the ledger.
 pub trait Projection: Send + Sync {
     /// A stable name.
     fn name(&self) -> &str;
-    /// Statements creating its tables (idempotent: `CREATE TABLE IF NOT EXISTS`).
-    fn create(&self) -> Vec<String>;
+    /// Statements creating its tables in `dialect` (idempotent: `CREATE TABLE IF NOT EXISTS`).
+    fn create(&self, dialect: Dialect) -> Vec<String>;
     /// Statements emptying its tables before a rebuild.
     fn reset(&self) -> Vec<String>;
     /// The writes for one appended entry (none if the entry is not of interest). Pure.

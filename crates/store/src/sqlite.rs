@@ -109,6 +109,10 @@ fn connect(path: &Path, read_only: bool, vfs: Option<&str>) -> Result<Connection
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(db)?;
+    // The writer runs a dozen statements a batch (entries, tiles, heads, each projection
+    // table) and readers as many kinds of query: rusqlite's default cache of 16 evicted
+    // some each batch, and preparing again costs more than running them.
+    conn.set_prepared_statement_cache_capacity(64);
     if read_only {
         // Proofs are random point reads: map the file (no copy, no system call per page, up
         // to SQLite's 2 GiB limit) and keep the B-tree's inner pages in a larger cache.
@@ -158,7 +162,7 @@ impl SqliteStore {
             })
             .map_err(db)?;
         for projection in &options.projections {
-            for sql in projection.create() {
+            for sql in projection.create(crate::projection::Dialect::Sqlite) {
                 conn.execute_batch(&sql).map_err(db)?;
             }
         }
@@ -676,17 +680,17 @@ impl Writer {
         let heads = common::signed_heads_json(&self.signing_key, &order, now, algorithm)?;
         for ((ledger, frontier), head_json) in order.into_iter().zip(heads) {
             let num = self.nums.get(ledger).copied().unwrap_or_default();
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO ledgers (ledger, num, size, last_leaf) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (ledger) DO UPDATE SET size = excluded.size, last_leaf = excluded.last_leaf",
-                params![ledger, num, frontier.tip.size, &frontier.tip.last_leaf.0[..]],
             )
+            .and_then(|mut s| {
+                s.execute(params![ledger, num, frontier.tip.size, &frontier.tip.last_leaf.0[..]])
+            })
             .map_err(db)?;
-            tx.execute(
-                "INSERT INTO heads (ledger, tree_size, head) VALUES (?1, ?2, ?3)",
-                params![ledger, frontier.tip.size, head_json],
-            )
-            .map_err(db)?;
+            tx.prepare_cached("INSERT INTO heads (ledger, tree_size, head) VALUES (?1, ?2, ?3)")
+                .and_then(|mut s| s.execute(params![ledger, frontier.tip.size, head_json]))
+                .map_err(db)?;
         }
         crate::fail_at(&self.options, FailurePoint::BeforeCommit)?;
         crate::fail_at(&self.options, FailurePoint::Commit)?;
@@ -1028,6 +1032,19 @@ impl LedgerStore for SqliteStore {
             let entry =
                 Entry::decode(&body).map_err(|e| common::corrupt(ledger, seq, e.to_string()))?;
             Ok((entry, hash_from(leaf)?))
+        })
+    }
+
+    fn seq_of(&self, ledger: &str, submission_id: &str) -> Result<Option<u64>, StoreError> {
+        self.with_reader(|conn| {
+            conn.prepare_cached(&format!(
+                "SELECT id & {} FROM entries
+                 WHERE ledger = (SELECT num FROM ledgers WHERE ledger = ?1) AND submission_id = ?2",
+                (1i64 << SEQ_BITS) - 1
+            ))
+            .and_then(|mut s| s.query_row(params![ledger, submission_id], |r| r.get(0)))
+            .optional()
+            .map_err(db)
         })
     }
 

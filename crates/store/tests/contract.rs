@@ -199,6 +199,11 @@ fn same_submission_returns_the_original_receipt_and_other_content_conflicts(back
         2,
         "nothing appended by the retry or the conflict"
     );
+    // The idempotency index answers by submission id, per ledger.
+    assert_eq!(store.seq_of("l", "abc").unwrap(), Some(first.seq));
+    assert_eq!(store.seq_of("l", "other").unwrap(), Some(1));
+    assert_eq!(store.seq_of("l", "never").unwrap(), None);
+    assert_eq!(store.seq_of("no such ledger", "abc").unwrap(), None);
 }
 
 /// Retries of stored submissions arriving among new ones, from several threads at once, so
@@ -450,8 +455,11 @@ impl jinguan_store::projection::Projection for KindCounts {
         "kind_counts"
     }
 
-    fn create(&self) -> Vec<String> {
-        vec!["CREATE TABLE IF NOT EXISTS kind_counts (ledger TEXT NOT NULL, kind TEXT NOT NULL, entries BIGINT NOT NULL, last_seq BIGINT NOT NULL, PRIMARY KEY (ledger, kind))".into()]
+    fn create(&self, dialect: jinguan_store::projection::Dialect) -> Vec<String> {
+        vec![format!(
+            "CREATE TABLE IF NOT EXISTS kind_counts (ledger TEXT NOT NULL, kind TEXT NOT NULL, entries BIGINT NOT NULL, last_seq BIGINT NOT NULL, PRIMARY KEY (ledger, kind)){}",
+            dialect.clustered()
+        )]
     }
 
     fn reset(&self) -> Vec<String> {
