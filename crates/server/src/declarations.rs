@@ -124,6 +124,7 @@ async fn receive(
     let submission_id = required_submission_id(&headers)?;
     let content_type = content_type(&headers);
     let declaration = read_declaration(&content_type, &body)?;
+    let deciding = app.deciding().await;
     let (created, receipt) = blocking(move || {
         intake(
             &app,
@@ -132,6 +133,7 @@ async fn receive(
             &content_type,
             &body,
             &submission_id,
+            deciding,
         )
     })
     .await?;
@@ -175,19 +177,29 @@ fn append(
     submission_id: String,
     payload: &impl Serialize,
 ) -> Result<Receipt, ApiError> {
+    let submission = Submission {
+        kind: kind.into(),
+        ..submission(submitter, submission_id, payload)?
+    };
     app.store
-        .append(
-            ledger,
-            Submission {
-                kind: kind.into(),
-                schema_version: 1,
-                submitter: submitter.to_owned(),
-                submission_id,
-                payload: serde_json::to_vec(payload).map_err(internal)?,
-                submitter_signature: None,
-            },
-        )
+        .append(ledger, submission)
         .map_err(ApiError::store)
+}
+
+/// A declaration outcome for the ledger (`kind` [`record::OUTCOME`]).
+fn submission(
+    submitter: &str,
+    submission_id: String,
+    payload: &impl Serialize,
+) -> Result<Submission, ApiError> {
+    Ok(Submission {
+        kind: record::OUTCOME.into(),
+        schema_version: 1,
+        submitter: submitter.to_owned(),
+        submission_id,
+        payload: serde_json::to_vec(payload).map_err(internal)?,
+        submitter_signature: None,
+    })
 }
 
 /// The original receipt of a submission on record, if there is one: `Ok(None)` when the id
@@ -403,6 +415,7 @@ fn intake(
     content_type: &str,
     body: &[u8],
     submission_id: &str,
+    deciding: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(bool, DeclarationReceipt), ApiError> {
     let customs = customs_of(&declaration);
     let ledger = format!("customs-{customs}");
@@ -467,14 +480,14 @@ fn intake(
         payment: None,
         received: Some(received),
     };
-    let appended = match append(
-        app,
-        &ledger,
-        record::OUTCOME,
-        &principal.party,
-        submission_id.to_owned(),
-        &record,
-    ) {
+    let submission = submission(&principal.party, submission_id.to_owned(), &record)?;
+    // Decided: waiting for the ledger takes no processor, so another may decide meanwhile.
+    drop(deciding);
+    let appended = match app
+        .store
+        .append(&ledger, submission)
+        .map_err(ApiError::store)
+    {
         Ok(appended) => appended,
         // The same id arrived twice at once: the other one was recorded first (it has its
         // own entry id, so the contents differ); answer with it if the bodies are the same.

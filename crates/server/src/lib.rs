@@ -174,6 +174,11 @@ pub struct App {
     stripes: Vec<Mutex<()>>,
     // The last entry-id serial given per customs district.
     serials: Mutex<std::collections::HashMap<String, u32>>,
+    // Declarations being decided at once: one per core. Deciding is all processor work;
+    // unbounded, a burst put dozens of threads on two cores and the ledger's one writer,
+    // which every receipt waits for, got a dozenth of a core: commits slowed, more requests
+    // piled up, and the burst fed itself.
+    deciding: Arc<tokio::sync::Semaphore>,
 }
 
 /// The query tables the server needs its store opened with.
@@ -214,6 +219,9 @@ impl App {
             }),
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
             serials: Mutex::default(),
+            deciding: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            )),
         };
         let released = app.store.query(&Statement::new(
             "SELECT ledger, version_seq FROM decl
@@ -324,6 +332,15 @@ impl App {
             })?;
         serials.insert(customs.to_owned(), next);
         Ok(next)
+    }
+
+    /// A turn to decide a declaration (see `deciding`); it ends when dropped.
+    async fn deciding(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.deciding
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     fn stripe(&self, entry_id: &str) -> std::sync::MutexGuard<'_, ()> {
