@@ -227,6 +227,39 @@ impl VerifyingKey {
             .map_err(|e| Error::Key(format!("not an SM2 or Ed25519 public key: {e}")))
     }
 
+    /// Reads a DER `SubjectPublicKeyInfo` of either algorithm (as in a certificate).
+    pub fn from_spki_der(der: &[u8], distid: &str) -> Result<Self, Error> {
+        if let Ok(key) = sm2::PublicKey::from_public_key_der(der) {
+            return Ok(Self(VerifyingInner::Sm2 {
+                key,
+                distid: distid.to_owned(),
+            }));
+        }
+        ed25519_dalek::VerifyingKey::from_public_key_der(der)
+            .map(|key| Self(VerifyingInner::Ed25519(key)))
+            .map_err(|e| Error::Key(format!("not an SM2 or Ed25519 public key: {e}")))
+    }
+
+    /// The DER `SubjectPublicKeyInfo`.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        let der = match &self.0 {
+            VerifyingInner::Sm2 { key, .. } => key.to_public_key_der(),
+            VerifyingInner::Ed25519(key) => key.to_public_key_der(),
+        };
+        der.expect("encoding a valid key cannot fail").into_vec()
+    }
+
+    /// The same key, verifying signatures made under distinguishing id `distid` by default.
+    pub fn with_distid(&self, distid: &str) -> Self {
+        match &self.0 {
+            VerifyingInner::Sm2 { key, .. } => Self(VerifyingInner::Sm2 {
+                key: *key,
+                distid: distid.to_owned(),
+            }),
+            VerifyingInner::Ed25519(_) => self.clone(),
+        }
+    }
+
     /// The SPKI PEM form.
     pub fn to_pem(&self) -> String {
         let pem = match &self.0 {
@@ -254,11 +287,7 @@ impl VerifyingKey {
 
     /// A short, stable name for the key: hex of the first 8 bytes of SM3 over its SPKI DER.
     pub fn key_id(&self) -> String {
-        let der = match &self.0 {
-            VerifyingInner::Sm2 { key, .. } => key.to_public_key_der(),
-            VerifyingInner::Ed25519(key) => key.to_public_key_der(),
-        };
-        let digest = sm3(der.expect("encoding a valid key cannot fail").as_bytes());
+        let digest = sm3(&self.to_spki_der());
         digest[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 

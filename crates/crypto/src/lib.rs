@@ -7,6 +7,8 @@
 //! (`openssl genpkey -algorithm SM2`, PKCS#8 private keys and SPKI public keys); SM2
 //! signatures are DER `SEQUENCE { r, s }` as `openssl dgst -sm3 -sign` produces.
 //!
+//! [`pki`] issues and reads the X.509 certificates that bind those keys to parties.
+//!
 //! Architecture invariant: no other crate links the SM or Ed25519 crates; they go through
 //! this one.
 
@@ -14,6 +16,7 @@ mod der;
 mod hash;
 pub mod hex;
 mod keys;
+pub mod pki;
 mod sm2fast;
 pub mod sm4;
 
@@ -36,6 +39,9 @@ pub enum Error {
     /// Decryption failed: wrong key, or the data was altered.
     #[error("C0004: decryption failed")]
     Decrypt,
+    /// A certificate could not be read, made or checked.
+    #[error("C0005: bad certificate: {0}")]
+    Certificate(String),
 }
 
 /// `N` bytes from the operating system's secure random source (for tokens and nonces).

@@ -170,3 +170,214 @@ fn ed25519_both_ways() {
     ours.verifying_key().verify(b"head", &signature).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn holder(name: &str, party: &str, role: &str) -> jinguan_crypto::pki::Holder {
+    jinguan_crypto::pki::Holder {
+        name: name.into(),
+        party: party.into(),
+        role: role.into(),
+    }
+}
+
+/// 2026-01-01 and 2027-01-01, UTC.
+const JAN_2026: i64 = 1_767_225_600;
+const JAN_2027: i64 = 1_798_761_600;
+
+#[test]
+fn certificates_we_issue_parse_and_verify_in_openssl() {
+    use jinguan_crypto::pki::{issue, Certificate, Request};
+    let dir = workdir("certs");
+    let ca_key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let ca_holder = holder("Jinguan platform CA", "JINGUANCA", "ca");
+    let ca = issue(
+        &ca_key,
+        &ca_holder,
+        &Request {
+            holder: ca_holder.clone(),
+            key: &ca_key.verifying_key(),
+            serial: 1,
+            not_before: JAN_2026,
+            not_after: JAN_2027,
+            ca: true,
+        },
+    )
+    .unwrap();
+    let party_key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let party = issue(
+        &ca_key,
+        &ca_holder,
+        &Request {
+            holder: holder("上海示例进出口有限公司", "91310000MA1FL8XQ3A", "enterprise"),
+            key: &party_key.verifying_key(),
+            serial: 0x1234_5678_9abc,
+            not_before: JAN_2026,
+            not_after: JAN_2027,
+            ca: false,
+        },
+    )
+    .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.to_pem()).unwrap();
+    std::fs::write(dir.join("party.pem"), party.to_pem()).unwrap();
+    let (ok, text) = openssl(&[
+        "x509",
+        "-in",
+        path(&dir.join("party.pem")),
+        "-noout",
+        "-text",
+        "-nameopt",
+        "utf8,sep_comma_plus",
+    ]);
+    assert!(ok, "{text}");
+    for expected in [
+        "SM2-with-SM3",
+        "serialNumber=91310000MA1FL8XQ3A",
+        "OU=enterprise",
+        "CN=上海示例进出口有限公司",
+        "(0x123456789abc)",
+        "Digital Signature, Non Repudiation",
+        "CA:FALSE",
+        "Jan  1 00:00:00 2027 GMT",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in\n{text}");
+    }
+    // OpenSSL checks the chain: our SM2 signature over the TBSCertificate, the CA's basic
+    // constraints and key usage, the validity against a time inside it. The distinguishing
+    // id is GM/T 0015's default for certificates; OpenSSL 3.0's `verify` assumes an empty
+    // one unless told, so it is told (`-vfyopt`), and without it the signature fails.
+    let vfyopt = format!("distid:{DEFAULT_DISTID}");
+    let (ok, _) = openssl(&[
+        "verify",
+        "-attime",
+        &(JAN_2026 + 86_400).to_string(),
+        "-CAfile",
+        path(&dir.join("ca.pem")),
+        path(&dir.join("party.pem")),
+    ]);
+    assert!(
+        !ok,
+        "OpenSSL's empty default id verified a signature made under another id"
+    );
+    let (ok, text) = openssl(&[
+        "verify",
+        "-vfyopt",
+        &vfyopt,
+        "-attime",
+        &(JAN_2026 + 86_400).to_string(),
+        "-CAfile",
+        path(&dir.join("ca.pem")),
+        path(&dir.join("party.pem")),
+    ]);
+    assert!(ok && text.contains("OK"), "{text}");
+    // And outside it, it refuses.
+    let (ok, _) = openssl(&[
+        "verify",
+        "-vfyopt",
+        &vfyopt,
+        "-attime",
+        &(JAN_2027 + 86_400).to_string(),
+        "-CAfile",
+        path(&dir.join("ca.pem")),
+        path(&dir.join("party.pem")),
+    ]);
+    assert!(!ok, "an expired certificate verified");
+    // What we read back is what we wrote.
+    let read = Certificate::from_pem(&party.to_pem()).unwrap();
+    assert_eq!(read.holder().party, "91310000MA1FL8XQ3A");
+    assert_eq!(read.holder().role, "enterprise");
+    assert_eq!(read.issuer().party, "JINGUANCA");
+    assert_eq!(read.validity(), (JAN_2026, JAN_2027));
+    assert_eq!(read.serial(), "123456789abc");
+    assert!(!read.is_ca() && ca.is_ca());
+    read.verify_signed_by(&ca_key.verifying_key()).unwrap();
+    let stranger = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    assert!(read.verify_signed_by(&stranger.verifying_key()).is_err());
+    assert_eq!(
+        read.public_key(DEFAULT_DISTID).unwrap(),
+        party_key.verifying_key()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn openssl_made_certificates_and_keys_work_here() {
+    use jinguan_crypto::pki::{issue, Certificate, Request};
+    let dir = workdir("osslcert");
+    // A self-signed SM2 certificate made entirely by OpenSSL: we read it and check its
+    // signature with its own key.
+    let key = dir.join("key.pem");
+    let (ok, text) = openssl(&["genpkey", "-algorithm", "SM2", "-out", path(&key)]);
+    assert!(ok, "{text}");
+    let cert = dir.join("self.pem");
+    let (ok, text) = openssl(&[
+        "req",
+        "-new",
+        "-x509",
+        "-key",
+        path(&key),
+        "-sm3",
+        "-sigopt",
+        &format!("distid:{DEFAULT_DISTID}"),
+        "-subj",
+        "/O=Example/OU=broker/serialNumber=5300123456/CN=Example Broker",
+        "-days",
+        "30",
+        "-out",
+        path(&cert),
+    ]);
+    assert!(ok, "{text}");
+    let read = Certificate::from_pem(&std::fs::read_to_string(&cert).unwrap()).unwrap();
+    assert_eq!(read.holder().party, "5300123456");
+    assert_eq!(read.holder().role, "broker");
+    let own = read.public_key(DEFAULT_DISTID).unwrap();
+    read.verify_signed_by(&own).unwrap();
+    // The OpenSSL-made key imported here, certified by our CA, and a message it signs in
+    // OpenSSL verifies with the certificate's key.
+    let imported = VerifyingKey::from_pem(
+        &std::fs::read_to_string(&key)
+            .map(|_| {
+                let (ok, text) = openssl(&["pkey", "-in", path(&key), "-pubout"]);
+                assert!(ok, "{text}");
+                text
+            })
+            .unwrap(),
+        DEFAULT_DISTID,
+    )
+    .unwrap();
+    let ca_key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let ca_holder = holder("CA", "JINGUANCA", "ca");
+    let issued = issue(
+        &ca_key,
+        &ca_holder,
+        &Request {
+            holder: holder("Example Broker", "5300123456", "broker"),
+            key: &imported,
+            serial: 7,
+            not_before: JAN_2026,
+            not_after: JAN_2027,
+            ca: false,
+        },
+    )
+    .unwrap();
+    std::fs::write(dir.join("message"), b"<DecMessage/>").unwrap();
+    let (ok, text) = openssl(&[
+        "dgst",
+        "-sm3",
+        "-sign",
+        path(&key),
+        "-sigopt",
+        &format!("distid:{DEFAULT_DISTID}"),
+        "-out",
+        path(&dir.join("sig.der")),
+        path(&dir.join("message")),
+    ]);
+    assert!(ok, "{text}");
+    let signature = Signature {
+        algorithm: Algorithm::Sm2Sm3,
+        distid: Some(DEFAULT_DISTID.into()),
+        bytes: std::fs::read(dir.join("sig.der")).unwrap(),
+    };
+    let holder_key = issued.public_key(DEFAULT_DISTID).unwrap();
+    holder_key.verify(b"<DecMessage/>", &signature).unwrap();
+    assert!(holder_key.verify(b"<DecMessage />", &signature).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
