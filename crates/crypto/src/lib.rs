@@ -15,6 +15,7 @@
 mod der;
 mod hash;
 pub mod hex;
+pub mod jws;
 mod keys;
 pub mod pki;
 mod sm2fast;

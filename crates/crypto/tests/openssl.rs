@@ -381,3 +381,45 @@ fn openssl_made_certificates_and_keys_work_here() {
     assert!(holder_key.verify(b"<DecMessage />", &signature).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A client with nothing but OpenSSL and a shell makes a detached signature we accept: the
+/// protected header in base64url, then `openssl dgst -sm3 -sign` over "header.body".
+#[test]
+fn openssl_makes_a_detached_signature_we_verify() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let dir = workdir("jws");
+    let key = dir.join("key.pem");
+    let (ok, text) = openssl(&["genpkey", "-algorithm", "SM2", "-out", path(&key)]);
+    assert!(ok, "{text}");
+    let body = br#"{"head":{"ie_flag":"I"},"items":[]}"#;
+    let protected =
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"SM2-SM3","kid":"7b","b64":false,"crit":["b64"]}"#);
+    let mut input = format!("{protected}.").into_bytes();
+    input.extend_from_slice(body);
+    std::fs::write(dir.join("input"), &input).unwrap();
+    let (ok, text) = openssl(&[
+        "dgst",
+        "-sm3",
+        "-sign",
+        path(&key),
+        "-sigopt",
+        &format!("distid:{DEFAULT_DISTID}"),
+        "-out",
+        path(&dir.join("sig.der")),
+        path(&dir.join("input")),
+    ]);
+    assert!(ok, "{text}");
+    let value = format!(
+        "{protected}..{}",
+        URL_SAFE_NO_PAD.encode(std::fs::read(dir.join("sig.der")).unwrap())
+    );
+    let (ok, public) = openssl(&["pkey", "-in", path(&key), "-pubout"]);
+    assert!(ok, "{public}");
+    let public = VerifyingKey::from_pem(&public, DEFAULT_DISTID).unwrap();
+    let detached = jinguan_crypto::jws::Detached::parse(&value).unwrap();
+    assert_eq!(detached.kid, "7b");
+    detached.verify(&public, body).unwrap();
+    assert!(detached.verify(&public, b"{}").is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}
