@@ -52,6 +52,9 @@ const MUST_REACH: &[&str] = &[
 struct Client {
     base: String,
     agent: ureq::Agent,
+    /// The broker's key and certificate serial: declarations and amendments (the requests
+    /// that carry a submission id to a declarant route) are signed with it.
+    signer: Option<(jinguan_crypto::SigningKey, String)>,
 }
 
 impl Client {
@@ -71,6 +74,13 @@ impl Client {
                 request = request.set("Content-Type", content_type);
                 if !id.is_empty() {
                     request = request.set("Submission-Id", id);
+                    let declarant = path == "/api/v1/declarations" || path.ends_with("/amend");
+                    if let (true, Some((key, serial))) = (declarant, &self.signer) {
+                        match jinguan_crypto::jws::sign(key, serial, bytes) {
+                            Ok(signature) => request = request.set("X-Jws-Signature", &signature),
+                            Err(e) => return (0, json!({"error": e.to_string()})),
+                        }
+                    }
                 }
                 request.send_bytes(bytes)
             }
@@ -147,7 +157,7 @@ pub(crate) fn run(
         bank: make("demo-bank", Role::Bank)?,
         admin: make("demo-admin", Role::Admin)?,
     };
-    let app = crate::serve::open_app(refdata, &data_dir, None)?;
+    let app = crate::serve::open_app(refdata, &data_dir, None, crate::serve::Signatures::Required)?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (address_tx, address_rx) = std::sync::mpsc::channel();
     let listen = listen.to_owned();
@@ -170,12 +180,24 @@ pub(crate) fn run(
             Err(_) => Err(Failure::new("E0405", "the server thread failed")),
         };
     };
-    let client = Client {
+    let mut client = Client {
         base: format!("http://{address}"),
         agent: ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(30))
             .build(),
+        signer: None,
     };
+    // Keys and certificates for the declarants, issued by the platform CA through the API;
+    // written to the data directory so a visitor can sign with them too.
+    let broker_signer = certify(&client, &tokens.admin, &data_dir, "demo-broker", "broker")?;
+    certify(
+        &client,
+        &tokens.admin,
+        &data_dir,
+        &enterprise_party,
+        "enterprise",
+    )?;
+    client.signer = Some(broker_signer);
     let (status, reply) = client.call(
         "PUT",
         "/api/v1/risk/rules",
@@ -199,6 +221,12 @@ pub(crate) fn run(
     say!("  officer     5300               {}", tokens.officer);
     say!("  bank        demo-bank          {}", tokens.bank);
     say!("  admin       demo-admin         {}", tokens.admin);
+    say!("");
+    say!(
+        "Keys and certificates (SM2, issued by the platform CA): {}",
+        data_dir.join("demo-keys").display()
+    );
+    say!("  every declaration the feed sends is signed (X-Jws-Signature; see the README)");
     say!("");
     say!("Try:");
     say!("  curl -H 'Authorization: Bearer {}' 'http://{address}/api/v1/declarations?status=selected'", tokens.officer);
@@ -283,6 +311,48 @@ fn note(reached: &mut BTreeMap<String, u64>, reply: &Value) {
 /// Lodges declaration `i` and plays its life: a deterministic plan from `i` decides which
 /// declarations are held, amended, cancelled, found non-conform, guaranteed rather than paid,
 /// or left waiting at a step, so that every state is on view.
+/// Makes a key for `party`, has the admin certify it, writes both under `demo-keys/`;
+/// returns the key and the certificate's serial.
+fn certify(
+    client: &Client,
+    admin: &str,
+    data_dir: &std::path::Path,
+    party: &str,
+    role: &str,
+) -> Result<(jinguan_crypto::SigningKey, String), Failure> {
+    let key = jinguan_crypto::SigningKey::generate(
+        jinguan_crypto::Algorithm::Sm2Sm3,
+        jinguan_crypto::DEFAULT_DISTID,
+    )
+    .map_err(|e| Failure::new("C0001", e.to_string()))?;
+    let request = json!({
+        "party": party, "role": role, "name": format!("demo {role} {party}"),
+        "public_key": key.verifying_key().to_pem(),
+    });
+    let (status, issued) = client.call(
+        "POST",
+        "/api/v1/pki/certificates",
+        admin,
+        Some(("application/json", request.to_string().as_bytes(), "")),
+    );
+    let serial = issued["serial"].as_str().map(str::to_owned);
+    let (201, Some(serial), Some(pem)) = (status, serial, issued["certificate"].as_str()) else {
+        return Err(Failure::new(
+            "E0410",
+            format!("certifying {party}: {status} {issued}"),
+        ));
+    };
+    let dir = data_dir.join("demo-keys");
+    let write = |name: String, text: &str| {
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join(&name), text))
+            .map_err(|e| Failure::new("E0401", format!("{}: {e}", dir.join(&name).display())))
+    };
+    write(format!("{party}.key.pem"), &key.to_pem())?;
+    write(format!("{party}.crt"), pem)?;
+    Ok((key, serial))
+}
+
 fn carry(
     client: &Client,
     tokens: &Tokens,

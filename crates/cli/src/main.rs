@@ -98,6 +98,18 @@ enum Command {
         #[command(subcommand)]
         command: GenCommand,
     },
+    /// Sign a message as a client does: prints the value of the `X-Jws-Signature` header
+    /// that goes beside the file's exact bytes (a detached JWS naming the certificate).
+    Sign {
+        /// The message (declaration JSON or XML), sent byte for byte as signed.
+        file: PathBuf,
+        /// The signer's private key (PKCS#8 PEM: `openssl genpkey -algorithm SM2`, or ours).
+        #[arg(long)]
+        key: PathBuf,
+        /// The signer's certificate (PEM), issued by the platform CA.
+        #[arg(long)]
+        cert: PathBuf,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]
@@ -120,6 +132,10 @@ enum Command {
         /// The ledger's store: a `postgres://` URL (default: SQLite in the data directory).
         #[arg(long)]
         store: Option<String>,
+        /// Whether declarations must be signed (`X-Jws-Signature`, a certificate of the
+        /// caller's party).
+        #[arg(long, value_enum, default_value = "required")]
+        signatures: serve::Signatures,
     },
     /// Administration.
     Admin {
@@ -288,6 +304,40 @@ pub(crate) fn load_data(
     Ok(data)
 }
 
+/// `jinguan sign`: the detached signature of `file` by `key`, naming `cert`.
+fn sign(
+    file: &std::path::Path,
+    key: &std::path::Path,
+    cert: &std::path::Path,
+) -> Result<(), Failure> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| Failure::new("E0001", format!("{}: {e}", path.display())))
+    };
+    let text = |path: &std::path::Path| {
+        String::from_utf8(read(path)?)
+            .map_err(|_| Failure::new("C0001", format!("{}: not PEM text", path.display())))
+    };
+    let message = read(file)?;
+    let key = jinguan_crypto::SigningKey::from_pem(&text(key)?, jinguan_crypto::DEFAULT_DISTID)
+        .map_err(|e| Failure::new("C0001", e.to_string()))?;
+    let certificate = jinguan_crypto::pki::Certificate::from_pem(&text(cert)?)
+        .map_err(|e| Failure::new("C0005", e.to_string()))?;
+    // A certificate for another key would make signatures every server refuses: say so now.
+    let certified = certificate
+        .public_key(jinguan_crypto::DEFAULT_DISTID)
+        .map_err(|e| Failure::new("C0005", e.to_string()))?;
+    if certified != key.verifying_key() {
+        return Err(Failure::new(
+            "C0005",
+            "the certificate is for another key than --key",
+        ));
+    }
+    let value = jinguan_crypto::jws::sign(&key, &certificate.serial(), &message)
+        .map_err(|e| Failure::new("C0002", e.to_string()))?;
+    say!("{value}");
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     let data = || load_data(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
@@ -321,6 +371,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     enterprises,
                 },
         } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
+        Command::Sign { file, key, cert } => sign(&file, &key, &cert),
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),
         Command::Bench { command } => bench::run(command, cli.refdata_dir.as_ref()),
@@ -328,7 +379,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             data_dir,
             listen,
             store,
-        } => serve::run(data()?, &data_dir, &listen, store.as_deref()),
+            signatures,
+        } => serve::run(data()?, &data_dir, &listen, store.as_deref(), signatures),
         Command::Admin {
             command:
                 AdminCommand::Token {

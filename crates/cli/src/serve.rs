@@ -20,6 +20,7 @@ pub(crate) fn open_app(
     refdata: RefData,
     data_dir: &Path,
     store: Option<&str>,
+    signatures: Signatures,
 ) -> Result<Arc<App>, Failure> {
     std::fs::create_dir_all(data_dir).map_err(|e| {
         Failure::new(
@@ -53,7 +54,14 @@ pub(crate) fn open_app(
     };
     let rules = RuleSet::from_json(DEMO_RULES).map_err(|e| Failure::new("E0402", e.to_string()))?;
     let tokens = Tokens::open(data_dir).map_err(|e| Failure::new("E0407", e.to_string()))?;
-    let app = App::new(store, Arc::new(refdata), rules, tokens).map_err(store_failure)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let authority = jinguan_server::Authority::open(data_dir, now)
+        .map_err(|e| Failure::new("C0005", format!("the platform CA: {e}")))?;
+    let mut app =
+        App::new(store, Arc::new(refdata), rules, tokens, authority).map_err(store_failure)?;
+    app.signatures_required = signatures == Signatures::Required;
     Ok(Arc::new(app))
 }
 
@@ -86,13 +94,25 @@ pub(crate) fn serve_until_interrupted(
     })
 }
 
+/// Whether declarations must be signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Signatures {
+    /// Every declaration and amendment carries a detached signature by a certificate of the
+    /// caller's party (`X-Jws-Signature`).
+    Required,
+    /// Unsigned ones are taken too (signed ones are still checked): for trials and load
+    /// tests without certificates.
+    Optional,
+}
+
 pub(crate) fn run(
     refdata: RefData,
     data_dir: &Path,
     listen: &str,
     store: Option<&str>,
+    signatures: Signatures,
 ) -> Result<(), Failure> {
-    let app = open_app(refdata, data_dir, store)?;
+    let app = open_app(refdata, data_dir, store, signatures)?;
     let where_ = store.map_or_else(
         || data_dir.display().to_string(),
         |_| "PostgreSQL".to_owned(),

@@ -100,9 +100,14 @@ fn asn1(e: x509_cert::der::Error) -> Error {
 }
 
 fn name_of(holder: &Holder) -> Result<Name, Error> {
-    if !holder.party.bytes().all(|b| b.is_ascii_alphanumeric()) || holder.party.is_empty() {
+    let party_ok = (1..=64).contains(&holder.party.len())
+        && holder
+            .party
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !party_ok {
         return Err(Error::Certificate(format!(
-            "party code {:?} is not letters and digits",
+            "party code {:?}: 1 to 64 letters, digits or '-'",
             holder.party
         )));
     }

@@ -123,16 +123,21 @@ async fn receive(
     let body = body_or_error(body)?;
     let submission_id = required_submission_id(&headers)?;
     let content_type = content_type(&headers);
-    let declaration = read_declaration(&content_type, &body)?;
     let deciding = app.deciding().await;
     let (created, receipt) = blocking(move || {
+        // The signature first: nothing of an unsigned or forged body is read.
+        let signer =
+            crate::pki::check_signature(&app, &principal, &headers, &body).map_err(|e| {
+                crate::audit::denied(&app, &principal, "declare", &submission_id, &body, e)
+            })?;
+        let declaration = read_declaration(&content_type, &body)?;
         intake(
             &app,
             &principal,
             declaration,
-            &content_type,
-            &body,
+            received_of(&content_type, &body),
             &submission_id,
+            signer,
             deciding,
         )
     })
@@ -143,6 +148,19 @@ async fn receive(
         (true, _) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     Ok((status, Json(receipt)).into_response())
+}
+
+/// A body as received: text when it is UTF-8, hex when not.
+fn received_of(content_type: &str, body: &[u8]) -> Received {
+    let (text, hex) = match std::str::from_utf8(body) {
+        Ok(text) => (Some(text.to_owned()), None),
+        Err(_) => (None, Some(jinguan_crypto::hex::encode(body))),
+    };
+    Received {
+        content_type: content_type.to_owned(),
+        body: text,
+        body_hex: hex,
+    }
 }
 
 fn customs_of(declaration: &Declaration) -> String {
@@ -412,22 +430,13 @@ fn intake(
     app: &App,
     principal: &Principal,
     mut declaration: Declaration,
-    content_type: &str,
-    body: &[u8],
+    received: Received,
     submission_id: &str,
+    signer: Option<crate::pki::Signer>,
     deciding: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(bool, DeclarationReceipt), ApiError> {
     let customs = customs_of(&declaration);
     let ledger = format!("customs-{customs}");
-    let (text, hex) = match std::str::from_utf8(body) {
-        Ok(text) => (Some(text.to_owned()), None),
-        Err(_) => (None, Some(jinguan_crypto::hex::encode(body))),
-    };
-    let received = Received {
-        content_type: content_type.to_owned(),
-        body: text,
-        body_hex: hex,
-    };
     if let Some(receipt) = recorded_outcome(app, &ledger, submission_id, &received)? {
         return Ok((false, receipt));
     }
@@ -479,6 +488,7 @@ fn intake(
         }),
         payment: None,
         received: Some(received),
+        signer,
     };
     let submission = submission(&principal.party, submission_id.to_owned(), &record)?;
     // Decided: waiting for the ledger takes no processor, so another may decide meanwhile.
@@ -559,7 +569,7 @@ struct Current {
     version_seq: i64,
 }
 
-fn as_text(value: Option<&Value>) -> String {
+pub(crate) fn as_text(value: Option<&Value>) -> String {
     match value {
         Some(Value::Text(t)) => t.clone(),
         Some(Value::Integer(i)) => i.to_string(),
@@ -567,7 +577,7 @@ fn as_text(value: Option<&Value>) -> String {
     }
 }
 
-fn as_int(value: Option<&Value>) -> i64 {
+pub(crate) fn as_int(value: Option<&Value>) -> i64 {
     match value {
         Some(Value::Integer(i)) => *i,
         _ => 0,
@@ -1008,6 +1018,7 @@ fn act(
         version: None,
         payment: action.payment,
         received: None,
+        signer: None,
     };
     append(
         app,
@@ -1322,10 +1333,24 @@ pub(crate) async fn amend(
     principal.require(DECLARANTS)?;
     let body = body_or_error(body)?;
     let client_id = required_submission_id(&headers)?;
-    let declaration = read_declaration(&content_type(&headers), &body)?;
     let metrics = app.clone();
-    let answer =
-        blocking(move || amend_now(&app, &principal, &entry_id, &client_id, declaration)).await;
+    let answer = blocking(move || {
+        let signer = crate::pki::check_signature(&app, &principal, &headers, &body)
+            .map_err(|e| crate::audit::denied(&app, &principal, "amend", &entry_id, &body, e))?;
+        let content_type = content_type(&headers);
+        let declaration = read_declaration(&content_type, &body)?;
+        // A signed amendment keeps the bytes its signature covers.
+        let received = signer.as_ref().map(|_| received_of(&content_type, &body));
+        amend_now(
+            &app,
+            &principal,
+            &entry_id,
+            &client_id,
+            declaration,
+            (received, signer),
+        )
+    })
+    .await;
     let counter = if answer.is_ok() {
         &metrics.metrics.events
     } else {
@@ -1341,6 +1366,7 @@ fn amend_now(
     entry_id: &str,
     client_id: &str,
     mut declaration: Declaration,
+    (received, signer): (Option<Received>, Option<crate::pki::Signer>),
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let _guard = app.stripe(entry_id);
     let current = load(app, principal, entry_id)?;
@@ -1416,7 +1442,8 @@ fn amend_now(
             due: checked.due,
         }),
         payment: None,
-        received: None,
+        received,
+        signer,
     };
     append(
         app,

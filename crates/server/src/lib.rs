@@ -26,10 +26,10 @@
 //!
 //! | status | type | codes |
 //! |---|---|---|
-//! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set |
-//! | 401 | `unauthorized` | `H0401` no token or an unknown one |
-//! | 403 | `forbidden` | `H0403` the role may not do this; `W0102` the actor may not cause the event |
-//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry |
+//! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
+//! | 401 | `unauthorized` | `H0401` no token or an unknown one; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed |
+//! | 403 | `forbidden` | `H0403` the role may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
+//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate |
 //! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force |
 //! | 413 | `too_large` | `H0413` body over the limit |
 //! | 415 | `unsupported_media_type` | `H0415` not JSON or XML |
@@ -39,9 +39,11 @@
 //! `GET /metrics` gives the counters in the Prometheus text format; `GET
 //! /api/v1/openapi.json` describes every route ([`openapi`]).
 
+pub mod audit;
 pub mod auth;
 mod declarations;
 pub mod openapi;
+pub mod pki;
 pub mod record;
 mod risk_api;
 
@@ -62,6 +64,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{Principal, Role, Tokens};
+pub use pki::Authority;
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -179,11 +182,22 @@ pub struct App {
     // which every receipt waits for, got a dozenth of a core: commits slowed, more requests
     // piled up, and the burst fed itself.
     deciding: Arc<tokio::sync::Semaphore>,
+    /// The platform CA.
+    pub authority: Authority,
+    /// Whether declarants must sign what they submit (see [`pki`]).
+    pub signatures_required: bool,
+    /// Where the time comes from (the system clock; tests move it to see certificates
+    /// expire).
+    pub clock: Arc<dyn jinguan_store::Clock>,
+    // Public keys of registry certificates already checked against the CA, by fingerprint
+    // of their PEM: intake verifies a signature per declaration, and parsing and checking
+    // the certificate each time would cost as much again.
+    certificate_keys: RwLock<std::collections::HashMap<[u8; 32], jinguan_crypto::VerifyingKey>>,
 }
 
 /// The query tables the server needs its store opened with.
 pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
-    vec![Arc::new(record::Tables)]
+    vec![Arc::new(record::Tables), Arc::new(pki::CertificateTable)]
 }
 
 impl App {
@@ -195,6 +209,7 @@ impl App {
         refdata: Arc<RefData>,
         default_rules: RuleSet,
         tokens: Tokens,
+        authority: Authority,
     ) -> Result<Self, StoreError> {
         let newest = store.query(&Statement::new(
             "SELECT rules FROM risk_rules ORDER BY version DESC LIMIT 1",
@@ -222,6 +237,10 @@ impl App {
             deciding: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             )),
+            authority,
+            signatures_required: true,
+            clock: Arc::new(jinguan_store::SystemClock),
+            certificate_keys: RwLock::default(),
         };
         let released = app.store.query(&Statement::new(
             "SELECT ledger, version_seq FROM decl
@@ -303,7 +322,7 @@ impl App {
 
     /// The time now, in milliseconds since the epoch.
     fn now_ms(&self) -> i64 {
-        jinguan_store::Clock::now_ms(&jinguan_store::SystemClock)
+        self.clock.now_ms()
     }
 
     /// The next entry-id serial of a customs district: one more than the last on record
@@ -341,6 +360,25 @@ impl App {
             .acquire_owned()
             .await
             .expect("the semaphore is never closed")
+    }
+
+    /// The key of a registry certificate (PEM), checked against the CA on first use.
+    fn certificate_key(&self, pem: &str) -> Result<jinguan_crypto::VerifyingKey, ApiError> {
+        let id = jinguan_crypto::sm3(pem.as_bytes());
+        if let Some(key) = self
+            .certificate_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+        {
+            return Ok(key.clone());
+        }
+        let key = pki::certificate_key(&self.authority, pem)?;
+        self.certificate_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, key.clone());
+        Ok(key)
     }
 
     fn stripe(&self, entry_id: &str) -> std::sync::MutexGuard<'_, ()> {
@@ -404,6 +442,10 @@ impl ApiError {
 
     fn bad_request(code: &str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", code, message)
+    }
+
+    fn not_found(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", code, message)
     }
 
     fn forbidden(message: impl Into<String>) -> Self {
@@ -614,6 +656,18 @@ fn routes() -> Routes {
             vec!["post"],
             post(risk_api::backtest),
         ),
+        ("/api/v1/pki/ca", vec!["get"], get(pki::ca)),
+        ("/api/v1/pki/certificates", vec!["post"], post(pki::issue)),
+        (
+            "/api/v1/pki/certificates/{serial}",
+            vec!["get"],
+            get(pki::status),
+        ),
+        (
+            "/api/v1/pki/certificates/{serial}/revoke",
+            vec!["post"],
+            post(pki::revoke),
+        ),
         ("/api/v1/ledger/{ledger}/head", vec!["get"], get(head)),
         (
             "/api/v1/ledger/{ledger}/entries/{seq}/proof",
@@ -703,7 +757,7 @@ async fn proof(
     .map(|proof| Json(proof).into_response())
 }
 
-fn internal(error: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",

@@ -204,6 +204,43 @@ const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/v1/pki/ca",
+        summary: "The platform CA certificate (PEM), its serial and SM3 fingerprint (public).",
+        roles: &[],
+        body: &[],
+        query: &[],
+        statuses: &[200],
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/pki/certificates",
+        summary: "Certify a party's public key (SPKI PEM, SM2 or Ed25519) for a role: \
+                  {party, role, name, public_key, days?}; recorded in the pki ledger.",
+        roles: &["admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[201, 400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/pki/certificates/{serial}",
+        summary: "A certificate's status (good, revoked, expired, not_yet_valid) and PEM.",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/pki/certificates/{serial}/revoke",
+        summary: "Revoke a certificate: {reason}; signatures under it are refused from then on.",
+        roles: &["admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[200, 400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
         path: "/api/v1/ledger/{ledger}/head",
         summary: "The ledger's latest signed tree head (public).",
         roles: &[],
@@ -258,6 +295,16 @@ pub fn document() -> Value {
                 "description": "the client's id for this submission (1 to 200 characters)",
                 "schema": {"type": "string"}}),
             );
+            parameters.push(json!({"name": "X-Jws-Signature", "in": "header",
+                "required": false,
+                "description": "a detached signature of the body's exact bytes: \
+                    <base64url protected header>..<base64url signature>, header \
+                    {\"alg\":\"SM2-SM3\"|\"EdDSA\",\"kid\":<certificate serial>,\
+                    \"b64\":false,\"crit\":[\"b64\"]}; required unless the server takes \
+                    unsigned declarations (401 H0420 unsigned, H0421 unknown certificate, \
+                    H0422 revoked, H0423 expired, H0426 bad signature, H0427 malformed; \
+                    403 H0425 another party's certificate)",
+                "schema": {"type": "string"}}));
         }
         let responses: Map<String, Value> = op
             .statuses

@@ -109,6 +109,9 @@ pub struct Record {
     pub payment: Option<Payment>,
     /// The body as received, on first submission (amendments keep theirs in `version`).
     pub received: Option<Received>,
+    /// Who signed the body, and the signature as sent: what makes the declaration binding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<crate::pki::Signer>,
 }
 
 /// The lifecycle state's name (`received`, `selected`, `awaiting_payment`, …).

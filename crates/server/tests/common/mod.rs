@@ -105,8 +105,40 @@ pub fn start(name: &str, backend: Backend) -> Server {
     start_with(name, backend, RuleSet::from_json(DEMO_RULES).unwrap())
 }
 
-/// A server whose rule set in force is `rules`.
+/// A server whose rule set in force is `rules`, taking unsigned declarations.
 pub fn start_with(name: &str, backend: Backend, rules: RuleSet) -> Server {
+    start_configured(name, backend, rules, None)
+}
+
+/// A clock a test moves: the system's time plus an offset.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    pub offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl jinguan_store::Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        jinguan_store::Clock::now_ms(&jinguan_store::SystemClock)
+            + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A server with the demo rules that requires declarations to be signed, on `clock`.
+pub fn start_signed(name: &str, backend: Backend, clock: Arc<TestClock>) -> Server {
+    start_configured(
+        name,
+        backend,
+        RuleSet::from_json(DEMO_RULES).unwrap(),
+        Some(clock),
+    )
+}
+
+fn start_configured(
+    name: &str,
+    backend: Backend,
+    rules: RuleSet,
+    signed: Option<Arc<TestClock>>,
+) -> Server {
     let tag = format!(
         "{name}_{}",
         if backend == Backend::Sqlite {
@@ -126,15 +158,23 @@ pub fn start_with(name: &str, backend: Backend, rules: RuleSet) -> Server {
         token("admin-1", Role::Admin),
     );
     let store = open_store(&tag, backend, &dir);
-    let app = Arc::new(
-        App::new(
-            store,
-            Arc::new(RefData::load().unwrap()),
-            rules,
-            Tokens::open(&dir).unwrap(),
-        )
-        .unwrap(),
-    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut app = App::new(
+        store,
+        Arc::new(RefData::load().unwrap()),
+        rules,
+        Tokens::open(&dir).unwrap(),
+        jinguan_server::Authority::generate(i64::try_from(now).unwrap()).unwrap(),
+    )
+    .unwrap();
+    app.signatures_required = signed.is_some();
+    if let Some(clock) = signed {
+        app.clock = clock;
+    }
+    let app = Arc::new(app);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, address) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {

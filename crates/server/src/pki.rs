@@ -1,0 +1,596 @@
+//! Certificates and signed submissions.
+//!
+//! The platform CA (`Authority`: an SM2 key and its self-signed certificate, kept in the data
+//! directory) certifies the keys of parties and their people. Every certificate issued and
+//! every revocation is an entry in the `pki` ledger, and the `certificate` table follows it,
+//! so the registry is as tamper-evident as the declarations it vouches for.
+//!
+//! A declarant signs what it sends: a detached signature over the body's exact bytes in the
+//! `X-Jws-Signature` header (see `jinguan_crypto::jws`), naming its certificate by serial.
+//! At intake it is checked before anything else is read: the certificate is ours, in the
+//! registry, unrevoked, within its validity, issued to the caller's own party, and the
+//! signature verifies. Each failure has its own code.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jinguan_crypto::pki::{Certificate, Holder, Request};
+use jinguan_crypto::{Algorithm, SigningKey, VerifyingKey, DEFAULT_DISTID};
+use jinguan_ledger::Entry;
+use jinguan_ledger::Submission;
+use jinguan_store::projection::{Dialect, Projection, Statement, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Principal, Role};
+use crate::{blocking, ApiError, App};
+
+/// The ledger certificates and revocations are kept in.
+pub const PKI_LEDGER: &str = "pki";
+/// Entry kind of a certificate issued.
+pub const ISSUED: &str = "pki.certificate";
+/// Entry kind of a revocation.
+pub const REVOKED: &str = "pki.revocation";
+/// The header a detached signature of the body travels in.
+pub const SIGNATURE_HEADER: &str = "x-jws-signature";
+/// How long a party's certificate lasts unless asked otherwise: one year.
+pub const DEFAULT_DAYS: i64 = 365;
+
+/// The platform's certificate authority.
+pub struct Authority {
+    key: SigningKey,
+    certificate: Certificate,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Authority({})", self.certificate.fingerprint())
+    }
+}
+
+/// The CA's holder name.
+pub fn authority_holder() -> Holder {
+    Holder {
+        name: "Jinguan platform CA".into(),
+        party: "JINGUANCA".into(),
+        role: "ca".into(),
+    }
+}
+
+impl Authority {
+    /// A CA from its key and certificate, which must be a CA certificate for that key.
+    pub fn new(key: SigningKey, certificate: Certificate) -> Result<Self, String> {
+        let public = certificate
+            .public_key(DEFAULT_DISTID)
+            .map_err(|e| e.to_string())?;
+        if public != key.verifying_key() || !certificate.is_ca() {
+            return Err("the CA certificate is not a CA certificate for the CA key".into());
+        }
+        Ok(Self { key, certificate })
+    }
+
+    /// A new SM2 CA valid for twenty years from `now` (seconds).
+    pub fn generate(now: i64) -> Result<Self, String> {
+        let key =
+            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?;
+        let holder = authority_holder();
+        let certificate = jinguan_crypto::pki::issue(
+            &key,
+            &holder,
+            &Request {
+                holder: holder.clone(),
+                key: &key.verifying_key(),
+                serial: 1,
+                not_before: now - 60,
+                not_after: now + 20 * 365 * 86_400,
+                ca: true,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        Self::new(key, certificate)
+    }
+
+    /// The CA of a data directory (`keys/ca-private.pem`, `keys/ca.crt`), made on first use.
+    pub fn open(data_dir: &Path, now: i64) -> Result<Self, String> {
+        let keys = data_dir.join("keys");
+        let private = keys.join("ca-private.pem");
+        let public = keys.join("ca.crt");
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        if private.exists() {
+            let key = SigningKey::from_pem(&read(&private)?, DEFAULT_DISTID)
+                .map_err(|e| e.to_string())?;
+            let certificate = Certificate::from_pem(&read(&public)?).map_err(|e| e.to_string())?;
+            return Self::new(key, certificate);
+        }
+        let made = Self::generate(now)?;
+        std::fs::create_dir_all(&keys).map_err(|e| format!("{}: {e}", keys.display()))?;
+        write_synced(&public, made.certificate.to_pem().as_bytes())?;
+        write_synced(&private, made.key.to_pem().as_bytes())?;
+        Ok(made)
+    }
+
+    /// The CA certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// Certifies `key` for `holder` from `not_before` for `days`, under a random serial.
+    pub fn issue(
+        &self,
+        holder: Holder,
+        key: &VerifyingKey,
+        not_before: i64,
+        days: i64,
+    ) -> Result<Certificate, String> {
+        // 63 random bits: positive, and unique without coordination between servers.
+        let serial = u64::from_be_bytes(jinguan_crypto::random_bytes::<8>()) >> 1 | 1;
+        jinguan_crypto::pki::issue(
+            &self.key,
+            &authority_holder(),
+            &Request {
+                holder,
+                key,
+                serial,
+                not_before,
+                not_after: not_before + days * 86_400,
+                ca: false,
+            },
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// Writes a new file and syncs it before anyone relies on it.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A certificate issued, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Issued {
+    /// Serial, hex.
+    pub serial: String,
+    /// The holder's party code.
+    pub party: String,
+    /// The holder's role.
+    pub role: String,
+    /// The holder's name.
+    pub name: String,
+    /// Valid from (seconds since the epoch).
+    pub not_before: i64,
+    /// Valid until.
+    pub not_after: i64,
+    /// SM3 of the DER.
+    pub fingerprint: String,
+    /// The certificate, PEM.
+    pub certificate: String,
+}
+
+/// A revocation, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Revocation {
+    /// Serial, hex.
+    pub serial: String,
+    /// Why (RFC 5280 reason names: `keyCompromise`, `affiliationChanged`, `superseded`,
+    /// `cessationOfOperation`, or free text).
+    pub reason: String,
+}
+
+/// The `certificate` table.
+pub struct CertificateTable;
+
+impl Projection for CertificateTable {
+    fn name(&self) -> &str {
+        "certificates"
+    }
+
+    fn create(&self, dialect: Dialect) -> Vec<String> {
+        vec![format!(
+            "CREATE TABLE IF NOT EXISTS certificate (
+                serial TEXT PRIMARY KEY, party TEXT NOT NULL, role TEXT NOT NULL,
+                name TEXT NOT NULL, not_before BIGINT NOT NULL, not_after BIGINT NOT NULL,
+                fingerprint TEXT NOT NULL, pem TEXT NOT NULL, issued_seq BIGINT NOT NULL,
+                revoked_ms BIGINT NOT NULL, reason TEXT NOT NULL){}",
+            dialect.clustered()
+        )]
+    }
+
+    fn reset(&self) -> Vec<String> {
+        vec!["DELETE FROM certificate".into()]
+    }
+
+    fn apply(&self, entry: &Entry) -> Vec<Statement> {
+        match entry.kind.as_str() {
+            ISSUED => match serde_json::from_slice::<Issued>(&entry.payload) {
+                Ok(issued) => vec![Statement::new(
+                    "INSERT INTO certificate (serial, party, role, name, not_before, not_after,
+                        fingerprint, pem, issued_seq, revoked_ms, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, '')
+                     ON CONFLICT DO NOTHING",
+                    vec![
+                        Value::Text(issued.serial),
+                        Value::Text(issued.party),
+                        Value::Text(issued.role),
+                        Value::Text(issued.name),
+                        Value::Integer(issued.not_before),
+                        Value::Integer(issued.not_after),
+                        Value::Text(issued.fingerprint),
+                        Value::Text(issued.certificate),
+                        Value::Integer(i64::try_from(entry.seq).unwrap_or(i64::MAX)),
+                    ],
+                )],
+                Err(_) => Vec::new(),
+            },
+            REVOKED => match serde_json::from_slice::<Revocation>(&entry.payload) {
+                // The first revocation stands; a later one changes nothing.
+                Ok(revoked) => vec![Statement::new(
+                    "UPDATE certificate SET revoked_ms = ?2, reason = ?3
+                     WHERE serial = ?1 AND revoked_ms = 0",
+                    vec![
+                        Value::Text(revoked.serial),
+                        Value::Integer(entry.time_ms.max(1)),
+                        Value::Text(revoked.reason),
+                    ],
+                )],
+                Err(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A certificate in the registry, as the routes and intake read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Status {
+    /// Serial, hex.
+    pub serial: String,
+    /// `good`, `revoked`, `expired` or `not_yet_valid`.
+    pub status: String,
+    /// The holder's party code.
+    pub party: String,
+    /// The holder's role.
+    pub role: String,
+    /// The holder's name.
+    pub name: String,
+    /// Valid from (RFC 3339).
+    pub not_before: String,
+    /// Valid until (RFC 3339).
+    pub not_after: String,
+    /// When revoked (RFC 3339), if it was.
+    pub revoked_at: Option<String>,
+    /// Why, if it was.
+    pub reason: Option<String>,
+    /// SM3 of the DER, hex.
+    pub fingerprint: String,
+    /// The certificate, PEM.
+    pub certificate: String,
+}
+
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_default()
+}
+
+/// The registry's record of `serial`, with its status at `now_ms`.
+fn lookup(app: &App, serial: &str, now_ms: i64) -> Result<Option<Status>, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT party, role, name, not_before, not_after, fingerprint, pem, revoked_ms, reason
+             FROM certificate WHERE serial = ?1",
+            vec![Value::Text(serial.to_ascii_lowercase())],
+        ))
+        .map_err(ApiError::store)?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let text = |i: usize| crate::declarations::as_text(row.get(i));
+    let int = |i: usize| crate::declarations::as_int(row.get(i));
+    let (not_before, not_after, revoked_ms) = (int(3), int(4), int(7));
+    let now = now_ms / 1000;
+    let status = if revoked_ms > 0 {
+        "revoked"
+    } else if now < not_before {
+        "not_yet_valid"
+    } else if now > not_after {
+        "expired"
+    } else {
+        "good"
+    };
+    Ok(Some(Status {
+        serial: serial.to_ascii_lowercase(),
+        status: status.into(),
+        party: text(0),
+        role: text(1),
+        name: text(2),
+        not_before: rfc3339(not_before),
+        not_after: rfc3339(not_after),
+        revoked_at: (revoked_ms > 0).then(|| rfc3339(revoked_ms / 1000)),
+        reason: (revoked_ms > 0).then(|| text(8)),
+        fingerprint: text(5),
+        certificate: text(6),
+    }))
+}
+
+fn append(
+    app: &App,
+    principal: &Principal,
+    kind: &str,
+    id: String,
+    payload: &impl Serialize,
+) -> Result<jinguan_store::Receipt, ApiError> {
+    app.store
+        .append(
+            PKI_LEDGER,
+            Submission {
+                kind: kind.into(),
+                schema_version: 1,
+                submitter: principal.party.clone(),
+                submission_id: id,
+                payload: serde_json::to_vec(payload).map_err(crate::internal)?,
+                submitter_signature: None,
+            },
+        )
+        .map_err(ApiError::store)
+}
+
+/// `GET /api/v1/pki/ca`: the CA certificate (public).
+pub(crate) async fn ca(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
+    let certificate = app.authority.certificate();
+    Json(serde_json::json!({
+        "certificate": certificate.to_pem(),
+        "fingerprint": certificate.fingerprint(),
+        "serial": certificate.serial(),
+    }))
+}
+
+/// What an administrator asks to certify.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IssueRequest {
+    party: String,
+    role: String,
+    name: String,
+    /// SPKI PEM (`openssl pkey -pubout`).
+    public_key: String,
+    days: Option<i64>,
+}
+
+/// `POST /api/v1/pki/certificates` (admin): certify a party's public key.
+pub(crate) async fn issue(
+    State(app): State<Arc<App>>,
+    principal: Result<Principal, ApiError>,
+    body: Result<Json<IssueRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let principal = principal?;
+    principal.require(&[Role::Admin])?;
+    let Json(request) = body.map_err(|e| ApiError::bad_request("H0430", e.body_text()))?;
+    if Role::parse(&request.role).is_none() {
+        return Err(ApiError::bad_request(
+            "H0430",
+            format!(
+                "role {:?}: enterprise, broker, officer, bank or admin",
+                request.role
+            ),
+        ));
+    }
+    let days = request.days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=3 * 365).contains(&days) {
+        return Err(ApiError::bad_request("H0430", "days: 1 to 1095"));
+    }
+    let key = VerifyingKey::from_pem(&request.public_key, DEFAULT_DISTID)
+        .map_err(|e| ApiError::bad_request("H0430", e.to_string()))?;
+    let holder = Holder {
+        name: request.name,
+        party: request.party,
+        role: request.role,
+    };
+    let now = app.now_ms() / 1000;
+    let certificate = app
+        .authority
+        .issue(holder.clone(), &key, now - 60, days)
+        .map_err(|e| ApiError::bad_request("H0430", e))?;
+    let (not_before, not_after) = certificate.validity();
+    let issued = Issued {
+        serial: certificate.serial(),
+        party: holder.party,
+        role: holder.role,
+        name: holder.name,
+        not_before,
+        not_after,
+        fingerprint: certificate.fingerprint(),
+        certificate: certificate.to_pem(),
+    };
+    let answer = issued.clone();
+    blocking(move || {
+        append(
+            &app,
+            &principal,
+            ISSUED,
+            format!("certificate/{}", issued.serial),
+            &issued,
+        )
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// `GET /api/v1/pki/certificates/{serial}`: a certificate's status (any signed-in caller).
+pub(crate) async fn status(
+    State(app): State<Arc<App>>,
+    principal: Result<Principal, ApiError>,
+    UrlPath(serial): UrlPath<String>,
+) -> Result<Json<Status>, ApiError> {
+    principal?;
+    blocking(move || {
+        lookup(&app, &serial, app.now_ms())?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found("H0421", format!("no certificate {serial}")))
+    })
+    .await
+}
+
+/// Why a certificate is revoked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RevokeRequest {
+    reason: String,
+}
+
+/// `POST /api/v1/pki/certificates/{serial}/revoke` (admin).
+pub(crate) async fn revoke(
+    State(app): State<Arc<App>>,
+    principal: Result<Principal, ApiError>,
+    UrlPath(serial): UrlPath<String>,
+    body: Result<Json<RevokeRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Status>, ApiError> {
+    let principal = principal?;
+    principal.require(&[Role::Admin])?;
+    let Json(request) = body.map_err(|e| ApiError::bad_request("H0430", e.body_text()))?;
+    if request.reason.is_empty() || request.reason.len() > 200 {
+        return Err(ApiError::bad_request(
+            "H0430",
+            "reason: 1 to 200 characters",
+        ));
+    }
+    blocking(move || {
+        let serial = serial.to_ascii_lowercase();
+        let found = lookup(&app, &serial, app.now_ms())?
+            .ok_or_else(|| ApiError::not_found("H0421", format!("no certificate {serial}")))?;
+        if found.revoked_at.is_none() {
+            let revocation = Revocation {
+                serial: serial.clone(),
+                reason: request.reason,
+            };
+            append(
+                &app,
+                &principal,
+                REVOKED,
+                format!("revocation/{serial}"),
+                &revocation,
+            )?;
+        }
+        lookup(&app, &serial, app.now_ms())?
+            .map(Json)
+            .ok_or_else(|| ApiError::not_found("H0421", format!("no certificate {serial}")))
+    })
+    .await
+}
+
+/// Who signed a submission, once checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signer {
+    /// The certificate's serial.
+    pub certificate: String,
+    /// Its holder's party.
+    pub party: String,
+    /// The detached signature as sent.
+    pub jws: String,
+}
+
+fn unauthorized(code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", code, message)
+}
+
+/// Checks the detached signature of `body` in `headers` for `principal`: `Ok(None)` when
+/// there is none and signatures are optional.
+pub(crate) fn check_signature(
+    app: &App,
+    principal: &Principal,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<Signer>, ApiError> {
+    let Some(value) = headers.get(SIGNATURE_HEADER) else {
+        return if app.signatures_required {
+            Err(unauthorized(
+                "H0420",
+                format!("unsigned: send a detached signature of the body in {SIGNATURE_HEADER}"),
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("H0427", "the signature header is not ASCII"))?;
+    let detached = jinguan_crypto::jws::Detached::parse(value)
+        .map_err(|e| unauthorized("H0427", e.to_string()))?;
+    let now_ms = app.now_ms();
+    let known = lookup(app, &detached.kid, now_ms)?.ok_or_else(|| {
+        unauthorized(
+            "H0421",
+            format!("certificate {} is not one we issued", detached.kid),
+        )
+    })?;
+    match known.status.as_str() {
+        "good" => {}
+        "revoked" => {
+            return Err(unauthorized(
+                "H0422",
+                format!("certificate {} is revoked", known.serial),
+            ))
+        }
+        _ => {
+            return Err(unauthorized(
+                "H0423",
+                format!(
+                    "certificate {} is {} (valid {} to {})",
+                    known.serial, known.status, known.not_before, known.not_after
+                ),
+            ))
+        }
+    }
+    if known.party != principal.party {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "H0425",
+            format!(
+                "certificate {} belongs to {}, not to the caller's party",
+                known.serial, known.party
+            ),
+        ));
+    }
+    let key = app.certificate_key(&known.certificate)?;
+    detached.verify(&key, body).map_err(|e| {
+        unauthorized(
+            "H0426",
+            format!("the body's signature does not verify: {e}"),
+        )
+    })?;
+    Ok(Some(Signer {
+        certificate: known.serial,
+        party: known.party,
+        jws: value.to_owned(),
+    }))
+}
+
+/// The public key of a registry certificate, checked against the CA once and then kept.
+pub(crate) fn certificate_key(authority: &Authority, pem: &str) -> Result<VerifyingKey, ApiError> {
+    let certificate = Certificate::from_pem(pem).map_err(crate::internal)?;
+    certificate
+        .verify_signed_by(
+            &authority
+                .certificate()
+                .public_key(DEFAULT_DISTID)
+                .map_err(crate::internal)?,
+        )
+        .map_err(|e| unauthorized("H0424", format!("certificate not issued by this CA: {e}")))?;
+    certificate
+        .public_key(DEFAULT_DISTID)
+        .map_err(crate::internal)
+}

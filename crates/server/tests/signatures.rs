@@ -1,0 +1,182 @@
+//! Signed submissions: certificates issued through the API, detached signatures over the
+//! body checked at intake before anything else, each failure its own code and one audit
+//! entry. Run on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use common::{generated, Server, TestClock};
+use jinguan_crypto::pki::Certificate;
+use jinguan_crypto::{jws, Algorithm, SigningKey, DEFAULT_DISTID};
+use serde_json::{json, Value};
+
+both!(signed_declarations_are_checked_before_anything_else);
+
+/// Certifies a new key for `party` as the admin; the key and the certificate's serial.
+fn certify(server: &Server, party: &str, role: &str, algorithm: Algorithm) -> (SigningKey, String) {
+    let key = SigningKey::generate(algorithm, DEFAULT_DISTID).unwrap();
+    let (status, issued) = server.post_json(
+        "/api/v1/pki/certificates",
+        &server.admin.clone(),
+        &json!({
+            "party": party, "role": role, "name": format!("{party} signer"),
+            "public_key": key.verifying_key().to_pem(),
+        }),
+    );
+    assert_eq!(status, 201, "{issued}");
+    (key, issued["serial"].as_str().unwrap().to_owned())
+}
+
+fn lodge_signed(server: &Server, id: &str, body: &[u8], signature: Option<&str>) -> (u16, Value) {
+    let mut headers = vec![("Content-Type", "application/json"), ("Submission-Id", id)];
+    if let Some(signature) = signature {
+        headers.push(("X-Jws-Signature", signature));
+    }
+    server.call(
+        "POST",
+        "/api/v1/declarations",
+        &server.broker.clone(),
+        &headers,
+        body,
+    )
+}
+
+fn audit_size(server: &Server) -> u64 {
+    let (status, head) = server.get("/api/v1/ledger/audit/head", "");
+    if status == 404 {
+        return 0;
+    }
+    head["tree_size"].as_u64().unwrap()
+}
+
+fn signed_declarations_are_checked_before_anything_else(backend: common::Backend) {
+    let clock = Arc::new(TestClock::default());
+    let server = common::start_signed("signed", backend, clock.clone());
+    let bodies: Vec<Vec<u8>> = generated(4, 11)
+        .iter()
+        .map(|d| serde_json::to_vec(d).unwrap())
+        .collect();
+
+    // Only an administrator certifies; the certificate names the party and chains to the CA.
+    let (status, refused) = server.post_json(
+        "/api/v1/pki/certificates",
+        &server.broker.clone(),
+        &json!({"party": "test-broker", "role": "broker", "name": "x", "public_key": ""}),
+    );
+    assert_eq!((status, refused["code"].as_str()), (403, Some("H0403")));
+    let (key, serial) = certify(&server, "test-broker", "broker", Algorithm::Sm2Sm3);
+    let (_, ca) = server.get("/api/v1/pki/ca", "");
+    let ca = Certificate::from_pem(ca["certificate"].as_str().unwrap()).unwrap();
+    let (status, issued) = server.get(
+        &format!("/api/v1/pki/certificates/{serial}"),
+        &server.broker.clone(),
+    );
+    assert_eq!(
+        (status, issued["status"].as_str()),
+        (200, Some("good")),
+        "{issued}"
+    );
+    let certificate = Certificate::from_pem(issued["certificate"].as_str().unwrap()).unwrap();
+    certificate
+        .verify_signed_by(&ca.public_key(DEFAULT_DISTID).unwrap())
+        .unwrap();
+    assert_eq!(certificate.holder().party, "test-broker");
+
+    let mut denials = 0;
+    let mut refused =
+        |server: &Server, id: &str, body: &[u8], signature: Option<&str>, expected: (u16, &str)| {
+            let before = audit_size(server);
+            let (status, error) = lodge_signed(server, id, body, signature);
+            assert_eq!(
+                (status, error["code"].as_str().unwrap_or("")),
+                expected,
+                "{error}"
+            );
+            denials += 1;
+            assert_eq!(audit_size(server), before + 1, "one audit entry per denial");
+        };
+    // Unsigned.
+    refused(&server, "u-1", &bodies[0], None, (401, "H0420"));
+    // Malformed.
+    refused(
+        &server,
+        "m-1",
+        &bodies[0],
+        Some("not a jws"),
+        (401, "H0427"),
+    );
+    // Signed over another body (tampered in transit).
+    let other = jws::sign(&key, &serial, &bodies[1]).unwrap();
+    refused(&server, "t-1", &bodies[0], Some(&other), (401, "H0426"));
+    // A certificate we never issued.
+    let stranger = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let unknown = jws::sign(&stranger, "7fffffff", &bodies[0]).unwrap();
+    refused(&server, "k-1", &bodies[0], Some(&unknown), (401, "H0421"));
+    // Another party's certificate, with its own key, presented by the broker's token.
+    let (other_key, other_serial) = certify(&server, "other-broker", "broker", Algorithm::Ed25519);
+    let wrong_party = jws::sign(&other_key, &other_serial, &bodies[0]).unwrap();
+    refused(
+        &server,
+        "p-1",
+        &bodies[0],
+        Some(&wrong_party),
+        (403, "H0425"),
+    );
+    // The right key under another serial is the other certificate: it fails as another party's.
+    let mislabelled = jws::sign(&key, &other_serial, &bodies[0]).unwrap();
+    refused(
+        &server,
+        "p-2",
+        &bodies[0],
+        Some(&mislabelled),
+        (403, "H0425"),
+    );
+    // None of that recorded a declaration.
+    let (_, list) = server.get("/api/v1/declarations", &server.officer.clone());
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+
+    // Signed as sent: accepted, and the signer is on record.
+    let good = jws::sign(&key, &serial, &bodies[0]).unwrap();
+    let (status, receipt) = lodge_signed(&server, "ok-1", &bodies[0], Some(&good));
+    assert!(status == 201 || status == 422, "{status} {receipt}");
+    let (status, entry) = server.get(
+        &format!(
+            "/api/v1/ledger/{}/entries/{}/proof",
+            receipt["ledger"]["ledger"].as_str().unwrap(),
+            receipt["ledger"]["seq"]
+        ),
+        "",
+    );
+    assert_eq!(status, 200, "{entry}");
+
+    // Expired: a year and a day later the same certificate no longer signs.
+    clock.offset_ms.store(366 * 86_400_000, Ordering::Relaxed);
+    let later = jws::sign(&key, &serial, &bodies[2]).unwrap();
+    refused(&server, "e-1", &bodies[2], Some(&later), (401, "H0423"));
+    clock.offset_ms.store(0, Ordering::Relaxed);
+
+    // Revoked: refused from then on; the status says so.
+    let (status, revoked) = server.post_json(
+        &format!("/api/v1/pki/certificates/{serial}/revoke"),
+        &server.admin.clone(),
+        &json!({"reason": "keyCompromise"}),
+    );
+    assert_eq!(
+        (status, revoked["status"].as_str()),
+        (200, Some("revoked")),
+        "{revoked}"
+    );
+    let after = jws::sign(&key, &serial, &bodies[3]).unwrap();
+    refused(&server, "r-1", &bodies[3], Some(&after), (401, "H0422"));
+    assert_eq!(audit_size(&server), denials);
+    // What the audit trail holds names the code, never the signature or the body.
+    let (status, last) = server.get(
+        &format!("/api/v1/ledger/audit/entries/{}/proof", denials - 1),
+        "",
+    );
+    assert_eq!(status, 200, "{last}");
+}
