@@ -32,6 +32,9 @@ pub(crate) enum BenchCommand {
     /// A load client for a running server's declaration intake over HTTP: throughput at
     /// saturation, or latency percentiles at a fixed rate (`--rate`).
     Intake(crate::intake_bench::Params),
+    /// SM2 and Ed25519 signing and verification on one core beside `openssl speed`, and
+    /// the ceiling checking declarations' signatures puts on intake.
+    Signatures(crate::signature_bench::Params),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -60,6 +63,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             let refdata =
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
             crate::pipeline_bench::run(&params, &refdata)
+        }
+        BenchCommand::Signatures(params) => {
+            let refdata =
+                RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
+            crate::signature_bench::run(&params, &refdata)
         }
         BenchCommand::Intake(params) => {
             let refdata =

@@ -36,6 +36,14 @@ pub(crate) struct Params {
     /// A broker or enterprise token (default: the JINGUAN_TOKEN environment variable).
     #[arg(long)]
     token: Option<String>,
+    /// Sign every declaration with this private key (PEM) — the server's default is to
+    /// require signatures. Signatures are made before the run, as each client would make its
+    /// own on its own machine, so the figures are the server's.
+    #[arg(long, requires = "cert")]
+    key: Option<std::path::PathBuf>,
+    /// The key's certificate (PEM), issued by the server's CA.
+    #[arg(long, requires = "key")]
+    cert: Option<std::path::PathBuf>,
     /// Generator seed.
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -81,6 +89,28 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
     let bodies: Vec<Vec<u8>> = (0..params.count as u64)
         .map(|i| serde_json::to_vec(&generator.declaration(i)).unwrap_or_default())
         .collect();
+    let signatures: Option<Vec<String>> = match (&params.key, &params.cert) {
+        (Some(key), Some(cert)) => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| Failure::new("E0001", format!("{}: {e}", path.display())))
+            };
+            let key =
+                jinguan_crypto::SigningKey::from_pem(&read(key)?, jinguan_crypto::DEFAULT_DISTID)
+                    .map_err(|e| Failure::new("C0001", e.to_string()))?;
+            let serial = jinguan_crypto::pki::Certificate::from_pem(&read(cert)?)
+                .map_err(|e| Failure::new("C0005", e.to_string()))?
+                .serial();
+            Some(
+                bodies
+                    .iter()
+                    .map(|body| jinguan_crypto::jws::sign(&key, &serial, body))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| Failure::new("C0002", e.to_string()))?,
+            )
+        }
+        _ => None,
+    };
     let mean_items = (0..params.count.min(1000) as u64)
         .map(|i| generator.declaration(i).items.len())
         .sum::<usize>() as f64
@@ -120,12 +150,15 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
                         }
                     }
                     let sent = due.unwrap_or_else(Instant::now);
-                    let answer = agent
+                    let mut request = agent
                         .post(&url)
                         .set("Authorization", &format!("Bearer {token}"))
                         .set("Content-Type", "application/json")
-                        .set("Submission-Id", &format!("bench-{nonce}-{i}"))
-                        .send_bytes(&bodies[i]);
+                        .set("Submission-Id", &format!("bench-{nonce}-{i}"));
+                    if let Some(signatures) = &signatures {
+                        request = request.set("X-Jws-Signature", &signatures[i]);
+                    }
+                    let answer = request.send_bytes(&bodies[i]);
                     let status = match answer {
                         Ok(response) => {
                             let status = response.status();
@@ -175,6 +208,7 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
         "target_rate": params.rate,
         "concurrency": params.concurrency,
         "count": params.count,
+        "signed": signatures.is_some(),
         "mean_items": mean_items,
         "wall_s": wall.as_secs_f64(),
         "answered_per_s": throughput,
@@ -197,10 +231,15 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
         return Ok(());
     }
     say!(
-        "intake over HTTP ({}, concurrency {}, {} declarations of mean {mean_items:.1} items)",
+        "intake over HTTP ({}, concurrency {}, {} declarations of mean {mean_items:.1} items, {})",
         report["mode"].as_str().unwrap_or(""),
         params.concurrency,
-        params.count
+        params.count,
+        if signatures.is_some() {
+            "signed"
+        } else {
+            "unsigned"
+        }
     );
     say!(
         "  answered       {throughput:>10.0} declarations/s over {:.2} s",

@@ -14,6 +14,7 @@ mod ledger;
 mod ledger_bench;
 mod pipeline_bench;
 mod serve;
+mod signature_bench;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
