@@ -373,7 +373,8 @@ impl App {
         {
             return Ok(key.clone());
         }
-        let key = pki::certificate_key(&self.authority, pem)?;
+        // Prepared: a certificate's key verifies every declaration its holder sends.
+        let key = pki::certificate_key(&self.authority, pem)?.prepared();
         self.certificate_keys
             .write()
             .unwrap_or_else(|e| e.into_inner())
