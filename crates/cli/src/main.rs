@@ -111,6 +111,16 @@ enum Command {
         #[arg(long)]
         cert: PathBuf,
     },
+    /// Check a receipt offline with the platform's CA certificate alone: the platform
+    /// certificate, its signature on the receipt as shown, the signed tree head and the
+    /// entry's inclusion proof. Prints what was proven.
+    VerifyReceipt {
+        /// The receipt as the API returned it (JSON).
+        receipt: PathBuf,
+        /// The CA certificate (PEM; `GET /api/v1/pki/ca`, or `keys/ca.crt`).
+        #[arg(long)]
+        ca: PathBuf,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]
@@ -339,6 +349,25 @@ fn sign(
     Ok(())
 }
 
+/// `jinguan verify-receipt`.
+fn verify_receipt(receipt: &std::path::Path, ca: &std::path::Path) -> Result<(), Failure> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| Failure::new("E0001", format!("{}: {e}", path.display())))
+    };
+    let ca = String::from_utf8(read(ca)?)
+        .map_err(|_| Failure::new("C0005", "the CA certificate is not PEM text"))
+        .and_then(|pem| {
+            jinguan_crypto::pki::Certificate::from_pem(&pem)
+                .map_err(|e| Failure::new("C0005", e.to_string()))
+        })?;
+    let verified = jinguan_server::pki::verify_receipt(&read(receipt)?, &ca)
+        .map_err(|e| Failure::new("C0006", format!("the receipt does not verify: {e}")))?;
+    let mut report = serde_json::to_value(&verified).unwrap_or_default();
+    report["verified"] = serde_json::Value::Bool(true);
+    say!("{report}");
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     let data = || load_data(cli.refdata_dir.as_ref(), cli.exchange_rates.as_ref());
     match cli.command {
@@ -373,6 +402,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
         } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
         Command::Sign { file, key, cert } => sign(&file, &key, &cert),
+        Command::VerifyReceipt { receipt, ca } => verify_receipt(&receipt, &ca),
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),
         Command::Bench { command } => bench::run(command, cli.refdata_dir.as_ref()),

@@ -195,6 +195,41 @@ fn a_client_signs_with_openssl_keys_and_the_server_checks() {
     let (status, receipt) = lodge(&files[0], "by-jinguan", Some(&signed));
     assert!(status == 201 || status == 422, "{status} {receipt}");
 
+    // The receipt is evidence: it verifies offline with the CA certificate alone, and not
+    // once anything in it is changed.
+    let ca = ureq::get(&format!("{}/api/v1/pki/ca", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let ca: Value = serde_json::from_str(&ca).unwrap();
+    std::fs::write(path("ca.pem"), ca["certificate"].as_str().unwrap()).unwrap();
+    std::fs::write(path("receipt.json"), receipt.to_string()).unwrap();
+    let verified = stdout(&jinguan(&[
+        "verify-receipt",
+        &path("receipt.json"),
+        "--ca",
+        &path("ca.pem"),
+    ]));
+    let verified: Value = serde_json::from_str(&verified).unwrap();
+    assert_eq!(verified["verified"], true);
+    assert_eq!(verified["entry_id"], receipt["entry_id"]);
+    let mut tampered = receipt.clone();
+    tampered["channel"] = json!(if receipt["channel"] == "green" {
+        "red"
+    } else {
+        "green"
+    });
+    std::fs::write(path("tampered.json"), tampered.to_string()).unwrap();
+    let output = jinguan(&[
+        "verify-receipt",
+        &path("tampered.json"),
+        "--ca",
+        &path("ca.pem"),
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("C0006"));
+
     // Signed by OpenSSL and a shell, as the README shows.
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/openssl-sign.sh");
     let output = Command::new("sh")

@@ -1,5 +1,6 @@
 //! Detached signatures over a message's exact bytes, as JWS (RFC 7515 appendix F) with an
-//! unencoded payload (RFC 7797).
+//! unencoded payload (RFC 7797); and the platform's own signatures on what it issues, as
+//! compact JWS with the payload attached ([`sign_attached`]).
 //!
 //! The value a client sends beside its message is `<protected>..<signature>`: the protected
 //! header in base64url, an empty payload part, and the signature in base64url. What is
@@ -144,6 +145,76 @@ impl Detached {
     }
 }
 
+/// The header of a signature with its payload attached (the platform's, on receipts).
+#[derive(Debug, Serialize, Deserialize)]
+struct AttachedHeader {
+    alg: String,
+    kid: String,
+}
+
+/// Signs `payload` with `key`, naming certificate `kid`, in JWS compact serialisation with
+/// the payload attached (`<header>.<payload>.<signature>`, all base64url): what the platform
+/// puts on the documents it issues, so that the exact bytes signed travel with them.
+pub fn sign_attached(key: &SigningKey, kid: &str, payload: &[u8]) -> Result<String, Error> {
+    if key
+        .verifying_key()
+        .distid()
+        .is_some_and(|d| d != DEFAULT_DISTID)
+    {
+        return Err(Error::Key(
+            "signatures use the default SM2 distinguishing id".into(),
+        ));
+    }
+    let header = AttachedHeader {
+        alg: jose_alg(key.algorithm()).into(),
+        kid: kid.into(),
+    };
+    let json = serde_json::to_vec(&header).map_err(|e| Error::Signature(e.to_string()))?;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(json),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = key.sign(input.as_bytes());
+    Ok(format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(&signature.bytes)
+    ))
+}
+
+/// Checks a compact JWS with an attached payload against `key`; returns the certificate
+/// serial it names and the payload.
+pub fn verify_attached(value: &str, key: &VerifyingKey) -> Result<(String, Vec<u8>), Error> {
+    if value.len() > 16 * 1024 * 1024 {
+        return Err(malformed("over 16 MiB"));
+    }
+    let mut parts = value.trim().split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed("not three parts separated by '.'"));
+    };
+    let decode = |part: &str, what: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|e| malformed(format!("{what} is not base64url: {e}")))
+    };
+    let parsed: AttachedHeader = serde_json::from_slice(&decode(header, "header")?)
+        .map_err(|e| malformed(format!("header: {e}")))?;
+    let algorithm = match parsed.alg.as_str() {
+        "SM2-SM3" => Algorithm::Sm2Sm3,
+        "EdDSA" => Algorithm::Ed25519,
+        other => return Err(malformed(format!("unknown alg {other:?}"))),
+    };
+    let signature = Signature {
+        algorithm,
+        distid: (algorithm == Algorithm::Sm2Sm3).then(|| DEFAULT_DISTID.to_owned()),
+        bytes: decode(signature, "signature")?,
+    };
+    key.verify(format!("{header}.{payload}").as_bytes(), &signature)?;
+    Ok((parsed.kid, decode(payload, "payload")?))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -169,6 +240,29 @@ mod tests {
                 .verify(&other.verifying_key(), b"{\"head\":{}}")
                 .is_err());
         }
+    }
+
+    #[test]
+    fn attached_signatures_carry_their_payload() {
+        let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+        let value = sign_attached(&key, "ab", br#"{"status":"accepted"}"#).unwrap();
+        let (kid, payload) = verify_attached(&value, &key.verifying_key()).unwrap();
+        assert_eq!(
+            (kid.as_str(), &payload[..]),
+            ("ab", &br#"{"status":"accepted"}"#[..])
+        );
+        // Another payload under the same signature fails.
+        let parts: Vec<&str> = value.split('.').collect();
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            URL_SAFE_NO_PAD.encode(br#"{"status":"rejected"}"#),
+            parts[2]
+        );
+        assert!(verify_attached(&forged, &key.verifying_key()).is_err());
+        let other = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+        assert!(verify_attached(&value, &other.verifying_key()).is_err());
+        assert!(verify_attached("a.b", &key.verifying_key()).is_err());
     }
 
     #[test]

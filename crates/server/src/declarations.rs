@@ -124,6 +124,7 @@ async fn receive(
     let submission_id = required_submission_id(&headers)?;
     let content_type = content_type(&headers);
     let deciding = app.deciding().await;
+    let attesting = app.clone();
     let (created, receipt) = blocking(move || {
         // The signature first: nothing of an unsigned or forged body is read.
         let signer =
@@ -147,6 +148,7 @@ async fn receive(
         (true, "accepted") => StatusCode::CREATED,
         (true, _) => StatusCode::UNPROCESSABLE_ENTITY,
     };
+    let receipt = blocking(move || crate::pki::attest(&attesting, receipt)).await?;
     Ok((status, Json(receipt)).into_response())
 }
 
@@ -387,6 +389,7 @@ fn receipt_of(
             .cloned()
             .collect(),
         ledger,
+        attestation: None,
     }
 }
 

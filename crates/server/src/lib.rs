@@ -573,6 +573,10 @@ pub struct DeclarationReceipt {
     pub errors: Vec<jinguan_types::Diagnostic>,
     /// Where the outcome is in the ledger.
     pub ledger: LedgerRef,
+    /// The platform's signature on this receipt and the ledger's proof of the entry, on the
+    /// receipts it sends (see [`pki::attest`]); not in the copy the record keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<pki::Attestation>,
 }
 
 type Routes = Vec<(&'static str, Vec<&'static str>, MethodRouter<Arc<App>>)>;

@@ -39,10 +39,14 @@ pub const SIGNATURE_HEADER: &str = "x-jws-signature";
 /// How long a party's certificate lasts unless asked otherwise: one year.
 pub const DEFAULT_DAYS: i64 = 365;
 
-/// The platform's certificate authority.
+/// The platform's certificate authority, and the platform's own certified key: the key that
+/// signs the ledger's tree heads also signs the receipts the platform issues, and its
+/// certificate (issued by the CA) lets anyone holding the CA certificate check both.
 pub struct Authority {
     key: SigningKey,
     certificate: Certificate,
+    platform_key: SigningKey,
+    platform: Certificate,
 }
 
 impl std::fmt::Debug for Authority {
@@ -60,25 +64,52 @@ pub fn authority_holder() -> Holder {
     }
 }
 
+/// The platform's holder name, in its own certificate.
+pub fn platform_holder() -> Holder {
+    Holder {
+        name: "Jinguan platform".into(),
+        party: "JINGUAN".into(),
+        role: "platform".into(),
+    }
+}
+
 impl Authority {
-    /// A CA from its key and certificate, which must be a CA certificate for that key.
-    pub fn new(key: SigningKey, certificate: Certificate) -> Result<Self, String> {
+    /// A CA from its key and certificate, which must be a CA certificate for that key, and
+    /// the platform's key with the certificate the CA issued for it.
+    pub fn new(
+        key: SigningKey,
+        certificate: Certificate,
+        platform_key: SigningKey,
+        platform: Certificate,
+    ) -> Result<Self, String> {
         let public = certificate
             .public_key(DEFAULT_DISTID)
             .map_err(|e| e.to_string())?;
         if public != key.verifying_key() || !certificate.is_ca() {
             return Err("the CA certificate is not a CA certificate for the CA key".into());
         }
-        Ok(Self { key, certificate })
+        platform
+            .verify_signed_by(&public)
+            .map_err(|e| format!("the platform certificate: {e}"))?;
+        if platform
+            .public_key(DEFAULT_DISTID)
+            .map_err(|e| e.to_string())?
+            != platform_key.verifying_key()
+        {
+            return Err("the platform certificate is for another key".into());
+        }
+        Ok(Self {
+            key,
+            certificate,
+            platform_key,
+            platform,
+        })
     }
 
-    /// A new SM2 CA valid for twenty years from `now` (seconds).
-    pub fn generate(now: i64) -> Result<Self, String> {
-        let key =
-            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?;
+    fn self_signed(key: &SigningKey, now: i64) -> Result<Certificate, String> {
         let holder = authority_holder();
-        let certificate = jinguan_crypto::pki::issue(
-            &key,
+        jinguan_crypto::pki::issue(
+            key,
             &holder,
             &Request {
                 holder: holder.clone(),
@@ -89,29 +120,82 @@ impl Authority {
                 ca: true,
             },
         )
-        .map_err(|e| e.to_string())?;
-        Self::new(key, certificate)
+        .map_err(|e| e.to_string())
     }
 
-    /// The CA of a data directory (`keys/ca-private.pem`, `keys/ca.crt`), made on first use.
-    pub fn open(data_dir: &Path, now: i64) -> Result<Self, String> {
+    fn platform_certificate(
+        key: &SigningKey,
+        ca: &Certificate,
+        platform_key: &SigningKey,
+        now: i64,
+    ) -> Result<Certificate, String> {
+        jinguan_crypto::pki::issue(
+            key,
+            &authority_holder(),
+            &Request {
+                holder: platform_holder(),
+                key: &platform_key.verifying_key(),
+                serial: 2,
+                not_before: now - 60,
+                not_after: ca.validity().1,
+                ca: false,
+            },
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// A new SM2 CA valid for twenty years from `now` (seconds), certifying `platform_key`.
+    pub fn generate(now: i64, platform_key: SigningKey) -> Result<Self, String> {
+        let key =
+            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?;
+        let certificate = Self::self_signed(&key, now)?;
+        let platform = Self::platform_certificate(&key, &certificate, &platform_key, now)?;
+        Self::new(key, certificate, platform_key, platform)
+    }
+
+    /// The CA of a data directory (`keys/ca-private.pem`, `keys/ca.crt`) and the platform
+    /// certificate for `platform_key` (`keys/platform.crt`), each made on first use.
+    pub fn open(data_dir: &Path, now: i64, platform_key: SigningKey) -> Result<Self, String> {
         let keys = data_dir.join("keys");
         let private = keys.join("ca-private.pem");
         let public = keys.join("ca.crt");
+        let platform_file = keys.join("platform.crt");
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
         };
-        if private.exists() {
+        std::fs::create_dir_all(&keys).map_err(|e| format!("{}: {e}", keys.display()))?;
+        let (key, certificate) = if private.exists() {
             let key = SigningKey::from_pem(&read(&private)?, DEFAULT_DISTID)
                 .map_err(|e| e.to_string())?;
             let certificate = Certificate::from_pem(&read(&public)?).map_err(|e| e.to_string())?;
-            return Self::new(key, certificate);
-        }
-        let made = Self::generate(now)?;
-        std::fs::create_dir_all(&keys).map_err(|e| format!("{}: {e}", keys.display()))?;
-        write_synced(&public, made.certificate.to_pem().as_bytes())?;
-        write_synced(&private, made.key.to_pem().as_bytes())?;
-        Ok(made)
+            (key, certificate)
+        } else {
+            let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
+                .map_err(|e| e.to_string())?;
+            let certificate = Self::self_signed(&key, now)?;
+            write_synced(&public, certificate.to_pem().as_bytes())?;
+            write_synced(&private, key.to_pem().as_bytes())?;
+            (key, certificate)
+        };
+        let platform = if platform_file.exists() {
+            Certificate::from_pem(&read(&platform_file)?).map_err(|e| e.to_string())?
+        } else {
+            let made = Self::platform_certificate(&key, &certificate, &platform_key, now)?;
+            write_synced(&platform_file, made.to_pem().as_bytes())?;
+            made
+        };
+        Self::new(key, certificate, platform_key, platform)
+    }
+
+    /// The platform's certificate: its key signs tree heads and receipts.
+    pub fn platform(&self) -> &Certificate {
+        &self.platform
+    }
+
+    /// The platform's signature on a document it issues (compact JWS, payload attached).
+    pub(crate) fn sign_document(&self, payload: &[u8]) -> Result<String, String> {
+        jinguan_crypto::jws::sign_attached(&self.platform_key, &self.platform.serial(), payload)
+            .map_err(|e| e.to_string())
     }
 
     /// The CA certificate.
@@ -593,4 +677,141 @@ pub(crate) fn certificate_key(authority: &Authority, pem: &str) -> Result<Verify
     certificate
         .public_key(DEFAULT_DISTID)
         .map_err(crate::internal)
+}
+
+/// What makes a receipt evidence, checkable offline with the CA certificate alone
+/// (`jinguan verify-receipt`): the platform's signature over the receipt as sent, the
+/// platform's certificate, and the signed tree head and inclusion proof of the receipt's
+/// ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// Compact JWS, payload attached: the receipt's JSON without this field, signed by the
+    /// platform key.
+    pub signed: String,
+    /// The platform certificate (PEM), issued by the CA.
+    pub certificate: String,
+    /// The ledger head the receipt's `tree_size` names, signed by the platform key.
+    pub head: jinguan_ledger::TreeHead,
+    /// The inclusion proof of the receipt's entry (`ledger.seq`, `ledger.leaf_hash`) in it.
+    pub proof: jinguan_ledger::InclusionProof,
+}
+
+/// Signs `receipt` and attaches the ledger's proof of its entry. A rejected submission's
+/// receipt is attested like an accepted one: it is on record too.
+pub(crate) fn attest(
+    app: &App,
+    mut receipt: crate::DeclarationReceipt,
+) -> Result<crate::DeclarationReceipt, ApiError> {
+    receipt.attestation = None;
+    let payload = serde_json::to_vec(&receipt).map_err(crate::internal)?;
+    let signed = app
+        .authority
+        .sign_document(&payload)
+        .map_err(crate::internal)?;
+    let ledger = &receipt.ledger;
+    let head = app
+        .store
+        .head_at(&ledger.ledger, ledger.tree_size)
+        .map_err(ApiError::store)?;
+    let proof = app
+        .store
+        .inclusion_proof(&ledger.ledger, ledger.seq, ledger.tree_size)
+        .map_err(ApiError::store)?;
+    receipt.attestation = Some(Attestation {
+        signed,
+        certificate: app.authority.platform().to_pem(),
+        head,
+        proof,
+    });
+    Ok(receipt)
+}
+
+/// What `verify_receipt` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedReceipt {
+    /// The entry id.
+    pub entry_id: String,
+    /// `accepted` or `rejected`.
+    pub status: String,
+    /// The ledger, sequence number and tree size proven.
+    pub ledger: String,
+    /// The entry's position.
+    pub seq: u64,
+    /// The signed head's size.
+    pub tree_size: u64,
+    /// The platform certificate's serial.
+    pub platform_certificate: String,
+}
+
+/// Checks a receipt offline against the CA certificate alone: the platform certificate was
+/// issued by the CA and was valid when the head was signed; the platform signed exactly the
+/// receipt shown; it signed the tree head; the receipt's entry is in that tree. Each
+/// failure says which. Pure.
+pub fn verify_receipt(receipt: &[u8], ca: &Certificate) -> Result<VerifiedReceipt, String> {
+    let shown: crate::DeclarationReceipt =
+        serde_json::from_slice(receipt).map_err(|e| format!("not a receipt: {e}"))?;
+    let attestation = shown
+        .attestation
+        .clone()
+        .ok_or("the receipt carries no attestation")?;
+    let ca_key = ca.public_key(DEFAULT_DISTID).map_err(|e| e.to_string())?;
+    let platform = Certificate::from_pem(&attestation.certificate).map_err(|e| e.to_string())?;
+    platform
+        .verify_signed_by(&ca_key)
+        .map_err(|e| format!("the platform certificate is not the CA's: {e}"))?;
+    if platform.holder().role != "platform" {
+        return Err(format!(
+            "the certificate is a {}'s, not the platform's",
+            platform.holder().role
+        ));
+    }
+    let key = platform
+        .public_key(DEFAULT_DISTID)
+        .map_err(|e| e.to_string())?;
+    let (kid, payload) = jinguan_crypto::jws::verify_attached(&attestation.signed, &key)
+        .map_err(|e| format!("the platform's signature: {e}"))?;
+    if kid != platform.serial() {
+        return Err("the signature names another certificate".into());
+    }
+    let signed: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|e| format!("signed payload: {e}"))?;
+    let mut unsigned = shown.clone();
+    unsigned.attestation = None;
+    if serde_json::to_value(&unsigned).map_err(|e| e.to_string())? != signed {
+        return Err("the receipt differs from what the platform signed".into());
+    }
+    let head = &attestation.head;
+    head.verify(&key)
+        .map_err(|e| format!("the tree head: {e}"))?;
+    let (from, to) = platform.validity();
+    let signed_at = head.timestamp_ms / 1000;
+    if signed_at < from || signed_at > to {
+        return Err("the platform certificate was not valid when the head was signed".into());
+    }
+    let at = &shown.ledger;
+    if head.ledger != at.ledger || head.tree_size != at.tree_size {
+        return Err(format!(
+            "the head is for {} at {}, the receipt names {} at {}",
+            head.ledger, head.tree_size, at.ledger, at.tree_size
+        ));
+    }
+    let proof = &attestation.proof;
+    if proof.leaf_index != at.seq || proof.tree_size != at.tree_size {
+        return Err("the proof is for another entry or tree".into());
+    }
+    jinguan_ledger::merkle::verify_inclusion(
+        head.hash_algorithm,
+        &at.leaf_hash,
+        proof,
+        &head.root_hash,
+    )
+    .map_err(|e| format!("the entry is not in the signed tree: {e}"))?;
+    Ok(VerifiedReceipt {
+        entry_id: shown.entry_id,
+        status: shown.status,
+        ledger: at.ledger.clone(),
+        seq: at.seq,
+        tree_size: at.tree_size,
+        platform_certificate: platform.serial(),
+    })
 }

@@ -153,6 +153,51 @@ fn signed_declarations_are_checked_before_anything_else(backend: common::Backend
     );
     assert_eq!(status, 200, "{entry}");
 
+    // The receipt is evidence, checkable with the CA certificate alone; any change breaks it.
+    let ca_pem = ca.to_pem();
+    let ca = Certificate::from_pem(&ca_pem).unwrap();
+    let text = receipt.to_string();
+    let verified = jinguan_server::pki::verify_receipt(text.as_bytes(), &ca).unwrap();
+    assert_eq!(verified.entry_id, receipt["entry_id"].as_str().unwrap());
+    let mut changes: Vec<Value> = Vec::new();
+    for (pointer, value) in [
+        ("/status", json!("accepted-ish")),
+        (
+            "/ledger/seq",
+            json!(receipt["ledger"]["seq"].as_u64().unwrap() + 1),
+        ),
+        ("/attestation/proof/tree_size", json!(1_000_000)),
+        (
+            "/attestation/head/root_hash",
+            receipt["attestation"]["proof"]["path"][0].clone(),
+        ),
+        ("/attestation/certificate", json!(issued["certificate"])),
+    ] {
+        let mut changed = receipt.clone();
+        if let Some(slot) = changed.pointer_mut(pointer) {
+            *slot = value;
+            changes.push(changed);
+        }
+    }
+    assert!(changes.len() >= 4, "{receipt}");
+    for changed in &changes {
+        assert!(
+            jinguan_server::pki::verify_receipt(changed.to_string().as_bytes(), &ca).is_err(),
+            "{changed}"
+        );
+    }
+    // Another platform's CA does not vouch for it.
+    let stranger_ca = jinguan_server::Authority::generate(
+        1_767_225_600,
+        SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap(),
+    )
+    .unwrap();
+    assert!(jinguan_server::pki::verify_receipt(
+        text.as_bytes(),
+        &Certificate::from_pem(&stranger_ca.certificate().to_pem()).unwrap()
+    )
+    .is_err());
+
     // Expired: a year and a day later the same certificate no longer signs.
     clock.offset_ms.store(366 * 86_400_000, Ordering::Relaxed);
     let later = jws::sign(&key, &serial, &bodies[2]).unwrap();

@@ -79,8 +79,12 @@ impl Drop for Server {
     }
 }
 
-fn open_store(name: &str, backend: Backend, dir: &std::path::Path) -> Arc<dyn LedgerStore> {
-    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+fn open_store(
+    name: &str,
+    backend: Backend,
+    dir: &std::path::Path,
+    key: SigningKey,
+) -> Arc<dyn LedgerStore> {
     let mut options = Options::new(key);
     options.projections = jinguan_server::projections();
     match backend {
@@ -157,7 +161,10 @@ fn start_configured(
         token("bank-1", Role::Bank),
         token("admin-1", Role::Admin),
     );
-    let store = open_store(&tag, backend, &dir);
+    // The platform key signs tree heads (the store's) and receipts (the app's).
+    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let platform_key = SigningKey::from_pem(&key.to_pem(), DEFAULT_DISTID).unwrap();
+    let store = open_store(&tag, backend, &dir, key);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -167,7 +174,7 @@ fn start_configured(
         Arc::new(RefData::load().unwrap()),
         rules,
         Tokens::open(&dir).unwrap(),
-        jinguan_server::Authority::generate(i64::try_from(now).unwrap()).unwrap(),
+        jinguan_server::Authority::generate(i64::try_from(now).unwrap(), platform_key).unwrap(),
     )
     .unwrap();
     app.signatures_required = signed.is_some();
