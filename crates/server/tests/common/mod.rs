@@ -222,6 +222,19 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (u16, Vec<u8>) {
+        let (status, _, body) = self.exchange(method, path, headers, body);
+        (status, body)
+    }
+
+    /// One HTTP/1.1 request on its own connection: the status, the response head (status
+    /// line and headers, as text) and the body's bytes.
+    pub fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String, Vec<u8>) {
         let mut stream = TcpStream::connect(self.address).unwrap();
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
@@ -250,7 +263,7 @@ impl Server {
         {
             body = dechunk(&body);
         }
-        (status, body)
+        (status, head.into_owned(), body)
     }
 
     /// A request with a token; the status and the JSON body.
