@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{Principal, Role};
+use crate::authz::{authorize, Action as Permission};
 use crate::record::{self, Payment, Record, Version};
 use crate::{blocking, internal, ApiError, App, DeclarationReceipt, LedgerRef, MAX_BODY_BYTES};
 
@@ -89,9 +90,6 @@ fn read_declaration(content_type: &str, body: &[u8]) -> Result<Declaration, ApiE
     }
 }
 
-const DECLARANTS: &[Role] = &[Role::Enterprise, Role::Broker];
-const OFFICERS: &[Role] = &[Role::Officer];
-
 /// `POST /api/v1/declarations`.
 pub(crate) async fn declare(
     State(app): State<Arc<App>>,
@@ -119,7 +117,7 @@ async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let principal = principal?;
-    principal.require(DECLARANTS)?;
+    authorize(&app, &principal, Permission::Declare, "declarations").await?;
     let body = body_or_error(body)?;
     let submission_id = required_submission_id(&headers)?;
     let content_type = content_type(&headers);
@@ -758,6 +756,7 @@ pub(crate) async fn show(
     principal: Principal,
     Path(entry_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::ReadDeclarations, &entry_id).await?;
     blocking(move || {
         let current = load(&app, &principal, &entry_id)?;
         view(&app, &current)
@@ -784,6 +783,13 @@ pub(crate) async fn list(
     principal: Principal,
     filter: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(
+        &app,
+        &principal,
+        Permission::ReadDeclarations,
+        "declarations",
+    )
+    .await?;
     let Query(filter) = filter.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
     blocking(move || {
         let mut sql = String::from(
@@ -883,6 +889,7 @@ pub(crate) async fn receipts(
     Path(entry_id): Path<String>,
     query: Result<Query<ReceiptQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::ReadDeclarations, &entry_id).await?;
     let Query(query) = query.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
     blocking(move || {
         let current = load(&app, &principal, &entry_id)?;
@@ -1041,12 +1048,14 @@ async fn acting(
     principal: Principal,
     headers: &HeaderMap,
     entry_id: String,
-    roles: &'static [Role],
+    permission: crate::authz::Action,
     decide: impl FnOnce(&Current) -> Result<Action, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let metrics = app.clone();
     let answer = async {
-        principal.require(roles)?;
+        // Authorised by the handler before it read the body; checked again here so no
+        // action can reach the ledger without it.
+        authorize(&app, &principal, permission, &entry_id).await?;
         let client_id = submission_id(headers);
         blocking(move || act(&app, &principal, &entry_id, client_id, decide)).await
     }
@@ -1104,17 +1113,25 @@ pub(crate) async fn review(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Review, &entry_id).await?;
     let body: FindingBody = required_json(body)?;
-    acting(app, principal, &headers, entry_id, OFFICERS, move |_| {
-        Ok(Action {
-            actor: Actor::Officer,
-            events: vec![Event::Review {
-                outcome: body.outcome,
-            }],
-            note: findings_text(&body),
-            payment: None,
-        })
-    })
+    acting(
+        app,
+        principal,
+        &headers,
+        entry_id,
+        Permission::Review,
+        move |_| {
+            Ok(Action {
+                actor: Actor::Officer,
+                events: vec![Event::Review {
+                    outcome: body.outcome,
+                }],
+                note: findings_text(&body),
+                payment: None,
+            })
+        },
+    )
     .await
 }
 
@@ -1126,17 +1143,25 @@ pub(crate) async fn inspection(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Inspect, &entry_id).await?;
     let body: FindingBody = required_json(body)?;
-    acting(app, principal, &headers, entry_id, OFFICERS, move |_| {
-        Ok(Action {
-            actor: Actor::Officer,
-            events: vec![Event::Inspect {
-                outcome: body.outcome,
-            }],
-            note: findings_text(&body),
-            payment: None,
-        })
-    })
+    acting(
+        app,
+        principal,
+        &headers,
+        entry_id,
+        Permission::Inspect,
+        move |_| {
+            Ok(Action {
+                actor: Actor::Officer,
+                events: vec![Event::Inspect {
+                    outcome: body.outcome,
+                }],
+                note: findings_text(&body),
+                payment: None,
+            })
+        },
+    )
     .await
 }
 
@@ -1148,15 +1173,23 @@ pub(crate) async fn hold(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Hold, &entry_id).await?;
     let body: Note = json_body(body)?;
-    acting(app, principal, &headers, entry_id, OFFICERS, move |_| {
-        Ok(Action {
-            actor: Actor::Officer,
-            events: vec![Event::Hold],
-            note: body.reason,
-            payment: None,
-        })
-    })
+    acting(
+        app,
+        principal,
+        &headers,
+        entry_id,
+        Permission::Hold,
+        move |_| {
+            Ok(Action {
+                actor: Actor::Officer,
+                events: vec![Event::Hold],
+                note: body.reason,
+                payment: None,
+            })
+        },
+    )
     .await
 }
 
@@ -1169,13 +1202,14 @@ pub(crate) async fn release(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Release, &entry_id).await?;
     let body: Note = json_body(body)?;
     acting(
         app,
         principal,
         &headers,
         entry_id,
-        OFFICERS,
+        Permission::Release,
         move |current| {
             Ok(Action {
                 actor: Actor::Officer,
@@ -1201,6 +1235,7 @@ pub(crate) async fn cancel(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Cancel, &entry_id).await?;
     let body: Note = json_body(body)?;
     let officer = principal.role == Role::Officer;
     acting(
@@ -1208,7 +1243,7 @@ pub(crate) async fn cancel(
         principal,
         &headers,
         entry_id,
-        &[Role::Enterprise, Role::Broker, Role::Officer],
+        Permission::Cancel,
         move |current| {
             let released = matches!(
                 current.lifecycle.state,
@@ -1241,16 +1276,24 @@ pub(crate) async fn exit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::ConfirmExit, &entry_id).await?;
     let body: Note = json_body(body)?;
-    acting(app, principal, &headers, entry_id, OFFICERS, move |_| {
-        Ok(Action {
-            // The confirmation is the platform's, on the officer's word.
-            actor: Actor::System,
-            events: vec![Event::ConfirmExit],
-            note: body.reason,
-            payment: None,
-        })
-    })
+    acting(
+        app,
+        principal,
+        &headers,
+        entry_id,
+        Permission::ConfirmExit,
+        move |_| {
+            Ok(Action {
+                // The confirmation is the platform's, on the officer's word.
+                actor: Actor::System,
+                events: vec![Event::ConfirmExit],
+                note: body.reason,
+                payment: None,
+            })
+        },
+    )
     .await
 }
 
@@ -1276,6 +1319,7 @@ pub(crate) async fn pay(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Pay, "payments").await?;
     let body: PaymentBody = required_json(body)?;
     let entry_id = body.entry_id.clone();
     acting(
@@ -1283,7 +1327,7 @@ pub(crate) async fn pay(
         principal,
         &headers,
         entry_id,
-        &[Role::Bank],
+        Permission::Pay,
         move |current| {
             let event = match body.kind.as_str() {
                 "payment" if body.amount == current.due => Event::Pay,
@@ -1333,7 +1377,7 @@ pub(crate) async fn amend(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    principal.require(DECLARANTS)?;
+    authorize(&app, &principal, Permission::Amend, &entry_id).await?;
     let body = body_or_error(body)?;
     let client_id = required_submission_id(&headers)?;
     let metrics = app.clone();

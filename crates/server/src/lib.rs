@@ -41,6 +41,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authz;
 mod declarations;
 pub mod openapi;
 pub mod pki;
@@ -525,19 +526,6 @@ impl FromRequestParts<Arc<App>> for Principal {
         app.tokens
             .check(token)
             .ok_or_else(|| unauthorized("unknown token"))
-    }
-}
-
-impl Principal {
-    fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(format!(
-                "a {:?} token may not do this; it needs one of {roles:?}",
-                self.role
-            )))
-        }
     }
 }
 

@@ -26,6 +26,7 @@ use jinguan_store::projection::{Dialect, Projection, Statement, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Principal, Role};
+use crate::authz::{authorize, Action as Permission};
 use crate::{blocking, ApiError, App};
 
 /// The ledger certificates and revocations are kept in.
@@ -461,7 +462,13 @@ pub(crate) async fn issue(
     body: Result<Json<IssueRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let principal = principal?;
-    principal.require(&[Role::Admin])?;
+    authorize(
+        &app,
+        &principal,
+        Permission::IssueCertificate,
+        "certificates",
+    )
+    .await?;
     let Json(request) = body.map_err(|e| ApiError::bad_request("H0430", e.body_text()))?;
     if Role::parse(&request.role).is_none() {
         return Err(ApiError::bad_request(
@@ -519,7 +526,7 @@ pub(crate) async fn status(
     principal: Result<Principal, ApiError>,
     UrlPath(serial): UrlPath<String>,
 ) -> Result<Json<Status>, ApiError> {
-    principal?;
+    authorize(&app, &principal?, Permission::ReadCertificate, &serial).await?;
     blocking(move || {
         lookup(&app, &serial, app.now_ms())?
             .map(Json)
@@ -543,7 +550,7 @@ pub(crate) async fn revoke(
     body: Result<Json<RevokeRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Status>, ApiError> {
     let principal = principal?;
-    principal.require(&[Role::Admin])?;
+    authorize(&app, &principal, Permission::RevokeCertificate, &serial).await?;
     let Json(request) = body.map_err(|e| ApiError::bad_request("H0430", e.body_text()))?;
     if request.reason.is_empty() || request.reason.len() > 200 {
         return Err(ApiError::bad_request(

@@ -17,11 +17,10 @@ use jinguan_store::Status;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
+use crate::authz::{authorize, Action as Permission};
 use crate::record::{RISK_LEDGER, RULES};
 use crate::{blocking, internal, ApiError, App};
-
-const READERS: &[Role] = &[Role::Officer, Role::Admin];
 
 fn parse_rules(body: Result<Bytes, BytesRejection>) -> Result<RuleSet, ApiError> {
     let body = body.map_err(|e| ApiError::bad_request("H0003", e.body_text()))?;
@@ -35,7 +34,7 @@ pub(crate) async fn rules(
     State(app): State<Arc<App>>,
     principal: Principal,
 ) -> Result<Response, ApiError> {
-    principal.require(READERS)?;
+    authorize(&app, &principal, Permission::ReadRules, "risk rules").await?;
     Ok(Json(app.rules().as_ref().clone()).into_response())
 }
 
@@ -46,7 +45,7 @@ pub(crate) async fn put_rules(
     principal: Principal,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    principal.require(&[Role::Admin])?;
+    authorize(&app, &principal, Permission::PutRules, "risk rules").await?;
     let rules = parse_rules(body)?;
     blocking(move || {
         let _guard = app.stripe("risk rules");
@@ -110,7 +109,7 @@ pub(crate) async fn backtest(
     range: Result<Query<Range>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    principal.require(READERS)?;
+    authorize(&app, &principal, Permission::Backtest, "risk rules").await?;
     let Query(range) = range.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
     let empty = body
         .as_ref()

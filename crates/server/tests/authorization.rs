@@ -1,0 +1,109 @@
+//! The authorisation matrix: for every route served, its row in the policy, and every role
+//! called on it — allowed roles get past authorisation, the others get `403 H0403` and leave
+//! one audit entry each; an enterprise reaches another party's declaration on no route
+//! (`404`). A route without a row fails the test.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+mod common;
+
+use common::{generated, start, Backend};
+use jinguan_server::authz::{allowed, ROUTE_ACTIONS};
+use jinguan_server::Role;
+
+fn audit_size(server: &common::Server) -> u64 {
+    let (status, head) = server.get("/api/v1/ledger/audit/head", "");
+    if status == 404 {
+        return 0;
+    }
+    head["tree_size"].as_u64().unwrap()
+}
+
+both!(every_route_is_in_the_matrix_and_every_role_gets_its_answer);
+
+fn every_route_is_in_the_matrix_and_every_role_gets_its_answer(backend: Backend) {
+    let server = start("authz", backend);
+    // One declaration lodged by the broker, for the routes that need one.
+    let body = serde_json::to_vec(&generated(1, 21)[0]).unwrap();
+    let (status, receipt) = server.lodge("matrix-1", "application/json", &body);
+    assert!(status == 201 || status == 422, "{receipt}");
+    let entry_id = receipt["entry_id"].as_str().unwrap().to_owned();
+    let stranger = server.token("some-other-enterprise", Role::Enterprise);
+    let tokens = [
+        (Role::Enterprise, stranger.clone()),
+        (Role::Broker, server.broker.clone()),
+        (Role::Officer, server.officer.clone()),
+        (Role::Bank, server.bank.clone()),
+        (Role::Admin, server.admin.clone()),
+    ];
+    for (path, methods) in jinguan_server::route_table() {
+        for method in methods {
+            let row = ROUTE_ACTIONS
+                .iter()
+                .find(|(m, p, _)| *m == method && *p == path)
+                .unwrap_or_else(|| {
+                    panic!("{method} {path} has no row in the authorisation matrix")
+                });
+            let concrete = path
+                .replace("{entry_id}", &entry_id)
+                .replace("{ledger}", "audit")
+                .replace("{seq}", "0")
+                .replace("{serial}", "01");
+            let Some(action) = row.2 else {
+                // Public: no token needed, never 401 or 403.
+                let (status, reply) = server.call(&method.to_uppercase(), &concrete, "", &[], b"");
+                assert!(
+                    status != 401 && status != 403,
+                    "{method} {path}: {status} {reply}"
+                );
+                continue;
+            };
+            // No token: 401 on every protected route.
+            let (status, _) = server.raw(&method.to_uppercase(), &concrete, &[], b"");
+            assert_eq!(status, 401, "{method} {path} without a token");
+            for (role, token) in &tokens {
+                let before = audit_size(&server);
+                let (status, reply) = server.call(
+                    &method.to_uppercase(),
+                    &concrete,
+                    token,
+                    &[
+                        ("Content-Type", "application/json"),
+                        ("Submission-Id", "matrix-x"),
+                    ],
+                    b"{}",
+                );
+                let refused = status == 403 && reply["code"] == "H0403";
+                if allowed(action).contains(role) {
+                    assert!(!refused, "{role:?} {method} {path}: {status} {reply}");
+                    assert!(status < 500, "{role:?} {method} {path}: {status} {reply}");
+                    // The other enterprise is allowed the action but not this declaration.
+                    if *role == Role::Enterprise && path.contains("{entry_id}") {
+                        assert_eq!(
+                            (status, reply["code"].as_str()),
+                            (404, Some("H0405")),
+                            "another party's declaration, {method} {path}: {reply}"
+                        );
+                    }
+                } else {
+                    assert!(refused, "{role:?} {method} {path}: {status} {reply}");
+                    assert_eq!(
+                        audit_size(&server),
+                        before + 1,
+                        "{role:?} {method} {path}: one audit entry"
+                    );
+                }
+            }
+        }
+    }
+    // And the matrix names no route that is not served.
+    let served = jinguan_server::route_table();
+    for (method, path, _) in ROUTE_ACTIONS {
+        assert!(
+            served
+                .iter()
+                .any(|(p, ms)| p == path && ms.iter().any(|m| m == method)),
+            "the matrix names {method} {path}, which is not served"
+        );
+    }
+}
