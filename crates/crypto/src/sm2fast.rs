@@ -267,7 +267,7 @@ mod tests {
                         let mut both = [0u8; 64];
                         both[..32].copy_from_slice(&a);
                         both[32..].copy_from_slice(&b);
-                        both.into()
+                        both
                     })
                     .map(|sig| reference.verify(&message, &sig).is_ok())
                     .unwrap_or(false);
