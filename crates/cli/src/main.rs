@@ -182,6 +182,32 @@ enum TokenCommand {
         /// enterprise, broker, officer, bank or admin.
         #[arg(long)]
         role: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = jinguan_server::auth::DEFAULT_TOKEN_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Limit it to these actions (comma-separated: declare, read_declarations, amend,
+        /// cancel, review, inspect, hold, release, confirm_exit, pay, read_rules, put_rules,
+        /// backtest, issue_certificate, read_certificate, revoke_certificate); default: all
+        /// its role allows.
+        #[arg(long, value_delimiter = ',')]
+        scope: Vec<String>,
+    },
+    /// List the tokens on file (ids, parties, roles, expiry, revocation, scopes; never a
+    /// token or its hash).
+    List {
+        /// The data directory the server runs on.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token by its id (from `list`); a running server refuses it at once.
+    Revoke {
+        /// The data directory the server runs on.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The token's id.
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -420,8 +446,22 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             data_dir,
                             party,
                             role,
+                            days,
+                            scope,
                         },
                 },
-        } => serve::create_token(&data_dir, &party, &role),
+        } => serve::create_token(&data_dir, &party, &role, days, scope),
+        Command::Admin {
+            command:
+                AdminCommand::Token {
+                    command: TokenCommand::List { data_dir },
+                },
+        } => serve::list_tokens(&data_dir),
+        Command::Admin {
+            command:
+                AdminCommand::Token {
+                    command: TokenCommand::Revoke { data_dir, id },
+                },
+        } => serve::revoke_token(&data_dir, &id),
     }
 }

@@ -132,7 +132,20 @@ pub(crate) fn run(
     )
 }
 
-pub(crate) fn create_token(data_dir: &Path, party: &str, role: &str) -> Result<(), Failure> {
+pub(crate) fn create_token(
+    data_dir: &Path,
+    party: &str,
+    role: &str,
+    days: u32,
+    scopes: Vec<String>,
+) -> Result<(), Failure> {
+    let known = jinguan_server::authz::action_names();
+    if let Some(unknown) = scopes.iter().find(|s| !known.contains(&s.as_str())) {
+        return Err(Failure::new(
+            "E0408",
+            format!("scope {unknown:?}: one of {}", known.join(", ")),
+        ));
+    }
     let role = Role::parse(role).ok_or_else(|| {
         Failure::new(
             "E0408",
@@ -145,8 +158,38 @@ pub(crate) fn create_token(data_dir: &Path, party: &str, role: &str) -> Result<(
             format!("cannot create {}: {e}", data_dir.display()),
         )
     })?;
-    let token = jinguan_server::auth::create_token(data_dir, party, role)
+    let options = jinguan_server::auth::TokenOptions {
+        days: Some(days),
+        scopes,
+    };
+    let token = jinguan_server::auth::create_token_with(data_dir, party, role, &options)
         .map_err(|e| Failure::new("E0407", e.to_string()))?;
     say!("{token}");
     Ok(())
+}
+
+/// `jinguan admin token list`: one JSON line per token, without its hash.
+pub(crate) fn list_tokens(data_dir: &Path) -> Result<(), Failure> {
+    let tokens = jinguan_server::auth::list_tokens(data_dir)
+        .map_err(|e| Failure::new("E0407", e.to_string()))?;
+    for token in tokens {
+        let mut shown = serde_json::to_value(&token).unwrap_or_default();
+        if let Some(fields) = shown.as_object_mut() {
+            fields.remove("sm3");
+        }
+        say!("{shown}");
+    }
+    Ok(())
+}
+
+/// `jinguan admin token revoke`.
+pub(crate) fn revoke_token(data_dir: &Path, id: &str) -> Result<(), Failure> {
+    match jinguan_server::auth::revoke_token(data_dir, id) {
+        Ok(true) => {
+            say!("revoked {id}");
+            Ok(())
+        }
+        Ok(false) => Err(Failure::new("E0412", format!("no token with id {id:?}"))),
+        Err(e) => Err(Failure::new("E0407", e.to_string())),
+    }
 }

@@ -258,3 +258,66 @@ fn the_demo_serves_and_reaches_every_state() {
     assert!(dir.join("tokens.json").exists() && dir.join("ledger.db").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Tokens from the command line: scoped, listed without their hashes, revoked by id.
+#[test]
+fn admin_tokens_are_scoped_listed_and_revoked() {
+    let dir = std::env::temp_dir().join(format!("jinguan-tokens-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.to_str().unwrap();
+    let made = jinguan(&[
+        "admin",
+        "token",
+        "create",
+        "--data-dir",
+        d,
+        "--party",
+        "5300123456",
+        "--role",
+        "broker",
+        "--days",
+        "30",
+        "--scope",
+        "declare,read_declarations",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    let bad = jinguan(&[
+        "admin",
+        "token",
+        "create",
+        "--data-dir",
+        d,
+        "--party",
+        "5300123456",
+        "--role",
+        "broker",
+        "--scope",
+        "everything",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("E0408"));
+    let listed = jinguan(&["admin", "token", "list", "--data-dir", d]);
+    let text = String::from_utf8_lossy(&listed.stdout).to_string();
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        line["scopes"],
+        serde_json::json!(["declare", "read_declarations"])
+    );
+    assert!(
+        line.get("sm3").is_none() && !text.contains(&token),
+        "{text}"
+    );
+    let id = line["id"].as_str().unwrap();
+    let revoked = jinguan(&["admin", "token", "revoke", "--data-dir", d, "--id", id]);
+    assert!(revoked.status.success());
+    let listed = jinguan(&["admin", "token", "list", "--data-dir", d]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\"revoked\":\"20"));
+    let missing = jinguan(&["admin", "token", "revoke", "--data-dir", d, "--id", "nope"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("E0412"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,15 +1,29 @@
-//! Bearer tokens, each bound to a party and a role.
+//! Bearer tokens, each bound to a party and a role, expiring, revocable, optionally scoped.
 //!
-//! Tokens live in `tokens.json` in the data directory, one record per token: the party, the
-//! role, when it was made and the SM3 hash of the token, never the token itself (a copy of
-//! the file does not let anyone in). `jinguan admin token create` adds one; a running server
-//! sees it at the next request that presents an unknown token (it re-reads the file when
-//! the file has changed).
+//! Tokens live in `tokens.json` in the data directory, one record per token: an id, the
+//! party, the role, when it was made and when it expires, when it was revoked, the actions
+//! it is limited to, and the SM3 hash of the token, never the token itself (a copy of the
+//! file does not let anyone in; a token is looked up by its hash, so its comparison does not
+//! depend on how much of it matches). `jinguan admin token create|list|revoke` keep the
+//! file; a running server re-reads it when it changes, so a revocation takes effect at the
+//! next request.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::SystemTime;
+
+/// What identifies one version of the token file: its modification time, size and inode.
+/// The time alone is not enough: the kernel stamps files from a coarse clock, so two writes
+/// within a few milliseconds share it; each write is a new file renamed into place, so the
+/// inode changes every time.
+type Stamp = (SystemTime, u64, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len(), meta.ino()))
+}
 
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +69,10 @@ pub struct Principal {
     pub party: String,
     /// Its role.
     pub role: Role,
+    /// The actions the token is limited to (names as in `authz::Action::name`); empty: all
+    /// its role allows.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// Why a token could not be made or read. Codes are stable API.
@@ -73,17 +91,34 @@ pub enum AuthError {
     },
 }
 
+/// A token as the file keeps it (and `jinguan admin token list` shows it).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Record {
-    party: String,
-    role: Role,
-    created: String,
-    sm3: String,
+pub struct TokenRecord {
+    /// A short public name for the token: the first 12 hex digits of its hash.
+    #[serde(default)]
+    pub id: String,
+    /// The party.
+    pub party: String,
+    /// The role.
+    pub role: Role,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// When it stops working (RFC 3339); none for tokens made before expiry existed.
+    #[serde(default)]
+    pub expires: Option<String>,
+    /// When it was revoked (RFC 3339).
+    #[serde(default)]
+    pub revoked: Option<String>,
+    /// The actions it is limited to; empty: all its role allows.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// SM3 of the token, hex.
+    pub sm3: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct TokenFile {
-    tokens: Vec<Record>,
+    tokens: Vec<TokenRecord>,
 }
 
 /// The token file's name in a data directory.
@@ -108,9 +143,44 @@ fn digest(token: &str) -> String {
     jinguan_crypto::hex::encode(&jinguan_crypto::sm3(token.as_bytes()))
 }
 
-/// Makes a token for `party` in `role`, records its hash in `data_dir`'s token file
-/// (written whole to a new file, synced, then renamed over the old one) and returns it.
+/// How long a token lasts unless asked otherwise.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+
+/// What a new token may do beyond its party and role.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOptions {
+    /// Days until it expires (default [`DEFAULT_TOKEN_DAYS`]).
+    pub days: Option<u32>,
+    /// The actions it is limited to; empty: all its role allows.
+    pub scopes: Vec<String>,
+}
+
+/// The time now, from the system clock (chrono's own clock feature is not built).
+fn utc_now() -> chrono::DateTime<chrono::Utc> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(i64::try_from(since.as_secs()).unwrap_or(0), 0)
+        .unwrap_or_default()
+}
+
+fn rfc3339_now_plus(days: i64) -> String {
+    (utc_now() + chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// Makes a token for `party` in `role`, expiring after [`DEFAULT_TOKEN_DAYS`].
 pub fn create_token(data_dir: &Path, party: &str, role: Role) -> Result<String, AuthError> {
+    create_token_with(data_dir, party, role, &TokenOptions::default())
+}
+
+/// Makes a token for `party` in `role` with `options`, records its hash in `data_dir`'s token
+/// file (written whole to a new file, synced, then renamed over the old one) and returns it.
+pub fn create_token_with(
+    data_dir: &Path,
+    party: &str,
+    role: Role,
+    options: &TokenOptions,
+) -> Result<String, AuthError> {
     let valid = !party.is_empty()
         && party.len() <= 64
         && party
@@ -125,18 +195,49 @@ pub fn create_token(data_dir: &Path, party: &str, role: Role) -> Result<String, 
         "jg_{}",
         jinguan_crypto::hex::encode(&jinguan_crypto::random_bytes::<24>())
     );
-    file.tokens.push(Record {
+    let sm3 = digest(&token);
+    file.tokens.push(TokenRecord {
+        id: sm3[..12].to_owned(),
         party: party.to_owned(),
         role,
-        created: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| chrono::DateTime::from_timestamp(i64::try_from(d.as_secs()).ok()?, 0))
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default(),
-        sm3: digest(&token),
+        created: rfc3339_now_plus(0),
+        expires: Some(rfc3339_now_plus(i64::from(
+            options.days.unwrap_or(DEFAULT_TOKEN_DAYS),
+        ))),
+        revoked: None,
+        scopes: options.scopes.clone(),
+        sm3,
     });
-    let text = serde_json::to_vec_pretty(&file).map_err(|e| file_error(&path, e))?;
+    write_file(data_dir, &file)?;
+    Ok(token)
+}
+
+/// The tokens on file, newest last.
+pub fn list_tokens(data_dir: &Path) -> Result<Vec<TokenRecord>, AuthError> {
+    Ok(read(&data_dir.join(TOKEN_FILE))?.tokens)
+}
+
+/// Revokes the token with `id`; `Ok(false)` if there is none. Revoking twice keeps the first
+/// time.
+pub fn revoke_token(data_dir: &Path, id: &str) -> Result<bool, AuthError> {
+    let mut file = read(&data_dir.join(TOKEN_FILE))?;
+    let Some(record) = file
+        .tokens
+        .iter_mut()
+        .find(|t| t.id == id && !id.is_empty())
+    else {
+        return Ok(false);
+    };
+    if record.revoked.is_none() {
+        record.revoked = Some(rfc3339_now_plus(0));
+        write_file(data_dir, &file)?;
+    }
+    Ok(true)
+}
+
+fn write_file(data_dir: &Path, file: &TokenFile) -> Result<(), AuthError> {
+    let path = data_dir.join(TOKEN_FILE);
+    let text = serde_json::to_vec_pretty(file).map_err(|e| file_error(&path, e))?;
     let temporary = data_dir.join(format!("{TOKEN_FILE}.new"));
     let write = || -> std::io::Result<()> {
         use std::io::Write;
@@ -146,14 +247,32 @@ pub fn create_token(data_dir: &Path, party: &str, role: Role) -> Result<String, 
         std::fs::rename(&temporary, &path)?;
         std::fs::File::open(data_dir)?.sync_all()
     };
-    write().map_err(|e| file_error(&path, e))?;
-    Ok(token)
+    write().map_err(|e| file_error(&path, e))
+}
+
+/// Why a token was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// No such token.
+    Unknown,
+    /// Revoked.
+    Revoked,
+    /// Past its expiry.
+    Expired,
 }
 
 /// The tokens a server accepts.
 pub struct Tokens {
     path: Option<PathBuf>,
-    state: RwLock<(Option<SystemTime>, HashMap<String, Principal>)>,
+    state: RwLock<(Option<Stamp>, HashMap<String, Held>)>,
+}
+
+/// A token as the server holds it: who it is for, until when, whether revoked.
+#[derive(Debug, Clone)]
+struct Held {
+    principal: Principal,
+    expires: Option<chrono::DateTime<chrono::FixedOffset>>,
+    revoked: bool,
 }
 
 impl Tokens {
@@ -171,7 +290,7 @@ impl Tokens {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let modified = stamp(path);
         {
             let state = self.state.read().unwrap_or_else(|e| e.into_inner());
             if state.0.is_some() && state.0 == modified {
@@ -185,9 +304,17 @@ impl Tokens {
             .map(|r| {
                 (
                     r.sm3,
-                    Principal {
-                        party: r.party,
-                        role: r.role,
+                    Held {
+                        principal: Principal {
+                            party: r.party,
+                            role: r.role,
+                            scopes: r.scopes,
+                        },
+                        // An unreadable expiry is treated as already past.
+                        expires: r
+                            .expires
+                            .map(|e| chrono::DateTime::parse_from_rfc3339(&e).unwrap_or_default()),
+                        revoked: r.revoked.is_some(),
                     },
                 )
             })
@@ -196,17 +323,31 @@ impl Tokens {
         Ok(())
     }
 
-    /// Who holds `token`, if anyone.
-    pub fn check(&self, token: &str) -> Option<Principal> {
+    /// Who holds `token`, if anyone and if it is still good at `now`.
+    pub fn check(&self, token: &str) -> Result<Principal, TokenRefusal> {
+        self.check_at(token, utc_now())
+    }
+
+    /// [`Tokens::check`] at a given time.
+    pub fn check_at(
+        &self,
+        token: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Principal, TokenRefusal> {
         let key = digest(token);
-        let found = |tokens: &Self| {
-            let state = tokens.state.read().unwrap_or_else(|e| e.into_inner());
+        // The file first: a token made or revoked since it was last read.
+        let _ = self.reload();
+        let held = {
+            let state = self.state.read().unwrap_or_else(|e| e.into_inner());
             state.1.get(&key).cloned()
         };
-        found(self).or_else(|| {
-            // A token made since the file was last read.
-            self.reload().ok()?;
-            found(self)
-        })
+        let held = held.ok_or(TokenRefusal::Unknown)?;
+        if held.revoked {
+            return Err(TokenRefusal::Revoked);
+        }
+        if held.expires.is_some_and(|e| e <= now) {
+            return Err(TokenRefusal::Expired);
+        }
+        Ok(held.principal)
     }
 }

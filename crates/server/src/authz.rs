@@ -189,9 +189,16 @@ pub fn allowed(action: Action) -> &'static [Role] {
         .map_or(&[], |(_, roles)| *roles)
 }
 
-/// Whether `principal` may perform `action` (the role; which records is decided on reading).
+/// Whether `principal` may perform `action`: its role allows it and, for a scoped token,
+/// the scope names it (which records is decided on reading).
 pub fn permits(principal: &Principal, action: Action) -> bool {
     allowed(action).contains(&principal.role)
+        && (principal.scopes.is_empty() || principal.scopes.iter().any(|s| s == action.name()))
+}
+
+/// Every action's name, for checking a token's scopes when it is made.
+pub fn action_names() -> Vec<&'static str> {
+    POLICY.iter().map(|(action, _)| action.name()).collect()
 }
 
 /// Lets `principal` go on with `action` on `subject`, or refuses with `403 H0403` and
@@ -205,12 +212,20 @@ pub(crate) async fn authorize(
     if permits(principal, action) {
         return Ok(());
     }
-    let refusal = ApiError::forbidden(format!(
-        "a {:?} token may not {}; it needs one of {:?}",
-        principal.role,
-        action.name(),
-        allowed(action)
-    ));
+    let refusal = if allowed(action).contains(&principal.role) {
+        ApiError::forbidden(format!(
+            "this token is limited to {:?}; it may not {}",
+            principal.scopes,
+            action.name()
+        ))
+    } else {
+        ApiError::forbidden(format!(
+            "a {:?} token may not {}; it needs one of {:?}",
+            principal.role,
+            action.name(),
+            allowed(action)
+        ))
+    };
     let (app, principal, subject) = (app.clone(), principal.clone(), subject.to_owned());
     let recorded = blocking(move || {
         Ok(crate::audit::denied(

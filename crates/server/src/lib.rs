@@ -27,8 +27,8 @@
 //! | status | type | codes |
 //! |---|---|---|
 //! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
-//! | 401 | `unauthorized` | `H0401` no token or an unknown one; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed |
-//! | 403 | `forbidden` | `H0403` the role may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
+//! | 401 | `unauthorized` | `H0401` no token or an unknown one; `H0406` a revoked token; `H0407` an expired token; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed |
+//! | 403 | `forbidden` | `H0403` the role (or the token's scope) may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
 //! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate |
 //! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force |
 //! | 413 | `too_large` | `H0413` body over the limit |
@@ -508,11 +508,11 @@ impl FromRequestParts<Arc<App>> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let unauthorized = |message: &str| {
+        let unauthorized = |code: &str, message: &str| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "H0401",
+                code,
                 message.to_owned(),
             )
         };
@@ -522,10 +522,12 @@ impl FromRequestParts<Arc<App>> for Principal {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or_else(|| unauthorized("send Authorization: Bearer <token>"))?;
-        app.tokens
-            .check(token)
-            .ok_or_else(|| unauthorized("unknown token"))
+            .ok_or_else(|| unauthorized("H0401", "send Authorization: Bearer <token>"))?;
+        app.tokens.check(token).map_err(|refusal| match refusal {
+            auth::TokenRefusal::Unknown => unauthorized("H0401", "unknown token"),
+            auth::TokenRefusal::Revoked => unauthorized("H0406", "the token was revoked"),
+            auth::TokenRefusal::Expired => unauthorized("H0407", "the token has expired"),
+        })
     }
 }
 

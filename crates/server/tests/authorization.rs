@@ -107,3 +107,73 @@ fn every_route_is_in_the_matrix_and_every_role_gets_its_answer(backend: Backend)
         );
     }
 }
+
+both!(tokens_expire_are_revoked_and_keep_to_their_scope);
+
+/// A scoped token does only what its scope names (403 otherwise, audited); an expired one and
+/// a revoked one are refused with their own codes, the revocation taking effect on a running
+/// server at the next request; the token file never holds a token.
+fn tokens_expire_are_revoked_and_keep_to_their_scope(backend: Backend) {
+    use jinguan_server::auth::{create_token_with, list_tokens, revoke_token, TokenOptions};
+    let server = start("tokens", backend);
+    let scoped = create_token_with(
+        &server.dir,
+        "test-broker",
+        Role::Broker,
+        &TokenOptions {
+            days: None,
+            scopes: vec!["read_declarations".into()],
+        },
+    )
+    .unwrap();
+    let (status, _) = server.get("/api/v1/declarations", &scoped);
+    assert_eq!(status, 200);
+    let body = serde_json::to_vec(&generated(1, 22)[0]).unwrap();
+    let before = audit_size(&server);
+    let (status, reply) = server.lodge_as(&scoped, "scoped-1", "application/json", &body);
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (403, Some("H0403")),
+        "{reply}"
+    );
+    assert_eq!(audit_size(&server), before + 1);
+
+    let expired = create_token_with(
+        &server.dir,
+        "test-broker",
+        Role::Broker,
+        &TokenOptions {
+            days: Some(0),
+            scopes: Vec::new(),
+        },
+    )
+    .unwrap();
+    let (status, reply) = server.get("/api/v1/declarations", &expired);
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (401, Some("H0407")),
+        "{reply}"
+    );
+
+    let doomed = server.token("test-broker", Role::Broker);
+    let (status, _) = server.get("/api/v1/declarations", &doomed);
+    assert_eq!(status, 200);
+    let tokens = list_tokens(&server.dir).unwrap();
+    let hash = jinguan_crypto::hex::encode(&jinguan_crypto::sm3(doomed.as_bytes()));
+    let id = tokens.iter().find(|t| t.sm3 == hash).unwrap().id.clone();
+    assert!(revoke_token(&server.dir, &id).unwrap());
+    assert!(!revoke_token(&server.dir, "no-such-id").unwrap());
+    let (status, reply) = server.get("/api/v1/declarations", &doomed);
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (401, Some("H0406")),
+        "{reply}"
+    );
+    // The others still work, and the file holds hashes, not tokens.
+    let (status, _) = server.get("/api/v1/declarations", &server.broker.clone());
+    assert_eq!(status, 200);
+    let file = std::fs::read_to_string(server.dir.join("tokens.json")).unwrap();
+    for token in [&scoped, &expired, &doomed, &server.broker] {
+        assert!(!file.contains(token.as_str()));
+    }
+}
