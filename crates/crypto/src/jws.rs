@@ -53,6 +53,35 @@ fn jose_alg(algorithm: Algorithm) -> &'static str {
     }
 }
 
+/// A signature of `bytes` under the JOSE `alg` name (SM2 with the default id).
+fn signature_of(alg: &str, bytes: Vec<u8>) -> Result<Signature, Error> {
+    let algorithm = match alg {
+        "SM2-SM3" => Algorithm::Sm2Sm3,
+        "EdDSA" => Algorithm::Ed25519,
+        other => return Err(malformed(format!("unknown alg {other:?}"))),
+    };
+    Ok(Signature {
+        algorithm,
+        distid: (algorithm == Algorithm::Sm2Sm3).then(|| DEFAULT_DISTID.to_owned()),
+        bytes,
+    })
+}
+
+/// Verifiers assume the default SM2 distinguishing id: a key with another would make
+/// signatures nobody accepts.
+fn default_distid_only(key: &SigningKey) -> Result<(), Error> {
+    if key
+        .verifying_key()
+        .distid()
+        .is_some_and(|d| d != DEFAULT_DISTID)
+    {
+        return Err(Error::Key(
+            "signatures use the default SM2 distinguishing id".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The bytes a detached signature covers.
 fn signing_input(protected: &str, message: &[u8]) -> Vec<u8> {
     let mut input = Vec::with_capacity(protected.len() + 1 + message.len());
@@ -65,15 +94,7 @@ fn signing_input(protected: &str, message: &[u8]) -> Vec<u8> {
 /// Signs `message` with `key`, naming certificate `kid`; returns the value to send. An SM2
 /// key must sign under the default distinguishing id, which is what verifiers assume.
 pub fn sign(key: &SigningKey, kid: &str, message: &[u8]) -> Result<String, Error> {
-    if key
-        .verifying_key()
-        .distid()
-        .is_some_and(|d| d != DEFAULT_DISTID)
-    {
-        return Err(Error::Key(
-            "detached signatures use the default SM2 distinguishing id".into(),
-        ));
-    }
+    default_distid_only(key)?;
     let header = Header {
         alg: jose_alg(key.algorithm()).into(),
         kid: kid.into(),
@@ -117,11 +138,6 @@ impl Detached {
                 "the header must say \"b64\": false and \"crit\": [\"b64\"]",
             ));
         }
-        let algorithm = match header.alg.as_str() {
-            "SM2-SM3" => Algorithm::Sm2Sm3,
-            "EdDSA" => Algorithm::Ed25519,
-            other => return Err(malformed(format!("unknown alg {other:?}"))),
-        };
         if header.kid.is_empty() || header.kid.len() > 64 {
             return Err(malformed("kid must name a certificate serial"));
         }
@@ -130,11 +146,7 @@ impl Detached {
             .map_err(|e| malformed(format!("signature is not base64url: {e}")))?;
         Ok(Self {
             kid: header.kid.to_ascii_lowercase(),
-            signature: Signature {
-                algorithm,
-                distid: (algorithm == Algorithm::Sm2Sm3).then(|| DEFAULT_DISTID.to_owned()),
-                bytes,
-            },
+            signature: signature_of(&header.alg, bytes)?,
             protected: protected.to_owned(),
         })
     }
@@ -156,15 +168,7 @@ struct AttachedHeader {
 /// the payload attached (`<header>.<payload>.<signature>`, all base64url): what the platform
 /// puts on the documents it issues, so that the exact bytes signed travel with them.
 pub fn sign_attached(key: &SigningKey, kid: &str, payload: &[u8]) -> Result<String, Error> {
-    if key
-        .verifying_key()
-        .distid()
-        .is_some_and(|d| d != DEFAULT_DISTID)
-    {
-        return Err(Error::Key(
-            "signatures use the default SM2 distinguishing id".into(),
-        ));
-    }
+    default_distid_only(key)?;
     let header = AttachedHeader {
         alg: jose_alg(key.algorithm()).into(),
         kid: kid.into(),
@@ -201,16 +205,7 @@ pub fn verify_attached(value: &str, key: &VerifyingKey) -> Result<(String, Vec<u
     };
     let parsed: AttachedHeader = serde_json::from_slice(&decode(header, "header")?)
         .map_err(|e| malformed(format!("header: {e}")))?;
-    let algorithm = match parsed.alg.as_str() {
-        "SM2-SM3" => Algorithm::Sm2Sm3,
-        "EdDSA" => Algorithm::Ed25519,
-        other => return Err(malformed(format!("unknown alg {other:?}"))),
-    };
-    let signature = Signature {
-        algorithm,
-        distid: (algorithm == Algorithm::Sm2Sm3).then(|| DEFAULT_DISTID.to_owned()),
-        bytes: decode(signature, "signature")?,
-    };
+    let signature = signature_of(&parsed.alg, decode(signature, "signature")?)?;
     key.verify(format!("{header}.{payload}").as_bytes(), &signature)?;
     Ok((parsed.kid, decode(payload, "payload")?))
 }

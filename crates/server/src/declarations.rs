@@ -1048,14 +1048,10 @@ async fn acting(
     principal: Principal,
     headers: &HeaderMap,
     entry_id: String,
-    permission: crate::authz::Action,
     decide: impl FnOnce(&Current) -> Result<Action, ApiError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let metrics = app.clone();
     let answer = async {
-        // Authorised by the handler before it read the body; checked again here so no
-        // action can reach the ledger without it.
-        authorize(&app, &principal, permission, &entry_id).await?;
         let client_id = submission_id(headers);
         blocking(move || act(&app, &principal, &entry_id, client_id, decide)).await
     }
@@ -1115,23 +1111,16 @@ pub(crate) async fn review(
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Review, &entry_id).await?;
     let body: FindingBody = required_json(body)?;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Review,
-        move |_| {
-            Ok(Action {
-                actor: Actor::Officer,
-                events: vec![Event::Review {
-                    outcome: body.outcome,
-                }],
-                note: findings_text(&body),
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |_| {
+        Ok(Action {
+            actor: Actor::Officer,
+            events: vec![Event::Review {
+                outcome: body.outcome,
+            }],
+            note: findings_text(&body),
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1145,23 +1134,16 @@ pub(crate) async fn inspection(
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Inspect, &entry_id).await?;
     let body: FindingBody = required_json(body)?;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Inspect,
-        move |_| {
-            Ok(Action {
-                actor: Actor::Officer,
-                events: vec![Event::Inspect {
-                    outcome: body.outcome,
-                }],
-                note: findings_text(&body),
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |_| {
+        Ok(Action {
+            actor: Actor::Officer,
+            events: vec![Event::Inspect {
+                outcome: body.outcome,
+            }],
+            note: findings_text(&body),
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1175,21 +1157,14 @@ pub(crate) async fn hold(
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Hold, &entry_id).await?;
     let body: Note = json_body(body)?;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Hold,
-        move |_| {
-            Ok(Action {
-                actor: Actor::Officer,
-                events: vec![Event::Hold],
-                note: body.reason,
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |_| {
+        Ok(Action {
+            actor: Actor::Officer,
+            events: vec![Event::Hold],
+            note: body.reason,
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1204,25 +1179,18 @@ pub(crate) async fn release(
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Release, &entry_id).await?;
     let body: Note = json_body(body)?;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Release,
-        move |current| {
-            Ok(Action {
-                actor: Actor::Officer,
-                events: vec![if current.held {
-                    Event::ReleaseHold
-                } else {
-                    Event::Release
-                }],
-                note: body.reason,
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |current| {
+        Ok(Action {
+            actor: Actor::Officer,
+            events: vec![if current.held {
+                Event::ReleaseHold
+            } else {
+                Event::Release
+            }],
+            note: body.reason,
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1238,33 +1206,26 @@ pub(crate) async fn cancel(
     authorize(&app, &principal, Permission::Cancel, &entry_id).await?;
     let body: Note = json_body(body)?;
     let officer = principal.role == Role::Officer;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Cancel,
-        move |current| {
-            let released = matches!(
-                current.lifecycle.state,
-                Stage::Released | Stage::ExitConfirmed
-            );
-            Ok(Action {
-                actor: if officer {
-                    Actor::Officer
-                } else {
-                    Actor::Declarant
-                },
-                events: vec![if officer && released {
-                    Event::CancelByCorrection
-                } else {
-                    Event::Cancel
-                }],
-                note: body.reason,
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |current| {
+        let released = matches!(
+            current.lifecycle.state,
+            Stage::Released | Stage::ExitConfirmed
+        );
+        Ok(Action {
+            actor: if officer {
+                Actor::Officer
+            } else {
+                Actor::Declarant
+            },
+            events: vec![if officer && released {
+                Event::CancelByCorrection
+            } else {
+                Event::Cancel
+            }],
+            note: body.reason,
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1278,22 +1239,15 @@ pub(crate) async fn exit(
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::ConfirmExit, &entry_id).await?;
     let body: Note = json_body(body)?;
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::ConfirmExit,
-        move |_| {
-            Ok(Action {
-                // The confirmation is the platform's, on the officer's word.
-                actor: Actor::System,
-                events: vec![Event::ConfirmExit],
-                note: body.reason,
-                payment: None,
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |_| {
+        Ok(Action {
+            // The confirmation is the platform's, on the officer's word.
+            actor: Actor::System,
+            events: vec![Event::ConfirmExit],
+            note: body.reason,
+            payment: None,
+        })
+    })
     .await
 }
 
@@ -1322,48 +1276,41 @@ pub(crate) async fn pay(
     authorize(&app, &principal, Permission::Pay, "payments").await?;
     let body: PaymentBody = required_json(body)?;
     let entry_id = body.entry_id.clone();
-    acting(
-        app,
-        principal,
-        &headers,
-        entry_id,
-        Permission::Pay,
-        move |current| {
-            let event = match body.kind.as_str() {
-                "payment" if body.amount == current.due => Event::Pay,
-                "guarantee" if body.amount >= current.due => Event::Guarantee,
-                "payment" | "guarantee" => {
-                    return Err(ApiError::unprocessable(
-                        "W0201",
-                        format!(
-                            "a {} of {} yuan does not settle the {} yuan due",
-                            body.kind, body.amount, current.due
-                        ),
-                    )
-                    .with_details(json!({"due": current.due.to_string()})))
-                }
-                other => {
-                    return Err(ApiError::bad_request(
-                        "H0004",
-                        format!("kind {other:?}: payment or guarantee"),
-                    ))
-                }
-            };
-            Ok(Action {
-                actor: Actor::Bank,
-                events: vec![event],
-                note: format!(
-                    "{} {} yuan, reference {}",
-                    body.kind, body.amount, body.reference
-                ),
-                payment: Some(Payment {
-                    kind: body.kind,
-                    amount: body.amount,
-                    reference: body.reference,
-                }),
-            })
-        },
-    )
+    acting(app, principal, &headers, entry_id, move |current| {
+        let event = match body.kind.as_str() {
+            "payment" if body.amount == current.due => Event::Pay,
+            "guarantee" if body.amount >= current.due => Event::Guarantee,
+            "payment" | "guarantee" => {
+                return Err(ApiError::unprocessable(
+                    "W0201",
+                    format!(
+                        "a {} of {} yuan does not settle the {} yuan due",
+                        body.kind, body.amount, current.due
+                    ),
+                )
+                .with_details(json!({"due": current.due.to_string()})))
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "H0004",
+                    format!("kind {other:?}: payment or guarantee"),
+                ))
+            }
+        };
+        Ok(Action {
+            actor: Actor::Bank,
+            events: vec![event],
+            note: format!(
+                "{} {} yuan, reference {}",
+                body.kind, body.amount, body.reference
+            ),
+            payment: Some(Payment {
+                kind: body.kind,
+                amount: body.amount,
+                reference: body.reference,
+            }),
+        })
+    })
     .await
 }
 
