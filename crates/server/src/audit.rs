@@ -1,14 +1,18 @@
 //! The audit trail: denials recorded in the `audit` ledger.
 //!
-//! A state change is its own record in its declaration's ledger (who, what, when, from which
-//! party); a refusal changes nothing there, so it is written here: who asked, for what, the
-//! code it was refused with, and the SM3 of what it sent (never the body, a token or a
-//! signature value: an audit trail must not become a store of secrets or of traffic).
+//! A state change is its own entry in its ledger (a declaration's district, `pki`, `risk`),
+//! naming who (party and role), what, when (the entry's time) and from where (the request's
+//! [`Origin`]: its id and the peer's address). A refusal changes nothing there, so it is
+//! written here: who asked (or, for a token that did not authenticate, nobody), for what, the
+//! code it was refused with, the request's origin and the SM3 of what it sent (never the
+//! body, a token or a signature value: an audit trail must not become a store of secrets or
+//! of traffic).
 
 use jinguan_ledger::Submission;
 use serde::Serialize;
 
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
+use crate::origin::Origin;
 use crate::{ApiError, App};
 
 /// The ledger denials are kept in.
@@ -20,12 +24,13 @@ pub const DENIAL: &str = "audit.denial";
 #[derive(Debug, Serialize)]
 struct Denial<'a> {
     party: &'a str,
-    role: crate::Role,
+    role: Option<Role>,
     action: &'a str,
     subject: &'a str,
     code: &'a str,
     status: u16,
     body_sm3: String,
+    origin: &'a Origin,
 }
 
 /// Records that `principal` was refused `error` doing `action` on `subject` (with `body`),
@@ -39,16 +44,45 @@ pub(crate) fn denied(
     body: &[u8],
     error: ApiError,
 ) -> ApiError {
-    let denial = Denial {
-        party: &principal.party,
-        role: principal.role,
-        action,
-        subject,
-        code: &error.code,
-        status: error.status,
-        body_sm3: jinguan_crypto::hex::encode(&jinguan_crypto::sm3(body)),
-    };
-    let payload = match serde_json::to_vec(&denial) {
+    let code = error.code.clone();
+    record(
+        app,
+        &Denial {
+            party: &principal.party,
+            role: Some(principal.role),
+            action,
+            subject,
+            code: &code,
+            status: error.status,
+            body_sm3: jinguan_crypto::hex::encode(&jinguan_crypto::sm3(body)),
+            origin: &principal.origin,
+        },
+        error,
+    )
+}
+
+/// Records that a request from `origin` to `path` did not authenticate (`error`: no token,
+/// an unknown, revoked or expired one, a failed login). The token itself is never written.
+pub(crate) fn unauthenticated(app: &App, origin: &Origin, path: &str, error: ApiError) -> ApiError {
+    let code = error.code.clone();
+    record(
+        app,
+        &Denial {
+            party: "",
+            role: None,
+            action: "authenticate",
+            subject: path,
+            code: &code,
+            status: error.status,
+            body_sm3: String::new(),
+            origin,
+        },
+        error,
+    )
+}
+
+fn record(app: &App, denial: &Denial<'_>, error: ApiError) -> ApiError {
+    let payload = match serde_json::to_vec(denial) {
         Ok(payload) => payload,
         Err(e) => return crate::internal(e),
     };
@@ -61,7 +95,12 @@ pub(crate) fn denied(
         Submission {
             kind: DENIAL.into(),
             schema_version: 1,
-            submitter: principal.party.clone(),
+            // A ledger entry names a submitter; one that did not authenticate is nobody.
+            submitter: if denial.party.is_empty() {
+                "anonymous".to_owned()
+            } else {
+                denial.party.to_owned()
+            },
             submission_id: id,
             payload,
             submitter_signature: None,

@@ -73,6 +73,9 @@ pub struct Principal {
     /// its role allows.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The request this principal is acting in (not part of a token: filled per request).
+    #[serde(skip)]
+    pub origin: crate::origin::Origin,
 }
 
 /// Why a token could not be made or read. Codes are stable API.
@@ -309,6 +312,7 @@ impl Tokens {
                             party: r.party,
                             role: r.role,
                             scopes: r.scopes,
+                            origin: crate::origin::Origin::default(),
                         },
                         // An unreadable expiry is treated as already past.
                         expires: r
@@ -349,5 +353,69 @@ impl Tokens {
             return Err(TokenRefusal::Expired);
         }
         Ok(held.principal)
+    }
+}
+
+/// Limits failed authentications per client address, against guessing tokens or keys.
+///
+/// After `limit` failures from one address within `window`, every authentication from it,
+/// good or bad, is refused `429 H0429` until the window that began with its first failure
+/// ends: answering a right guess during the lock-out would still let guessing go on. Refused
+/// attempts are not audited one by one (the failures that led to the lock-out were), so a
+/// flood cannot grow the audit ledger without bound.
+#[derive(Debug)]
+pub struct Throttle {
+    limit: u32,
+    window: std::time::Duration,
+    failures: std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>,
+}
+
+/// Addresses tracked at most; beyond it, windows already over are forgotten first and, if
+/// that is not enough, all of them (a flood from many addresses must not exhaust memory).
+const THROTTLE_ADDRESSES: usize = 100_000;
+
+impl Throttle {
+    /// At most `limit` failures per address per `window`.
+    pub fn new(limit: u32, window: std::time::Duration) -> Self {
+        Self {
+            limit,
+            window,
+            failures: std::sync::Mutex::default(),
+        }
+    }
+
+    /// `Some(seconds to wait)` when `address` is locked out now.
+    pub fn locked(&self, address: &str) -> Option<u64> {
+        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (since, count) = failures.get(address)?;
+        let elapsed = since.elapsed();
+        (*count >= self.limit && elapsed < self.window)
+            .then(|| (self.window - elapsed).as_secs().max(1))
+    }
+
+    /// Notes a failed authentication from `address`.
+    pub fn failed(&self, address: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failures.len() >= THROTTLE_ADDRESSES && !failures.contains_key(address) {
+            let window = self.window;
+            failures.retain(|_, (since, _)| since.elapsed() < window);
+            if failures.len() >= THROTTLE_ADDRESSES {
+                failures.clear();
+            }
+        }
+        let entry = failures
+            .entry(address.to_owned())
+            .or_insert((std::time::Instant::now(), 0));
+        if entry.0.elapsed() >= self.window {
+            *entry = (std::time::Instant::now(), 0);
+        }
+        entry.1 += 1;
+    }
+}
+
+impl Default for Throttle {
+    /// Ten failures a minute.
+    fn default() -> Self {
+        Self::new(10, std::time::Duration::from_secs(60))
     }
 }

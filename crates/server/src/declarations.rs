@@ -490,6 +490,7 @@ fn intake(
         payment: None,
         received: Some(received),
         signer,
+        origin: Some(principal.origin.clone()),
     };
     let submission = submission(&principal.party, submission_id.to_owned(), &record)?;
     // Decided: waiting for the ledger takes no processor, so another may decide meanwhile.
@@ -613,7 +614,18 @@ fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, Api
         .store
         .query(&Statement::new(sql, params))
         .map_err(ApiError::store)?;
-    let row = rows.into_iter().next().ok_or_else(not_found)?;
+    let Some(row) = rows.into_iter().next() else {
+        // Not there, or not the caller's: either way a refusal to reach it, audited (the
+        // caller is told only that there is none).
+        return Err(crate::audit::denied(
+            app,
+            principal,
+            "reach_declaration",
+            entry_id,
+            b"",
+            not_found(),
+        ));
+    };
     let get = |i: usize| row.get(i);
     Ok(Current {
         entry_id: as_text(get(0)),
@@ -1029,6 +1041,7 @@ fn act(
         payment: action.payment,
         received: None,
         signer: None,
+        origin: Some(principal.origin.clone()),
     };
     append(
         app,
@@ -1053,7 +1066,17 @@ async fn acting(
     let metrics = app.clone();
     let answer = async {
         let client_id = submission_id(headers);
-        blocking(move || act(&app, &principal, &entry_id, client_id, decide)).await
+        blocking(move || {
+            act(&app, &principal, &entry_id, client_id, decide).map_err(|e| {
+                // A refusal of the actor (W0102) is a denial like any other: audited.
+                if e.status == StatusCode::FORBIDDEN.as_u16() {
+                    crate::audit::denied(&app, &principal, "act", &entry_id, b"", e)
+                } else {
+                    e
+                }
+            })
+        })
+        .await
     }
     .await;
     let counter = if answer.is_ok() {
@@ -1438,6 +1461,7 @@ fn amend_now(
         payment: None,
         received,
         signer,
+        origin: Some(principal.origin.clone()),
     };
     append(
         app,

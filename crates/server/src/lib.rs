@@ -32,6 +32,7 @@
 //! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate |
 //! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force |
 //! | 413 | `too_large` | `H0413` body over the limit |
+//! | 429 | `too_many_requests` | `H0429` too many failed authentications from the address |
 //! | 415 | `unsupported_media_type` | `H0415` not JSON or XML |
 //! | 422 | `unprocessable` | `W0107` an amendment that fails the checks or changes customs or direction; `W0201` a payment that does not match what is due |
 //! | 500 | `internal` | `S0002`–`S0004` the store failed (nothing acknowledged); `H0500` |
@@ -44,6 +45,7 @@ pub mod auth;
 pub mod authz;
 mod declarations;
 pub mod openapi;
+pub mod origin;
 pub mod pki;
 pub mod record;
 mod risk_api;
@@ -185,6 +187,8 @@ pub struct App {
     deciding: Arc<tokio::sync::Semaphore>,
     /// The platform CA.
     pub authority: Authority,
+    /// Failed authentications allowed per client address (see [`auth::Throttle`]).
+    pub throttle: auth::Throttle,
     /// Whether declarants must sign what they submit (see [`pki`]).
     pub signatures_required: bool,
     /// Where the time comes from (the system clock; tests move it to see certificates
@@ -239,6 +243,7 @@ impl App {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             )),
             authority,
+            throttle: auth::Throttle::default(),
             signatures_required: true,
             clock: Arc::new(jinguan_store::SystemClock),
             certificate_keys: RwLock::default(),
@@ -508,27 +513,61 @@ impl FromRequestParts<Arc<App>> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let unauthorized = |code: &str, message: &str| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                code,
-                message.to_owned(),
-            )
-        };
+        let origin = parts
+            .extensions
+            .get::<origin::Origin>()
+            .cloned()
+            .unwrap_or_default();
+        let address = origin.from.clone().unwrap_or_default();
+        if let Some(wait) = app.throttle.locked(&address) {
+            return Err(too_many(wait));
+        }
         let token = parts
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthorized("H0401", "send Authorization: Bearer <token>"))?;
-        app.tokens.check(token).map_err(|refusal| match refusal {
-            auth::TokenRefusal::Unknown => unauthorized("H0401", "unknown token"),
-            auth::TokenRefusal::Revoked => unauthorized("H0406", "the token was revoked"),
-            auth::TokenRefusal::Expired => unauthorized("H0407", "the token has expired"),
-        })
+            .map(str::trim);
+        let checked = match token {
+            None => Err(("H0401", "send Authorization: Bearer <token>")),
+            Some(token) => app.tokens.check(token).map_err(|refusal| match refusal {
+                auth::TokenRefusal::Unknown => ("H0401", "unknown token"),
+                auth::TokenRefusal::Revoked => ("H0406", "the token was revoked"),
+                auth::TokenRefusal::Expired => ("H0407", "the token has expired"),
+            }),
+        };
+        match checked {
+            Ok(mut principal) => {
+                principal.origin = origin;
+                Ok(principal)
+            }
+            Err((code, message)) => {
+                app.throttle.failed(&address);
+                let error = ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    code,
+                    message.to_owned(),
+                );
+                let (app, path) = (app.clone(), parts.uri.path().to_owned());
+                let recorded =
+                    blocking(move || Ok(audit::unauthenticated(&app, &origin, &path, error))).await;
+                Err(match recorded {
+                    Ok(error) | Err(error) => error,
+                })
+            }
+        }
     }
+}
+
+/// `429 H0429`: an address locked out after failed authentications.
+pub(crate) fn too_many(wait_seconds: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "H0429",
+        format!("too many failed authentications from this address; try again in {wait_seconds} s"),
+    )
 }
 
 /// Where a receipt's entries are.
@@ -697,6 +736,7 @@ pub fn router(app: Arc<App>) -> Router {
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(origin::layer))
         .with_state(app)
 }
 
@@ -733,9 +773,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let keep = app.clone();
-    let served = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     // The last reference goes on a blocking thread: closing a store may block (the
     // PostgreSQL client runs its own runtime to close connections), never inside ours.
     let _ = tokio::task::spawn_blocking(move || drop(keep)).await;

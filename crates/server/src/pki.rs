@@ -426,7 +426,8 @@ fn append(
                 schema_version: 1,
                 submitter: principal.party.clone(),
                 submission_id: id,
-                payload: serde_json::to_vec(payload).map_err(crate::internal)?,
+                payload: crate::origin::stamped(payload, &principal.origin)
+                    .map_err(crate::internal)?,
                 submitter_signature: None,
             },
         )

@@ -112,6 +112,10 @@ pub struct Record {
     /// Who signed the body, and the signature as sent: what makes the declaration binding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signer: Option<crate::pki::Signer>,
+    /// The request that caused the record and where it came from (the audit's "from
+    /// where").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::origin::Origin>,
 }
 
 /// The lifecycle state's name (`received`, `selected`, `awaiting_payment`, …).

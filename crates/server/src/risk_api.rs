@@ -50,8 +50,13 @@ pub(crate) async fn put_rules(
     blocking(move || {
         let _guard = app.stripe("risk rules");
         let current = app.rules();
-        let payload = serde_json::to_vec(&rules).map_err(internal)?;
+        let payload = crate::origin::stamped(&rules, &principal.origin).map_err(internal)?;
         let repeat = rules.version == current.version && rules == *current;
+        if repeat {
+            // Nothing changes, so nothing is written (the entry would differ from the first
+            // only by its request): the answer points at the entry that put it in force.
+            return existing_rules(&app, rules.version);
+        }
         if rules.version <= current.version && !repeat {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -193,4 +198,28 @@ pub(crate) async fn backtest(
         .into_response())
     })
     .await
+}
+
+/// The answer to a rule set put again: where the entry that put it in force is.
+fn existing_rules(app: &App, version: u32) -> Result<Response, ApiError> {
+    let id = format!("rules-v{version}");
+    let seq = app
+        .store
+        .seq_of(RISK_LEDGER, &id)
+        .map_err(ApiError::store)?
+        .ok_or_else(|| internal(format!("rule set {id} in force but not on record")))?;
+    let (_, leaf_hash) = app.store.entry(RISK_LEDGER, seq).map_err(ApiError::store)?;
+    let head = app.store.head(RISK_LEDGER).map_err(ApiError::store)?;
+    let receipt = jinguan_store::Receipt {
+        ledger: RISK_LEDGER.to_owned(),
+        seq,
+        leaf_hash,
+        tree_size: head.tree_size,
+        status: Status::Exists,
+    };
+    Ok((
+        StatusCode::OK,
+        Json(json!({"version": version, "ledger": receipt.to_json()})),
+    )
+        .into_response())
 }

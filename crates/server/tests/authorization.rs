@@ -177,3 +177,52 @@ fn tokens_expire_are_revoked_and_keep_to_their_scope(backend: Backend) {
         assert!(!file.contains(token.as_str()));
     }
 }
+
+both!(guessing_tokens_locks_the_address_out_and_every_entry_says_from_where);
+
+/// Ten wrong tokens from one address are ten audited `401`s; the eleventh attempt, and then
+/// even a good token, is `429 H0429` and leaves nothing in the ledger. Every entry a request
+/// wrote, change or denial, names the request and the address it came from.
+fn guessing_tokens_locks_the_address_out_and_every_entry_says_from_where(backend: Backend) {
+    let server = common::start_throttled("throttle", backend);
+    let body = serde_json::to_vec(&generated(1, 31)[0]).unwrap();
+    let (status, _, _) = server.exchange(
+        "POST",
+        "/api/v1/declarations",
+        &[
+            ("Authorization", &format!("Bearer {}", server.broker)),
+            ("Submission-Id", "from-1"),
+            ("Content-Type", "application/json"),
+        ],
+        &body,
+    );
+    assert!(status == 201 || status == 422, "{status}");
+    for guess in 0..10 {
+        let (status, reply) = server.get("/api/v1/declarations", &format!("guess-{guess}"));
+        assert_eq!((status, reply["code"].as_str()), (401, Some("H0401")));
+    }
+    let audited = audit_size(&server);
+    assert_eq!(audited, 10, "each failed authentication audited once");
+    let (status, reply) = server.get("/api/v1/declarations", "guess-10");
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (429, Some("H0429")),
+        "{reply}"
+    );
+    let (status, reply) = server.get("/api/v1/declarations", &server.broker.clone());
+    assert_eq!((status, reply["code"].as_str()), (429, Some("H0429")));
+    assert_eq!(audit_size(&server), audited, "a lock-out writes nothing");
+    // Every entry: its request, from the loopback address; no token in any of them.
+    let by_request = server.entries_by_request();
+    assert_eq!(by_request.len(), 11, "{by_request:?}");
+    for ledger in server.store.ledgers().unwrap() {
+        let size = server.store.head(&ledger).unwrap().tree_size;
+        for seq in 0..size {
+            let (entry, _) = server.store.entry(&ledger, seq).unwrap();
+            let payload: serde_json::Value = serde_json::from_slice(&entry.payload).unwrap();
+            assert_eq!(payload["origin"]["from"], "127.0.0.1", "{payload}");
+            let text = String::from_utf8_lossy(&entry.payload);
+            assert!(!text.contains("guess-") && !text.contains(&server.broker));
+        }
+    }
+}

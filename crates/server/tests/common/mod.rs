@@ -3,10 +3,12 @@
 
 #![allow(dead_code)] // Each test binary uses its own part of the harness.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use jinguan_clearance::risk::{RuleSet, DEMO_RULES};
 use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
@@ -56,6 +58,9 @@ pub fn postgres_available() -> bool {
     false
 }
 
+/// A request as journaled: method, path, status, request id, error code (if any).
+pub type Exchanged = (String, String, u16, String, String);
+
 pub struct Server {
     pub address: SocketAddr,
     pub dir: PathBuf,
@@ -63,6 +68,10 @@ pub struct Server {
     pub officer: String,
     pub bank: String,
     pub admin: String,
+    /// The server's store, for reading what requests wrote.
+    pub store: Arc<dyn LedgerStore>,
+    /// Every request made through [`Server::exchange`].
+    pub journal: Mutex<Vec<Exchanged>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -75,7 +84,64 @@ impl Drop for Server {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        // Every server a test ran is audited on the way out: its ledgers against the
+        // requests the test made (not while a failed test unwinds: its own message matters).
+        if !std::thread::panicking() {
+            self.check_audit();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Server {
+    /// Each ledger entry by the request that wrote it: (ledger, kind) per request id.
+    pub fn entries_by_request(&self) -> HashMap<String, Vec<(String, String)>> {
+        let mut by_request: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for ledger in self.store.ledgers().unwrap() {
+            let size = self.store.head(&ledger).unwrap().tree_size;
+            for seq in 0..size {
+                let (entry, _) = self.store.entry(&ledger, seq).unwrap();
+                let payload: Value = serde_json::from_slice(&entry.payload).unwrap();
+                let request = payload["origin"]["request"].as_str().unwrap_or_else(|| {
+                    panic!("{ledger} entry {seq} ({}) names no request", entry.kind)
+                });
+                by_request
+                    .entry(request.to_owned())
+                    .or_default()
+                    .push((ledger.clone(), entry.kind));
+            }
+        }
+        by_request
+    }
+
+    /// Audit completeness over everything the test asked: no entry without a request the
+    /// test made; no request with two entries; every denial (401, 403, and 404 H0405 for a declaration not there or not the caller's) and every creation
+    /// (201) exactly one; every read, malformed request, conflict and lock-out none.
+    pub fn check_audit(&self) {
+        let mut by_request = self.entries_by_request();
+        let journal = self.journal.lock().unwrap();
+        for (method, path, status, request, code) in journal.iter() {
+            let entries = by_request.remove(request).unwrap_or_default();
+            let expected = match (*status, method.as_str()) {
+                (401 | 403, _) => Some(1),
+                (404, _) if code == "H0405" => Some(1),
+                (201, _) => Some(1),
+                (400 | 409 | 413 | 415 | 429, _) | (_, "GET") => Some(0),
+                _ => None,
+            };
+            let what = format!("{method} {path} -> {status} (request {request}): {entries:?}");
+            assert!(entries.len() <= 1, "two entries for one request: {what}");
+            if let Some(expected) = expected {
+                assert_eq!(entries.len(), expected, "audit entries for {what}");
+            }
+            if matches!(status, 401 | 403) || code == "H0405" {
+                assert_eq!(entries[0].1, "audit.denial", "a denial's entry: {what}");
+            }
+        }
+        assert!(
+            by_request.is_empty(),
+            "entries written by requests the test did not make: {by_request:?}"
+        );
     }
 }
 
@@ -111,7 +177,20 @@ pub fn start(name: &str, backend: Backend) -> Server {
 
 /// A server whose rule set in force is `rules`, taking unsigned declarations.
 pub fn start_with(name: &str, backend: Backend, rules: RuleSet) -> Server {
-    start_configured(name, backend, rules, None)
+    start_configured(name, backend, rules, None, None)
+}
+
+/// A server with the demo rules, unsigned declarations and the shipped limit on failed
+/// authentications (other test servers allow many, so that tests of refusals are not cut
+/// short by it).
+pub fn start_throttled(name: &str, backend: Backend) -> Server {
+    start_configured(
+        name,
+        backend,
+        RuleSet::from_json(DEMO_RULES).unwrap(),
+        None,
+        Some(jinguan_server::auth::Throttle::default()),
+    )
 }
 
 /// A clock a test moves: the system's time plus an offset.
@@ -134,6 +213,7 @@ pub fn start_signed(name: &str, backend: Backend, clock: Arc<TestClock>) -> Serv
         backend,
         RuleSet::from_json(DEMO_RULES).unwrap(),
         Some(clock),
+        None,
     )
 }
 
@@ -142,6 +222,7 @@ fn start_configured(
     backend: Backend,
     rules: RuleSet,
     signed: Option<Arc<TestClock>>,
+    throttle: Option<jinguan_server::auth::Throttle>,
 ) -> Server {
     let tag = format!(
         "{name}_{}",
@@ -165,6 +246,7 @@ fn start_configured(
     let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
     let platform_key = SigningKey::from_pem(&key.to_pem(), DEFAULT_DISTID).unwrap();
     let store = open_store(&tag, backend, &dir, key);
+    let kept = store.clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -178,6 +260,8 @@ fn start_configured(
     )
     .unwrap();
     app.signatures_required = signed.is_some();
+    app.throttle = throttle
+        .unwrap_or_else(|| jinguan_server::auth::Throttle::new(100_000, Duration::from_secs(60)));
     if let Some(clock) = signed {
         app.clock = clock;
     }
@@ -203,6 +287,8 @@ fn start_configured(
         officer,
         bank,
         admin,
+        store: kept,
+        journal: Mutex::default(),
         stop: Some(stop),
         thread: Some(thread),
     }
@@ -263,6 +349,25 @@ impl Server {
         {
             body = dechunk(&body);
         }
+        let request = head
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("x-request-id")
+                    .then(|| value.trim().to_owned())
+            })
+            .unwrap_or_default();
+        let code = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["code"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        self.journal.lock().unwrap().push((
+            method.to_owned(),
+            path.to_owned(),
+            status,
+            request,
+            code,
+        ));
         (status, head.into_owned(), body)
     }
 
