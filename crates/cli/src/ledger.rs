@@ -168,34 +168,32 @@ pub(crate) fn keys(command: KeysCommand) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The data directory's signing key, created (SM2) on first use by a writer.
+/// The data directory's signing key (the platform's: it signs tree heads and receipts),
+/// sealed under the operator key in `keys/private.sealed`; created (SM2) on first use by a
+/// writer, with its public half in `keys/public.pem` for readers and verifiers.
 pub(crate) fn signing_key(data_dir: &Path, create: bool) -> Result<Option<SigningKey>, Failure> {
-    let private = data_dir.join("keys/private.pem");
-    if !private.exists() {
-        if !create {
-            return Ok(None);
-        }
-        let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
-            .map_err(|e| Failure::new("C0001", e.to_string()))?;
-        std::fs::create_dir_all(data_dir.join("keys")).map_err(|e| {
-            Failure::new(
-                "E0005",
-                format!("cannot create {}: {e}", data_dir.display()),
-            )
-        })?;
-        write_new(&private, &key.to_pem())?;
-        write_new(
-            &data_dir.join("keys/public.pem"),
-            &key.verifying_key().to_pem(),
-        )?;
+    let keys = data_dir.join("keys");
+    let (sealed, legacy) = (keys.join("private.sealed"), keys.join("private.pem"));
+    if !create && !sealed.exists() && !legacy.exists() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&keys)
+        .map_err(|e| Failure::new("E0005", format!("cannot create {}: {e}", keys.display())))?;
+    let operator = crate::operator::key()?;
+    let (key, fresh) = jinguan_server::pki::sealed_key(&sealed, &legacy, &operator, "platform")
+        .map_err(|e| Failure::new("C0004", e))?;
+    let public = keys.join("public.pem");
+    if fresh || !public.exists() {
+        jinguan_server::pki::replace_synced(&public, key.verifying_key().to_pem().as_bytes())
+            .map_err(|e| Failure::new("E0004", e))?;
+    }
+    if fresh {
         eprintln!(
-            "created head-signing key {} in {}",
+            "created head-signing key {} in {} (sealed under the operator key)",
             key.verifying_key().key_id(),
-            data_dir.join("keys").display()
+            keys.display()
         );
     }
-    let key = SigningKey::from_pem(&read_text(&private)?, DEFAULT_DISTID)
-        .map_err(|e| Failure::new("C0001", e.to_string()))?;
     Ok(Some(key))
 }
 

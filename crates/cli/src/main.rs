@@ -12,6 +12,7 @@ mod gen;
 mod intake_bench;
 mod ledger;
 mod ledger_bench;
+mod operator;
 mod pipeline_bench;
 mod serve;
 mod signature_bench;

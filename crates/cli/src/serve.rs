@@ -31,10 +31,8 @@ pub(crate) fn open_app(
     let key = crate::ledger::signing_key(data_dir, true)?
         .ok_or_else(|| Failure::new("C0001", "no signing key"))?;
     // The same key signs the ledger's heads (in the store) and the platform's receipts.
-    let platform_key =
-        jinguan_crypto::SigningKey::from_pem(&key.to_pem(), jinguan_crypto::DEFAULT_DISTID)
-            .map_err(|e| Failure::new("C0001", e.to_string()))?;
-    let mut options = jinguan_store::Options::new(key);
+    let platform_key: Arc<dyn jinguan_crypto::Signer> = Arc::new(key);
+    let mut options = jinguan_store::Options::with_signer(platform_key.clone());
     options.projections = jinguan_server::projections();
     let store: Arc<dyn LedgerStore> = match store {
         None => Arc::new(
@@ -61,7 +59,8 @@ pub(crate) fn open_app(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let authority = jinguan_server::Authority::open(data_dir, now, platform_key)
+    let operator = crate::operator::key()?;
+    let authority = jinguan_server::Authority::open(data_dir, now, platform_key, &operator)
         .map_err(|e| Failure::new("C0005", format!("the platform CA: {e}")))?;
     let mut app =
         App::new(store, Arc::new(refdata), rules, tokens, authority).map_err(store_failure)?;

@@ -256,6 +256,156 @@ fn the_demo_serves_and_reaches_every_state() {
         "{text}"
     );
     assert!(dir.join("tokens.json").exists() && dir.join("ledger.db").exists());
+    no_secret_in_logs_or_data(&text, &String::from_utf8_lossy(&output.stderr), &dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The secrets a demo run made (its tokens, printed once on its console as the user's
+/// credentials, and every private key: the platform's, the CA's, the demo parties') appear
+/// nowhere else: not in its log (stderr), not in the ledger's database files, not in the
+/// token file, and the data directory's own private keys only sealed.
+fn no_secret_in_logs_or_data(console: &str, log: &str, dir: &std::path::Path) {
+    let tokens: Vec<&str> = console
+        .lines()
+        .skip_while(|line| !line.starts_with("Tokens"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().last())
+        .collect();
+    assert_eq!(tokens.len(), 5, "{console}");
+    // A private key's secret: the body of its PEM. The demo parties' keys are handed to the
+    // user in demo-keys/ (they are the clients' keys, not the platform's).
+    let mut secrets: Vec<String> = tokens.iter().map(|t| (*t).to_owned()).collect();
+    let party_keys = dir.join("demo-keys");
+    for file in std::fs::read_dir(&party_keys).unwrap() {
+        let path = file.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("PRIVATE KEY") {
+            secrets.push(pem_body(&text));
+        }
+    }
+    assert!(
+        secrets.len() >= 7,
+        "tokens and the parties' keys: {}",
+        secrets.len()
+    );
+    // The platform's own keys, opened with the operator key the way the server does.
+    let operator = operator_key();
+    for (file, label) in [("private.sealed", "platform"), ("ca.sealed", "ca")] {
+        let text = std::fs::read_to_string(dir.join("keys").join(file)).unwrap();
+        let key = jinguan_crypto::sealed::open(&text, &operator, label, "1234567812345678")
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        secrets.push(pem_body(&key.to_pem()));
+    }
+    secrets.push(operator.to_hex());
+    let mut places = vec![("the log".to_owned(), log.as_bytes().to_vec())];
+    for file in std::fs::read_dir(dir).unwrap() {
+        let path = file.unwrap().path();
+        if path.is_file() {
+            places.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    for file in std::fs::read_dir(dir.join("keys")).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+            "{} holds a private key in the clear",
+            path.display()
+        );
+        places.push((path.display().to_string(), bytes));
+    }
+    assert!(places.iter().any(|(name, _)| name.ends_with("ledger.db")));
+    for (name, bytes) in &places {
+        for secret in &secrets {
+            // Sixty characters of a key's body, or a whole token: either would be a leak.
+            let needle = &secret.as_bytes()[..secret.len().min(60)];
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "a secret ({}…) is in {name}",
+                &secret[..8]
+            );
+        }
+    }
+}
+
+fn pem_body(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect()
+}
+
+/// The operator key the binary uses here (its environment is the test's).
+fn operator_key() -> jinguan_crypto::sealed::OperatorKey {
+    let path = std::env::var_os("JINGUAN_OPERATOR_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".config"))
+                .join("jinguan/operator.key")
+        });
+    jinguan_crypto::sealed::OperatorKey::from_hex(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Keys at rest: a data directory's private keys are sealed under the operator key; another
+/// operator key cannot open them (the server refuses to start, C0004); a plaintext key an
+/// earlier version left is sealed on first use and removed.
+#[test]
+fn private_keys_are_sealed_under_the_operator_key() {
+    let dir = std::env::temp_dir().join(format!("jinguan-sealed-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    let d = dir.to_str().unwrap();
+    // An older data directory: its head-signing key in the clear.
+    let legacy =
+        jinguan_crypto::SigningKey::generate(jinguan_crypto::Algorithm::Sm2Sm3, "1234567812345678")
+            .unwrap();
+    std::fs::write(dir.join("keys/private.pem"), legacy.to_pem()).unwrap();
+    let appended = Command::new(env!("CARGO_BIN_EXE_jinguan"))
+        .args([
+            "ledger",
+            "append",
+            "--data-dir",
+            d,
+            "--ledger",
+            "customs-5300",
+        ])
+        .args(["--kind", "test", "--submission-id", "one"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        appended.status.success(),
+        "{}",
+        String::from_utf8_lossy(&appended.stderr)
+    );
+    assert!(
+        !dir.join("keys/private.pem").exists(),
+        "the plaintext key is gone"
+    );
+    let sealed = std::fs::read_to_string(dir.join("keys/private.sealed")).unwrap();
+    assert!(!sealed.contains("PRIVATE KEY") && !sealed.contains(&pem_body(&legacy.to_pem())[..60]));
+    let opened =
+        jinguan_crypto::sealed::open(&sealed, &operator_key(), "platform", "1234567812345678")
+            .unwrap();
+    assert_eq!(opened.to_pem(), legacy.to_pem(), "the same key, sealed");
+    // Another operator key opens nothing: the command stops with C0004 and names the file.
+    let other = dir.join("other-operator.key");
+    std::fs::write(
+        &other,
+        jinguan_crypto::sealed::OperatorKey::generate().to_hex(),
+    )
+    .unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_jinguan"))
+        .args(["serve", "--data-dir", d, "--listen", "127.0.0.1:0"])
+        .env("JINGUAN_OPERATOR_KEY_FILE", &other)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.starts_with("C0004") && stderr.contains("private.sealed"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

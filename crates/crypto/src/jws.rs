@@ -17,8 +17,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{Algorithm, Signature, SigningKey, VerifyingKey, DEFAULT_DISTID};
+use crate::keys::{Algorithm, Signature, VerifyingKey, DEFAULT_DISTID};
 use crate::Error;
+use crate::Signer;
 
 /// The longest detached signature value read (a header is about 100 bytes and a signature
 /// 72; this bounds hostile input before decoding).
@@ -69,12 +70,8 @@ fn signature_of(alg: &str, bytes: Vec<u8>) -> Result<Signature, Error> {
 
 /// Verifiers assume the default SM2 distinguishing id: a key with another would make
 /// signatures nobody accepts.
-fn default_distid_only(key: &SigningKey) -> Result<(), Error> {
-    if key
-        .verifying_key()
-        .distid()
-        .is_some_and(|d| d != DEFAULT_DISTID)
-    {
+fn default_distid_only(key: &VerifyingKey) -> Result<(), Error> {
+    if key.distid().is_some_and(|d| d != DEFAULT_DISTID) {
         return Err(Error::Key(
             "signatures use the default SM2 distinguishing id".into(),
         ));
@@ -93,17 +90,18 @@ fn signing_input(protected: &str, message: &[u8]) -> Vec<u8> {
 
 /// Signs `message` with `key`, naming certificate `kid`; returns the value to send. An SM2
 /// key must sign under the default distinguishing id, which is what verifiers assume.
-pub fn sign(key: &SigningKey, kid: &str, message: &[u8]) -> Result<String, Error> {
-    default_distid_only(key)?;
+pub fn sign(key: &dyn Signer, kid: &str, message: &[u8]) -> Result<String, Error> {
+    let public = key.verifying_key();
+    default_distid_only(&public)?;
     let header = Header {
-        alg: jose_alg(key.algorithm()).into(),
+        alg: jose_alg(public.algorithm()).into(),
         kid: kid.into(),
         b64: false,
         crit: vec!["b64".into()],
     };
     let json = serde_json::to_vec(&header).map_err(|e| Error::Signature(e.to_string()))?;
     let protected = URL_SAFE_NO_PAD.encode(json);
-    let signature = key.sign(&signing_input(&protected, message));
+    let signature = key.try_sign(&signing_input(&protected, message))?;
     Ok(format!(
         "{protected}..{}",
         URL_SAFE_NO_PAD.encode(&signature.bytes)
@@ -167,10 +165,11 @@ struct AttachedHeader {
 /// Signs `payload` with `key`, naming certificate `kid`, in JWS compact serialisation with
 /// the payload attached (`<header>.<payload>.<signature>`, all base64url): what the platform
 /// puts on the documents it issues, so that the exact bytes signed travel with them.
-pub fn sign_attached(key: &SigningKey, kid: &str, payload: &[u8]) -> Result<String, Error> {
-    default_distid_only(key)?;
+pub fn sign_attached(key: &dyn Signer, kid: &str, payload: &[u8]) -> Result<String, Error> {
+    let public = key.verifying_key();
+    default_distid_only(&public)?;
     let header = AttachedHeader {
-        alg: jose_alg(key.algorithm()).into(),
+        alg: jose_alg(public.algorithm()).into(),
         kid: kid.into(),
     };
     let json = serde_json::to_vec(&header).map_err(|e| Error::Signature(e.to_string()))?;
@@ -179,7 +178,7 @@ pub fn sign_attached(key: &SigningKey, kid: &str, payload: &[u8]) -> Result<Stri
         URL_SAFE_NO_PAD.encode(json),
         URL_SAFE_NO_PAD.encode(payload)
     );
-    let signature = key.sign(input.as_bytes());
+    let signature = key.try_sign(input.as_bytes())?;
     Ok(format!(
         "{input}.{}",
         URL_SAFE_NO_PAD.encode(&signature.bytes)
@@ -215,6 +214,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::SigningKey;
 
     #[test]
     fn signs_and_verifies_the_exact_bytes_with_either_algorithm() {

@@ -7,7 +7,9 @@
 //! (`openssl genpkey -algorithm SM2`, PKCS#8 private keys and SPKI public keys); SM2
 //! signatures are DER `SEQUENCE { r, s }` as `openssl dgst -sm3 -sign` produces.
 //!
-//! [`pki`] issues and reads the X.509 certificates that bind those keys to parties.
+//! [`pki`] issues and reads the X.509 certificates that bind those keys to parties. Whatever
+//! signs for the platform does so through the [`Signer`] interface (a software key here, an
+//! HSM or a KMS by the same interface); [`sealed`] keeps software keys encrypted at rest.
 //!
 //! Architecture invariant: no other crate links the SM or Ed25519 crates; they go through
 //! this one.
@@ -18,11 +20,14 @@ pub mod hex;
 pub mod jws;
 mod keys;
 pub mod pki;
+pub mod sealed;
+mod signer;
 mod sm2fast;
 pub mod sm4;
 
 pub use hash::{sm3, HashAlgorithm, Hasher};
 pub use keys::{Algorithm, Signature, SigningKey, VerifyingKey, DEFAULT_DISTID};
+pub use signer::Signer;
 
 /// Why a key, signature or ciphertext was refused. Codes are stable API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

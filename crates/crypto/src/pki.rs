@@ -23,8 +23,9 @@ use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate as X509, TbsCertificate, Version};
 
-use crate::keys::{Algorithm, Signature, SigningKey, VerifyingKey, DEFAULT_DISTID};
+use crate::keys::{Algorithm, Signature, VerifyingKey, DEFAULT_DISTID};
 use crate::Error;
+use crate::Signer;
 
 /// SM2 signature with SM3 (GM/T 0006).
 const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
@@ -159,15 +160,12 @@ fn extension(
 /// An SM2 issuer must sign with the default distinguishing id, as certificate verifiers
 /// assume it.
 pub fn issue(
-    issuer: &SigningKey,
+    issuer: &dyn Signer,
     issued_by: &Holder,
     request: &Request<'_>,
 ) -> Result<Certificate, Error> {
-    if issuer
-        .verifying_key()
-        .distid()
-        .is_some_and(|d| d != DEFAULT_DISTID)
-    {
+    let issuer_key = issuer.verifying_key();
+    if issuer_key.distid().is_some_and(|d| d != DEFAULT_DISTID) {
         return Err(Error::Certificate(
             "an SM2 issuer signs certificates with the default distinguishing id".into(),
         ));
@@ -200,7 +198,7 @@ pub fn issue(
             &SubjectKeyIdentifier(OctetString::new(&key_id[..20]).map_err(asn1)?),
         )?,
     ];
-    let signature_algorithm = algorithm_identifier(issuer.algorithm());
+    let signature_algorithm = algorithm_identifier(issuer_key.algorithm());
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::from(request.serial),
@@ -216,7 +214,7 @@ pub fn issue(
         subject_unique_id: None,
         extensions: Some(extensions),
     };
-    let signed = issuer.sign(&tbs.to_der().map_err(asn1)?);
+    let signed = issuer.try_sign(&tbs.to_der().map_err(asn1)?)?;
     let cert = X509 {
         tbs_certificate: tbs,
         signature_algorithm,
@@ -367,6 +365,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::SigningKey;
 
     fn holder(party: &str, role: &str) -> Holder {
         Holder {

@@ -1,7 +1,7 @@
 //! Signed tree heads: a ledger's size and root, signed, so anyone with the public key can
 //! hold the ledger to them.
 
-use jinguan_crypto::{Algorithm, HashAlgorithm, Signature, SigningKey, VerifyingKey};
+use jinguan_crypto::{Algorithm, HashAlgorithm, Signature, Signer, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::hash::Hash;
@@ -39,15 +39,15 @@ pub enum HeadError {
 }
 
 impl TreeHead {
-    /// Signs a head.
+    /// Signs a head (`C0002` from the signer when a remote one fails).
     pub fn sign(
-        key: &SigningKey,
+        key: &dyn Signer,
         ledger: &str,
         tree_size: u64,
         root_hash: Hash,
         timestamp_ms: i64,
         hash_algorithm: HashAlgorithm,
-    ) -> Self {
+    ) -> Result<Self, jinguan_crypto::Error> {
         let public = key.verifying_key();
         let key_id = public.key_id();
         let bytes = signed_bytes(
@@ -57,11 +57,11 @@ impl TreeHead {
             &root_hash,
             timestamp_ms,
             hash_algorithm,
-            key.algorithm(),
+            public.algorithm(),
             public.distid().unwrap_or(""),
             &key_id,
         );
-        Self {
+        Ok(Self {
             version: 1,
             ledger: ledger.to_owned(),
             tree_size,
@@ -69,8 +69,8 @@ impl TreeHead {
             timestamp_ms,
             hash_algorithm,
             key_id,
-            signature: key.sign(&bytes),
-        }
+            signature: key.try_sign(&bytes)?,
+        })
     }
 
     /// The exact bytes the signature covers.

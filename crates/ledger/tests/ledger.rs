@@ -63,9 +63,9 @@ fn chain_checker_agrees_with_the_tree_and_the_head() {
     let (_, encoded, leaves, tree) = build(100);
     let checker = check(&encoded, &leaves).unwrap();
     assert_eq!(checker.root(), tree.root(100));
-    let head = TreeHead::sign(&key, "customs-5300", 100, tree.root(100), 1, H);
+    let head = TreeHead::sign(&key, "customs-5300", 100, tree.root(100), 1, H).unwrap();
     checker.check_head(&head).unwrap();
-    let stale = TreeHead::sign(&key, "customs-5300", 99, tree.root(99), 1, H);
+    let stale = TreeHead::sign(&key, "customs-5300", 99, tree.root(99), 1, H).unwrap();
     assert_eq!(checker.check_head(&stale).unwrap_err().seq, 99);
 }
 
@@ -98,7 +98,7 @@ fn an_entry_proves_against_a_head_with_the_public_key_only() {
         let key = SigningKey::generate(algorithm, DEFAULT_DISTID).unwrap();
         let public = key.verifying_key();
         let (entries, _, _, tree) = build(37);
-        let head = TreeHead::sign(&key, "customs-5300", 37, tree.root(37), 5, H);
+        let head = TreeHead::sign(&key, "customs-5300", 37, tree.root(37), 5, H).unwrap();
         let proof = inclusion_proof(&tree, H, 12, 37).unwrap();
         verify_entry_in_head(&entries[12], &proof, &head, &public).unwrap();
         // Any change to the entry, the proof, the head or the signature fails.
@@ -123,10 +123,10 @@ fn an_entry_proves_against_a_head_with_the_public_key_only() {
             .verifying_key();
         assert!(verify_entry_in_head(&entries[12], &proof, &head, &other).is_err());
         // Heads 20 and 37 are consistent; with a forged older head they are not.
-        let older = TreeHead::sign(&key, "customs-5300", 20, tree.root(20), 4, H);
+        let older = TreeHead::sign(&key, "customs-5300", 20, tree.root(20), 4, H).unwrap();
         let consistency = consistency_proof(&tree, H, 20, 37).unwrap();
         verify_heads_consistent(&older, &head, &consistency, &public).unwrap();
-        let forged = TreeHead::sign(&key, "customs-5300", 20, tree.root(19), 4, H);
+        let forged = TreeHead::sign(&key, "customs-5300", 20, tree.root(19), 4, H).unwrap();
         assert!(verify_heads_consistent(&forged, &head, &consistency, &public).is_err());
     }
 }
@@ -134,7 +134,7 @@ fn an_entry_proves_against_a_head_with_the_public_key_only() {
 #[test]
 fn head_json_round_trips() {
     let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
-    let head = TreeHead::sign(&key, "customs-5300", 3, Hash([7; 32]), 9, H);
+    let head = TreeHead::sign(&key, "customs-5300", 3, Hash([7; 32]), 9, H).unwrap();
     let json = serde_json::to_string(&head).unwrap();
     assert!(
         json.contains(r#""hash_algorithm":"sm3""#)

@@ -19,7 +19,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jinguan_crypto::pki::{Certificate, Holder, Request};
-use jinguan_crypto::{Algorithm, SigningKey, VerifyingKey, DEFAULT_DISTID};
+use jinguan_crypto::sealed::OperatorKey;
+use jinguan_crypto::{Algorithm, Signer as KeySigner, SigningKey, VerifyingKey, DEFAULT_DISTID};
 use jinguan_ledger::Entry;
 use jinguan_ledger::Submission;
 use jinguan_store::projection::{Dialect, Projection, Statement, Value};
@@ -44,9 +45,9 @@ pub const DEFAULT_DAYS: i64 = 365;
 /// signs the ledger's tree heads also signs the receipts the platform issues, and its
 /// certificate (issued by the CA) lets anyone holding the CA certificate check both.
 pub struct Authority {
-    key: SigningKey,
+    key: Arc<dyn KeySigner>,
     certificate: Certificate,
-    platform_key: SigningKey,
+    platform_key: Arc<dyn KeySigner>,
     platform: Certificate,
 }
 
@@ -78,9 +79,9 @@ impl Authority {
     /// A CA from its key and certificate, which must be a CA certificate for that key, and
     /// the platform's key with the certificate the CA issued for it.
     pub fn new(
-        key: SigningKey,
+        key: Arc<dyn KeySigner>,
         certificate: Certificate,
-        platform_key: SigningKey,
+        platform_key: Arc<dyn KeySigner>,
         platform: Certificate,
     ) -> Result<Self, String> {
         let public = certificate
@@ -107,7 +108,7 @@ impl Authority {
         })
     }
 
-    fn self_signed(key: &SigningKey, now: i64) -> Result<Certificate, String> {
+    fn self_signed(key: &dyn KeySigner, now: i64) -> Result<Certificate, String> {
         let holder = authority_holder();
         jinguan_crypto::pki::issue(
             key,
@@ -125,9 +126,9 @@ impl Authority {
     }
 
     fn platform_certificate(
-        key: &SigningKey,
+        key: &dyn KeySigner,
         ca: &Certificate,
-        platform_key: &SigningKey,
+        platform_key: &dyn KeySigner,
         now: i64,
     ) -> Result<Certificate, String> {
         jinguan_crypto::pki::issue(
@@ -146,43 +147,52 @@ impl Authority {
     }
 
     /// A new SM2 CA valid for twenty years from `now` (seconds), certifying `platform_key`.
-    pub fn generate(now: i64, platform_key: SigningKey) -> Result<Self, String> {
-        let key =
-            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?;
-        let certificate = Self::self_signed(&key, now)?;
-        let platform = Self::platform_certificate(&key, &certificate, &platform_key, now)?;
+    pub fn generate(now: i64, platform_key: Arc<dyn KeySigner>) -> Result<Self, String> {
+        let key: Arc<dyn KeySigner> = Arc::new(
+            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?,
+        );
+        let certificate = Self::self_signed(key.as_ref(), now)?;
+        let platform =
+            Self::platform_certificate(key.as_ref(), &certificate, platform_key.as_ref(), now)?;
         Self::new(key, certificate, platform_key, platform)
     }
 
-    /// The CA of a data directory (`keys/ca-private.pem`, `keys/ca.crt`) and the platform
-    /// certificate for `platform_key` (`keys/platform.crt`), each made on first use.
-    pub fn open(data_dir: &Path, now: i64, platform_key: SigningKey) -> Result<Self, String> {
+    /// The CA of a data directory (its key sealed under `operator` in `keys/ca.sealed`, its
+    /// certificate `keys/ca.crt`) and the platform certificate for `platform_key`
+    /// (`keys/platform.crt`), each made on first use.
+    pub fn open(
+        data_dir: &Path,
+        now: i64,
+        platform_key: Arc<dyn KeySigner>,
+        operator: &OperatorKey,
+    ) -> Result<Self, String> {
         let keys = data_dir.join("keys");
-        let private = keys.join("ca-private.pem");
         let public = keys.join("ca.crt");
         let platform_file = keys.join("platform.crt");
         let read = |path: &Path| {
             std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
         };
         std::fs::create_dir_all(&keys).map_err(|e| format!("{}: {e}", keys.display()))?;
-        let (key, certificate) = if private.exists() {
-            let key = SigningKey::from_pem(&read(&private)?, DEFAULT_DISTID)
-                .map_err(|e| e.to_string())?;
-            let certificate = Certificate::from_pem(&read(&public)?).map_err(|e| e.to_string())?;
-            (key, certificate)
+        let (key, fresh) = sealed_key(
+            &keys.join("ca.sealed"),
+            &keys.join("ca-private.pem"),
+            operator,
+            "ca",
+        )?;
+        let key: Arc<dyn KeySigner> = Arc::new(key);
+        let certificate = if fresh || !public.exists() {
+            let made = Self::self_signed(key.as_ref(), now)?;
+            replace_synced(&public, made.to_pem().as_bytes())?;
+            made
         } else {
-            let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID)
-                .map_err(|e| e.to_string())?;
-            let certificate = Self::self_signed(&key, now)?;
-            write_synced(&public, certificate.to_pem().as_bytes())?;
-            write_synced(&private, key.to_pem().as_bytes())?;
-            (key, certificate)
+            Certificate::from_pem(&read(&public)?).map_err(|e| e.to_string())?
         };
-        let platform = if platform_file.exists() {
+        let platform = if platform_file.exists() && !fresh {
             Certificate::from_pem(&read(&platform_file)?).map_err(|e| e.to_string())?
         } else {
-            let made = Self::platform_certificate(&key, &certificate, &platform_key, now)?;
-            write_synced(&platform_file, made.to_pem().as_bytes())?;
+            let made =
+                Self::platform_certificate(key.as_ref(), &certificate, platform_key.as_ref(), now)?;
+            replace_synced(&platform_file, made.to_pem().as_bytes())?;
             made
         };
         Self::new(key, certificate, platform_key, platform)
@@ -195,8 +205,12 @@ impl Authority {
 
     /// The platform's signature on a document it issues (compact JWS, payload attached).
     pub(crate) fn sign_document(&self, payload: &[u8]) -> Result<String, String> {
-        jinguan_crypto::jws::sign_attached(&self.platform_key, &self.platform.serial(), payload)
-            .map_err(|e| e.to_string())
+        jinguan_crypto::jws::sign_attached(
+            self.platform_key.as_ref(),
+            &self.platform.serial(),
+            payload,
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// The CA certificate.
@@ -215,7 +229,7 @@ impl Authority {
         // 63 random bits: positive, and unique without coordination between servers.
         let serial = u64::from_be_bytes(jinguan_crypto::random_bytes::<8>()) >> 1 | 1;
         jinguan_crypto::pki::issue(
-            &self.key,
+            self.key.as_ref(),
             &authority_holder(),
             &Request {
                 holder,
@@ -230,17 +244,72 @@ impl Authority {
     }
 }
 
-/// Writes a new file and syncs it before anyone relies on it.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
+/// Writes a file whole, or not at all: a temporary beside it, synced, renamed over it, and
+/// the directory synced, so a crash leaves the old file or the new one, never a torn one.
+pub fn replace_synced(path: &Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write;
+    let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+    let temporary = path.with_extension(format!(
+        "tmp-{}",
+        jinguan_crypto::hex::encode(&jinguan_crypto::random_bytes::<6>())
+    ));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .open(&temporary)
+        .map_err(failed)?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(failed)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// The private key sealed at `sealed` under `operator` as `label`, and whether it was made
+/// just now. Made (SM2) and sealed on first use; a plaintext PEM an earlier version left at
+/// `legacy` is sealed instead, and removed once the sealed file is durable.
+pub fn sealed_key(
+    sealed: &Path,
+    legacy: &Path,
+    operator: &OperatorKey,
+    label: &str,
+) -> Result<(SigningKey, bool), String> {
+    if sealed.exists() {
+        let text =
+            std::fs::read_to_string(sealed).map_err(|e| format!("{}: {e}", sealed.display()))?;
+        let key =
+            jinguan_crypto::sealed::open(&text, operator, label, DEFAULT_DISTID).map_err(|e| {
+                format!(
+                    "{}: {e} (is this the operator key the data directory was made with?)",
+                    sealed.display()
+                )
+            })?;
+        return Ok((key, false));
+    }
+    let (key, fresh) = if legacy.exists() {
+        let text =
+            std::fs::read_to_string(legacy).map_err(|e| format!("{}: {e}", legacy.display()))?;
+        let key = SigningKey::from_pem(&text, DEFAULT_DISTID)
+            .map_err(|e| format!("{}: {e}", legacy.display()))?;
+        (key, false)
+    } else {
+        let key =
+            SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).map_err(|e| e.to_string())?;
+        (key, true)
+    };
+    replace_synced(
+        sealed,
+        jinguan_crypto::sealed::seal(&key, operator, label).as_bytes(),
+    )?;
+    if legacy.exists() {
+        std::fs::remove_file(legacy).map_err(|e| format!("{}: {e}", legacy.display()))?;
+    }
+    Ok((key, fresh))
 }
 
 /// A certificate issued, as recorded.

@@ -190,7 +190,7 @@ fn signed_declarations_are_checked_before_anything_else(backend: common::Backend
     // Another platform's CA does not vouch for it.
     let stranger_ca = jinguan_server::Authority::generate(
         1_767_225_600,
-        SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap(),
+        std::sync::Arc::new(SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap()),
     )
     .unwrap();
     assert!(jinguan_server::pki::verify_receipt(

@@ -4,7 +4,7 @@
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::Mutex;
 
-use jinguan_crypto::{HashAlgorithm, SigningKey};
+use jinguan_crypto::{HashAlgorithm, Signer};
 use jinguan_ledger::merkle;
 use jinguan_ledger::{ChainChecker, Entry, Hash, Prepared, Submission, TreeHead};
 
@@ -331,14 +331,15 @@ fn edge_missing(e: crate::frontier::NotOnEdge) -> StoreError {
 
 /// Signs the head for a frontier's current size, as JSON for the `heads` table.
 pub(crate) fn signed_head_json(
-    key: &SigningKey,
+    key: &dyn Signer,
     ledger: &str,
     frontier: &Frontier,
     now: i64,
     algorithm: HashAlgorithm,
 ) -> Result<String, StoreError> {
     let root = frontier.root(algorithm).map_err(edge_missing)?;
-    let head = TreeHead::sign(key, ledger, frontier.tip.size, root, now, algorithm);
+    let head = TreeHead::sign(key, ledger, frontier.tip.size, root, now, algorithm)
+        .map_err(|e| StoreError::Database(format!("signing the head of {ledger}: {e}")))?;
     serde_json::to_string(&head).map_err(|e| StoreError::Database(e.to_string()))
 }
 
@@ -347,7 +348,7 @@ pub(crate) fn signed_head_json(
 /// signature costs far more than the rest of an entry's work; the writer is the one thread
 /// every append waits for, so the signatures are shared among the machine's cores.
 pub(crate) fn signed_heads_json(
-    key: &SigningKey,
+    key: &dyn Signer,
     touched: &[(&str, &Frontier)],
     now: i64,
     algorithm: HashAlgorithm,

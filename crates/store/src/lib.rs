@@ -23,7 +23,7 @@ mod tile;
 
 use std::sync::Arc;
 
-use jinguan_crypto::{HashAlgorithm, SigningKey};
+use jinguan_crypto::{HashAlgorithm, Signer};
 use jinguan_ledger::{ConsistencyProof, Entry, Hash, InclusionProof, Submission, TreeHead};
 use serde_json::json;
 
@@ -150,7 +150,7 @@ pub type FailureHook = Arc<dyn Fn(FailurePoint) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct Options {
     /// Signs tree heads. A read-only store may have only the verifying key.
-    pub signing_key: Option<Arc<SigningKey>>,
+    pub signing_key: Option<Arc<dyn Signer>>,
     /// Verifies tree heads on open and in `verify`.
     pub verifying_key: jinguan_crypto::VerifyingKey,
     /// Leaf and node hash.
@@ -175,11 +175,17 @@ pub struct Options {
 }
 
 impl Options {
-    /// Read-write options for a signing key, with the system clock and SM3.
-    pub fn new(signing_key: SigningKey) -> Self {
+    /// Read-write options for a signer (a [`jinguan_crypto::SigningKey`], or an HSM's or a
+    /// KMS's [`Signer`]), with the system clock and SM3.
+    pub fn new(signing_key: impl Signer + 'static) -> Self {
+        Self::with_signer(Arc::new(signing_key))
+    }
+
+    /// [`Options::new`] for a signer already shared (the platform's key signs receipts too).
+    pub fn with_signer(signing_key: Arc<dyn Signer>) -> Self {
         let verifying_key = signing_key.verifying_key();
         Self {
-            signing_key: Some(Arc::new(signing_key)),
+            signing_key: Some(signing_key),
             ..Self::read_only(verifying_key)
         }
     }

@@ -272,7 +272,7 @@ fn check_tip(
 struct Writer {
     client: Client,
     options: Options,
-    signing_key: Arc<jinguan_crypto::SigningKey>,
+    signing_key: Arc<dyn jinguan_crypto::Signer>,
     /// Cached right edges; trusted only while the locked tip row still matches.
     frontiers: HashMap<String, Frontier>,
     stopped: Arc<Mutex<Option<String>>>,
@@ -391,7 +391,7 @@ impl Writer {
         touched.retain(|_, (frontier, before)| frontier.tip.size != *before);
         let order: Vec<(&str, &crate::frontier::Frontier)> =
             touched.iter().map(|(l, (f, _))| (l.as_str(), f)).collect();
-        let heads = common::signed_heads_json(&self.signing_key, &order, now, algorithm)?;
+        let heads = common::signed_heads_json(self.signing_key.as_ref(), &order, now, algorithm)?;
         for ((ledger, frontier), head_json) in order.into_iter().zip(heads) {
             tx.execute(
                 "UPDATE ledgers SET size = $2, last_leaf = $3 WHERE ledger = $1",

@@ -518,7 +518,7 @@ struct Writer {
     /// it between batches.
     conn: Arc<Mutex<Connection>>,
     options: Options,
-    signing_key: Arc<jinguan_crypto::SigningKey>,
+    signing_key: Arc<dyn jinguan_crypto::Signer>,
     frontiers: HashMap<String, Frontier>,
     /// Each ledger's number, the high bits of its entries' row ids.
     nums: HashMap<String, i64>,
@@ -677,7 +677,7 @@ impl Writer {
         });
         let order: Vec<(&str, &crate::frontier::Frontier)> =
             touched.iter().map(|(l, f)| (l.as_str(), f)).collect();
-        let heads = common::signed_heads_json(&self.signing_key, &order, now, algorithm)?;
+        let heads = common::signed_heads_json(self.signing_key.as_ref(), &order, now, algorithm)?;
         for ((ledger, frontier), head_json) in order.into_iter().zip(heads) {
             let num = self.nums.get(ledger).copied().unwrap_or_default();
             tx.prepare_cached(

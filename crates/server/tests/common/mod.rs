@@ -256,7 +256,8 @@ fn start_configured(
         Arc::new(RefData::load().unwrap()),
         rules,
         Tokens::open(&dir).unwrap(),
-        jinguan_server::Authority::generate(i64::try_from(now).unwrap(), platform_key).unwrap(),
+        jinguan_server::Authority::generate(i64::try_from(now).unwrap(), Arc::new(platform_key))
+            .unwrap(),
     )
     .unwrap();
     app.signatures_required = signed.is_some();
