@@ -360,6 +360,169 @@ impl Certificate {
     }
 }
 
+/// A certificate revoked, as a revocation list carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    /// The certificate's serial, hex (as [`Certificate::serial`] gives it).
+    pub serial: String,
+    /// When it was revoked (seconds since the Unix epoch).
+    pub at: i64,
+}
+
+/// What a revocation list says, and when.
+#[derive(Debug, Clone)]
+pub struct CrlRequest<'a> {
+    /// The list's number: raised with each list issued (RFC 5280 5.2.3).
+    pub number: u64,
+    /// When it was issued (seconds).
+    pub this_update: i64,
+    /// When the next one will be issued at the latest (seconds).
+    pub next_update: i64,
+    /// The certificates revoked and still within their validity.
+    pub revoked: &'a [Revoked],
+}
+
+/// An X.509 v2 certificate revocation list (RFC 5280 section 5), as DER.
+#[derive(Debug, Clone)]
+pub struct Crl {
+    der: Vec<u8>,
+    list: x509_cert::crl::CertificateList,
+}
+
+/// Issues a revocation list signed by `issuer`, whose certificate names `issued_by`.
+pub fn issue_crl(
+    issuer: &dyn Signer,
+    issued_by: &Holder,
+    request: &CrlRequest<'_>,
+) -> Result<Crl, Error> {
+    let issuer_key = issuer.verifying_key();
+    if issuer_key.distid().is_some_and(|d| d != DEFAULT_DISTID) {
+        return Err(Error::Certificate(
+            "an SM2 issuer signs revocation lists with the default distinguishing id".into(),
+        ));
+    }
+    let revoked = request
+        .revoked
+        .iter()
+        .map(|r| {
+            let bytes = crate::hex::decode(&r.serial)
+                .ok_or_else(|| Error::Certificate(format!("serial {:?} is not hex", r.serial)))?;
+            Ok(x509_cert::crl::RevokedCert {
+                serial_number: SerialNumber::new(&bytes).map_err(asn1)?,
+                revocation_date: time(r.at)?,
+                crl_entry_extensions: None,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let signature_algorithm = algorithm_identifier(issuer_key.algorithm());
+    let number = x509_cert::der::asn1::Uint::new(&request.number.to_be_bytes()).map_err(asn1)?;
+    let tbs = x509_cert::crl::TbsCertList {
+        version: Version::V2,
+        signature: signature_algorithm.clone(),
+        issuer: name_of(issued_by)?,
+        this_update: time(request.this_update)?,
+        next_update: Some(time(request.next_update)?),
+        // RFC 5280: absent, not empty, when nothing is revoked.
+        revoked_certificates: (!revoked.is_empty()).then_some(revoked),
+        crl_extensions: Some(vec![extension(
+            ObjectIdentifier::new_unwrap("2.5.29.20"),
+            false,
+            &number,
+        )?]),
+    };
+    let signed = issuer.try_sign(&tbs.to_der().map_err(asn1)?)?;
+    let list = x509_cert::crl::CertificateList {
+        tbs_cert_list: tbs,
+        signature_algorithm,
+        signature: BitString::from_bytes(&signed.bytes).map_err(asn1)?,
+    };
+    let der = list.to_der().map_err(asn1)?;
+    Ok(Crl { der, list })
+}
+
+impl Crl {
+    /// Reads a DER revocation list (at most 16 MiB).
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        if der.len() > 16 << 20 {
+            return Err(Error::Certificate("revocation list over 16 MiB".into()));
+        }
+        let list = x509_cert::crl::CertificateList::from_der(der).map_err(asn1)?;
+        Ok(Self {
+            der: der.to_vec(),
+            list,
+        })
+    }
+
+    /// Reads a PEM revocation list (`X509 CRL`).
+    pub fn from_pem(pem: &str) -> Result<Self, Error> {
+        let (label, der) = x509_cert::der::pem::decode_vec(pem.as_bytes())
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        if label != "X509 CRL" {
+            return Err(Error::Certificate(format!(
+                "PEM {label:?} is not an X509 CRL"
+            )));
+        }
+        Self::from_der(&der)
+    }
+
+    /// The DER bytes.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
+    /// As PEM, the way OpenSSL writes it.
+    pub fn to_pem(&self) -> String {
+        x509_cert::der::pem::encode_string(
+            "X509 CRL",
+            x509_cert::der::pem::LineEnding::LF,
+            &self.der,
+        )
+        .unwrap_or_default()
+    }
+
+    /// The serials (hex) and times of the certificates it revokes.
+    pub fn revoked(&self) -> Vec<Revoked> {
+        let seconds = |t: &Time| i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+        self.list
+            .tbs_cert_list
+            .revoked_certificates
+            .iter()
+            .flatten()
+            .map(|r| Revoked {
+                serial: crate::hex::encode(r.serial_number.as_bytes()),
+                at: seconds(&r.revocation_date),
+            })
+            .collect()
+    }
+
+    /// Checks that `issuer` signed this list.
+    pub fn verify_signed_by(&self, issuer: &VerifyingKey) -> Result<(), Error> {
+        let expected = algorithm_identifier(issuer.algorithm());
+        if self.list.signature_algorithm != expected
+            || self.list.tbs_cert_list.signature != expected
+        {
+            return Err(Error::Certificate(
+                "revocation list signature algorithm is not the issuer's".into(),
+            ));
+        }
+        let tbs = tbs_bytes(&self.der)?;
+        let bytes = self
+            .list
+            .signature
+            .as_bytes()
+            .ok_or_else(|| Error::Certificate("signature is not whole bytes".into()))?;
+        issuer.verify(
+            tbs,
+            &Signature {
+                algorithm: issuer.algorithm(),
+                distid: (issuer.algorithm() == Algorithm::Sm2Sm3)
+                    .then(|| DEFAULT_DISTID.to_owned()),
+                bytes: bytes.to_vec(),
+            },
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -452,5 +615,50 @@ mod tests {
         let altered = Certificate::from_der(&der).unwrap();
         assert_eq!(altered.serial(), "2b");
         assert!(altered.verify_signed_by(&ca.verifying_key()).is_err());
+    }
+
+    #[test]
+    fn revocation_lists_list_what_was_revoked_and_verify() {
+        let ca = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+        let issued_by = holder("JINGUANCA", "ca");
+        let revoked = [
+            Revoked {
+                serial: "01a2b3".into(),
+                at: 1_767_225_600,
+            },
+            Revoked {
+                serial: "7fffffffffffffff".into(),
+                at: 1_767_225_700,
+            },
+        ];
+        let request = CrlRequest {
+            number: 7,
+            this_update: 1_767_225_800,
+            next_update: 1_767_229_400,
+            revoked: &revoked,
+        };
+        let crl = issue_crl(&ca, &issued_by, &request).unwrap();
+        let back = Crl::from_pem(&crl.to_pem()).unwrap();
+        assert_eq!(back.der(), crl.der());
+        assert_eq!(back.revoked(), revoked.to_vec());
+        back.verify_signed_by(&ca.verifying_key()).unwrap();
+        let other = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+        assert!(back.verify_signed_by(&other.verifying_key()).is_err());
+        let empty = issue_crl(
+            &ca,
+            &issued_by,
+            &CrlRequest {
+                revoked: &[],
+                ..request
+            },
+        )
+        .unwrap();
+        assert!(empty.revoked().is_empty());
+        let mut tampered = crl.der().to_vec();
+        let last = tampered.len() - 40;
+        tampered[last] ^= 1;
+        assert!(Crl::from_der(&tampered)
+            .and_then(|c| c.verify_signed_by(&ca.verifying_key()))
+            .is_err());
     }
 }

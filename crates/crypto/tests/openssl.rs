@@ -423,3 +423,132 @@ fn openssl_makes_a_detached_signature_we_verify() {
     assert!(detached.verify(&public, b"{}").is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A revocation list we issue reads in OpenSSL with its revoked serials and number, and its
+/// SM2 signature verifies in OpenSSL under the standard id (and not under another).
+#[test]
+fn revocation_lists_we_issue_work_in_openssl() {
+    use jinguan_crypto::pki::{issue, issue_crl, CrlRequest, Request, Revoked};
+    let dir = workdir("crl");
+    let ca_key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let ca_holder = holder("Jinguan platform CA", "JINGUANCA", "ca");
+    let certify = |holder: jinguan_crypto::pki::Holder, key: &SigningKey, serial, ca| {
+        issue(
+            &ca_key,
+            &ca_holder,
+            &Request {
+                holder,
+                key: &key.verifying_key(),
+                serial,
+                not_before: JAN_2026,
+                not_after: JAN_2027 + 10 * 365 * 86_400,
+                ca,
+            },
+        )
+        .unwrap()
+    };
+    let ca = certify(ca_holder.clone(), &ca_key, 1, true);
+    let party_key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let good = certify(
+        holder("Good", "5300111111", "broker"),
+        &party_key,
+        0x51,
+        false,
+    );
+    let bad = certify(
+        holder("Bad", "5300222222", "broker"),
+        &party_key,
+        0x1234_5678,
+        false,
+    );
+    let revoked = [Revoked {
+        serial: bad.serial(),
+        at: JAN_2026 + 86_400,
+    }];
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap();
+    let crl = issue_crl(
+        &ca_key,
+        &ca_holder,
+        &CrlRequest {
+            number: 3,
+            this_update: now - 60,
+            next_update: now + 86_400,
+            revoked: &revoked,
+        },
+    )
+    .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.to_pem()).unwrap();
+    std::fs::write(dir.join("good.pem"), good.to_pem()).unwrap();
+    std::fs::write(dir.join("bad.pem"), bad.to_pem()).unwrap();
+    std::fs::write(dir.join("crl.pem"), crl.to_pem()).unwrap();
+    let (ok, text) = openssl(&["crl", "-in", path(&dir.join("crl.pem")), "-noout", "-text"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("Serial Number: 12345678"), "{text}");
+    assert!(
+        text.contains("X509v3 CRL Number:") && text.contains("\n                3\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SM2-with-SM3") || text.contains("SM2-SM3"),
+        "{text}"
+    );
+    // The signature, checked by OpenSSL over the list's exact to-be-signed bytes under the
+    // standard SM2 id (GM/T 0009; GB/T 35275 for signed objects). OpenSSL 3.0's own CRL
+    // check (`verify -crl_check`) cannot be used: it verifies CRL signatures with an empty
+    // SM2 id and offers no option to set one (it has `-vfyopt` for certificates only), so
+    // every standard SM2 CRL fails there with "CRL signature failure".
+    let (tbs, signature) = tbs_and_signature(crl.der());
+    std::fs::write(dir.join("tbs.der"), tbs).unwrap();
+    std::fs::write(dir.join("sig.der"), signature).unwrap();
+    std::fs::write(dir.join("ca-public.pem"), ca_key.verifying_key().to_pem()).unwrap();
+    let verify = |distid: &str| {
+        openssl(&[
+            "dgst",
+            "-sm3",
+            "-verify",
+            path(&dir.join("ca-public.pem")),
+            "-sigopt",
+            &format!("distid:{distid}"),
+            "-signature",
+            path(&dir.join("sig.der")),
+            path(&dir.join("tbs.der")),
+        ])
+    };
+    let (ok, text) = verify("1234567812345678");
+    assert!(ok && text.contains("Verified OK"), "{text}");
+    let (ok, _) = verify("8765432187654321");
+    assert!(!ok, "another id must not verify");
+}
+
+/// A DER `SEQUENCE { tbs, algorithm, BIT STRING signature }` split into the tbs TLV and
+/// the signature's bytes.
+fn tbs_and_signature(der: &[u8]) -> (&[u8], &[u8]) {
+    fn tlv(bytes: &[u8]) -> (usize, usize) {
+        // (header length, content length)
+        let first = bytes[1];
+        if first & 0x80 == 0 {
+            return (2, usize::from(first));
+        }
+        let n = usize::from(first & 0x7f);
+        let length = bytes[2..2 + n]
+            .iter()
+            .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+        (2 + n, length)
+    }
+    let (outer, _) = tlv(der);
+    let rest = &der[outer..];
+    let (h, l) = tlv(rest);
+    let tbs = &rest[..h + l];
+    let rest = &rest[h + l..];
+    let (h, l) = tlv(rest);
+    let rest = &rest[h + l..];
+    let (h, l) = tlv(rest);
+    assert_eq!(rest[0], 0x03, "a BIT STRING");
+    (tbs, &rest[h + 1..h + l])
+}

@@ -162,6 +162,7 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("put", "/api/v1/risk/rules", Some(Action::PutRules)),
     ("post", "/api/v1/risk/backtest", Some(Action::Backtest)),
     ("get", "/api/v1/pki/ca", None),
+    ("get", "/api/v1/pki/crl", None),
     (
         "post",
         "/api/v1/pki/certificates",

@@ -691,6 +691,7 @@ fn routes() -> Routes {
             post(risk_api::backtest),
         ),
         ("/api/v1/pki/ca", vec!["get"], get(pki::ca)),
+        ("/api/v1/pki/crl", vec!["get"], get(pki::crl)),
         ("/api/v1/pki/certificates", vec!["post"], post(pki::issue)),
         (
             "/api/v1/pki/certificates/{serial}",

@@ -212,6 +212,17 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200],
     },
     Operation {
+        method: "get",
+        path: "/api/v1/pki/crl",
+        summary: "The CA's certificate revocation list (X.509 v2 CRL, SM2-with-SM3, public): \
+                  every certificate revoked and not yet expired; DER, or PEM with ?format=pem. \
+                  Reissued when the registry changes and at least hourly.",
+        roles: &[],
+        body: &[],
+        query: &[("format", "der (the default) or pem")],
+        statuses: &[200, 400],
+    },
+    Operation {
         method: "post",
         path: "/api/v1/pki/certificates",
         summary: "Certify a party's public key (SPKI PEM, SM2 or Ed25519) for a role: \

@@ -49,7 +49,25 @@ pub struct Authority {
     certificate: Certificate,
     platform_key: Arc<dyn KeySigner>,
     platform: Certificate,
+    crl: std::sync::Mutex<Option<IssuedCrl>>,
 }
+
+/// The revocation list last issued.
+struct IssuedCrl {
+    /// The registry's size it reflects.
+    registry_size: u64,
+    /// When (seconds).
+    issued: i64,
+    /// Its number.
+    number: u64,
+    der: Vec<u8>,
+}
+
+/// How long a revocation list is reissued after at the latest when nothing changes (an hour),
+/// and how long past its issue it says the next one will come (two: a client fetching hourly
+/// always holds a current one).
+const CRL_REISSUE_SECONDS: i64 = 3600;
+const CRL_NEXT_UPDATE_SECONDS: i64 = 7200;
 
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -105,6 +123,7 @@ impl Authority {
             certificate,
             platform_key,
             platform,
+            crl: std::sync::Mutex::default(),
         })
     }
 
@@ -211,6 +230,46 @@ impl Authority {
             payload,
         )
         .map_err(|e| e.to_string())
+    }
+
+    /// The current revocation list (DER), given the registry's size and the certificates it
+    /// holds revoked and not yet expired: issued anew when the registry has changed since the
+    /// last one or that one is an hour old, else the last one again. Numbers rise with each
+    /// list (they are the issue time in seconds, or one more than the last).
+    pub fn revocation_list(
+        &self,
+        registry_size: u64,
+        revoked: &[jinguan_crypto::pki::Revoked],
+        now: i64,
+    ) -> Result<Vec<u8>, String> {
+        let mut cached = self.crl.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = cached.as_ref() {
+            let age = now - last.issued;
+            if last.registry_size == registry_size && (0..CRL_REISSUE_SECONDS).contains(&age) {
+                return Ok(last.der.clone());
+            }
+        }
+        let last = cached.as_ref().map_or(0, |last| last.number);
+        let number = u64::try_from(now).unwrap_or(0).max(last + 1);
+        let crl = jinguan_crypto::pki::issue_crl(
+            self.key.as_ref(),
+            &authority_holder(),
+            &jinguan_crypto::pki::CrlRequest {
+                number,
+                this_update: now,
+                next_update: now + CRL_NEXT_UPDATE_SECONDS,
+                revoked,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let der = crl.der().to_vec();
+        *cached = Some(IssuedCrl {
+            registry_size,
+            issued: now,
+            number,
+            der: der.clone(),
+        });
+        Ok(der)
     }
 
     /// The CA certificate.
@@ -511,6 +570,64 @@ pub(crate) async fn ca(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
         "fingerprint": certificate.fingerprint(),
         "serial": certificate.serial(),
     }))
+}
+
+/// Query of the revocation list.
+#[derive(Debug, Deserialize)]
+pub(crate) struct CrlQuery {
+    format: Option<String>,
+}
+
+/// `GET /api/v1/pki/crl`: the CA's revocation list (public), X.509 v2 CRL signed by the CA:
+/// DER (`application/pkix-crl`), or PEM with `?format=pem`. It lists every certificate
+/// revoked and not yet expired.
+pub(crate) async fn crl(
+    State(app): State<Arc<App>>,
+    query: Result<axum::extract::Query<CrlQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::response::Response, ApiError> {
+    let axum::extract::Query(query) =
+        query.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
+    let pem = match query.format.as_deref() {
+        None | Some("der") => false,
+        Some("pem") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "H0004",
+                format!("format {other:?}: der or pem"),
+            ))
+        }
+    };
+    let der = blocking(move || {
+        let now_ms = app.now_ms();
+        let size = app.store.head(PKI_LEDGER).map_or(0, |head| head.tree_size);
+        let rows = app
+            .store
+            .query(&Statement::new(
+                "SELECT serial, revoked_ms FROM certificate
+                 WHERE revoked_ms > 0 AND not_after >= ?1 ORDER BY serial",
+                vec![Value::Integer(now_ms / 1000)],
+            ))
+            .map_err(ApiError::store)?;
+        let revoked: Vec<jinguan_crypto::pki::Revoked> = rows
+            .iter()
+            .map(|row| jinguan_crypto::pki::Revoked {
+                serial: crate::declarations::as_text(row.first()),
+                at: crate::declarations::as_int(row.get(1)) / 1000,
+            })
+            .collect();
+        app.authority
+            .revocation_list(size, &revoked, now_ms / 1000)
+            .map_err(crate::internal)
+    })
+    .await?;
+    Ok(if pem {
+        let text = jinguan_crypto::pki::Crl::from_der(&der)
+            .map_err(crate::internal)?
+            .to_pem();
+        ([("content-type", "application/x-pem-file")], text).into_response()
+    } else {
+        ([("content-type", "application/pkix-crl")], der).into_response()
+    })
 }
 
 /// What an administrator asks to certify.

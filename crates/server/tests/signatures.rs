@@ -218,6 +218,25 @@ fn signed_declarations_are_checked_before_anything_else(backend: common::Backend
     );
     let after = jws::sign(&key, &serial, &bodies[3]).unwrap();
     refused(&server, "r-1", &bodies[3], Some(&after), (401, "H0422"));
+    // The revocation list (public) now names it, signed by the CA; DER unless asked for PEM.
+    let (status, head, der) = server.exchange("GET", "/api/v1/pki/crl", &[], b"");
+    assert_eq!(status, 200);
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("content-type: application/pkix-crl"));
+    let crl = jinguan_crypto::pki::Crl::from_der(&der).unwrap();
+    let (_, ca) = server.get("/api/v1/pki/ca", "");
+    let ca = Certificate::from_pem(ca["certificate"].as_str().unwrap()).unwrap();
+    crl.verify_signed_by(&ca.public_key(DEFAULT_DISTID).unwrap())
+        .unwrap();
+    let listed: Vec<String> = crl.revoked().into_iter().map(|r| r.serial).collect();
+    assert_eq!(listed, vec![serial.clone()]);
+    let (status, pem) = server.raw("GET", "/api/v1/pki/crl?format=pem", &[], b"");
+    assert_eq!(status, 200);
+    let again = jinguan_crypto::pki::Crl::from_pem(std::str::from_utf8(&pem).unwrap()).unwrap();
+    assert_eq!(again.der(), der, "nothing changed: the same list");
+    let (status, _) = server.raw("GET", "/api/v1/pki/crl?format=xml", &[], b"");
+    assert_eq!(status, 400);
     assert_eq!(audit_size(&server), denials);
     // What the audit trail holds names the code, never the signature or the body.
     let (status, last) = server.get(
