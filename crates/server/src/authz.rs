@@ -163,6 +163,8 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("post", "/api/v1/risk/backtest", Some(Action::Backtest)),
     ("get", "/api/v1/pki/ca", None),
     ("get", "/api/v1/pki/crl", None),
+    ("post", "/api/v1/login/challenge", None),
+    ("post", "/api/v1/login", None),
     (
         "post",
         "/api/v1/pki/certificates",

@@ -26,8 +26,8 @@
 //!
 //! | status | type | codes |
 //! |---|---|---|
-//! | 400 | `bad_request` | `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
-//! | 401 | `unauthorized` | `H0401` no token or an unknown one; `H0406` a revoked token; `H0407` an expired token; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed |
+//! | 400 | `bad_request` | `H0440` bad login request; `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
+//! | 401 | `unauthorized` | `H0401` no token or an unknown one; `H0406` a revoked token (or a session whose certificate is no longer good); `H0407` an expired token or session; login ([`login`]): `H0441` unknown, expired or used challenge, `H0442` signature by another certificate than the one challenged, `H0443` a certificate whose role cannot sign in; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed |
 //! | 403 | `forbidden` | `H0403` the role (or the token's scope) may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
 //! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate |
 //! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force |
@@ -44,6 +44,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 mod declarations;
+pub mod login;
 pub mod openapi;
 pub mod origin;
 pub mod pki;
@@ -189,6 +190,8 @@ pub struct App {
     pub authority: Authority,
     /// Failed authentications allowed per client address (see [`auth::Throttle`]).
     pub throttle: auth::Throttle,
+    /// Login challenges outstanding ([`login`]).
+    pub challenges: login::Challenges,
     /// Whether declarants must sign what they submit (see [`pki`]).
     pub signatures_required: bool,
     /// Where the time comes from (the system clock; tests move it to see certificates
@@ -244,6 +247,7 @@ impl App {
             )),
             authority,
             throttle: auth::Throttle::default(),
+            challenges: login::Challenges::default(),
             signatures_required: true,
             clock: Arc::new(jinguan_store::SystemClock),
             certificate_keys: RwLock::default(),
@@ -529,11 +533,21 @@ impl FromRequestParts<Arc<App>> for Principal {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let checked = match token {
-            None => Err(("H0401", "send Authorization: Bearer <token>")),
-            Some(token) => app.tokens.check(token).map_err(|refusal| match refusal {
-                auth::TokenRefusal::Unknown => ("H0401", "unknown token"),
-                auth::TokenRefusal::Revoked => ("H0406", "the token was revoked"),
-                auth::TokenRefusal::Expired => ("H0407", "the token has expired"),
+            None => Err(("H0401", "send Authorization: Bearer <token>".to_owned())),
+            Some(token) if token.starts_with(login::SESSION_PREFIX) => {
+                let (app, token) = (app.clone(), token.to_owned());
+                // A session re-reads its certificate's status: a query, off the runtime.
+                tokio::task::spawn_blocking(move || login::check_session(&app, &token))
+                    .await
+                    .unwrap_or_else(|e| Err(("H0500", e.to_string())))
+            }
+            Some(token) => app.tokens.check(token).map_err(|refusal| {
+                let (code, message) = match refusal {
+                    auth::TokenRefusal::Unknown => ("H0401", "unknown token"),
+                    auth::TokenRefusal::Revoked => ("H0406", "the token was revoked"),
+                    auth::TokenRefusal::Expired => ("H0407", "the token has expired"),
+                };
+                (code, message.to_owned())
             }),
         };
         match checked {
@@ -692,6 +706,12 @@ fn routes() -> Routes {
         ),
         ("/api/v1/pki/ca", vec!["get"], get(pki::ca)),
         ("/api/v1/pki/crl", vec!["get"], get(pki::crl)),
+        (
+            "/api/v1/login/challenge",
+            vec!["post"],
+            post(login::challenge),
+        ),
+        ("/api/v1/login", vec!["post"], post(login::login)),
         ("/api/v1/pki/certificates", vec!["post"], post(pki::issue)),
         (
             "/api/v1/pki/certificates/{serial}",

@@ -212,6 +212,27 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200],
     },
     Operation {
+        method: "post",
+        path: "/api/v1/login/challenge",
+        summary: "Start a certificate-bound login: {certificate: serial} → {challenge, expires} \
+                  (two minutes, one use).",
+        roles: &[],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[200, 400, 429],
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/login",
+        summary: "Finish it: {challenge, signature: detached JWS of the challenge by the \
+                  certificate's key} → 201 {token, party, role, certificate, expires}: a \
+                  session token (eight hours; ends when the certificate is revoked).",
+        roles: &[],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[201, 400, 401, 429],
+    },
+    Operation {
         method: "get",
         path: "/api/v1/pki/crl",
         summary: "The CA's certificate revocation list (X.509 v2 CRL, SM2-with-SM3, public): \

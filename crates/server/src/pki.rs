@@ -49,6 +49,8 @@ pub struct Authority {
     certificate: Certificate,
     platform_key: Arc<dyn KeySigner>,
     platform: Certificate,
+    // The platform's public key, prepared: it checks every session token.
+    platform_public: VerifyingKey,
     crl: std::sync::Mutex<Option<IssuedCrl>>,
 }
 
@@ -118,11 +120,13 @@ impl Authority {
         {
             return Err("the platform certificate is for another key".into());
         }
+        let platform_public = platform_key.verifying_key().prepared();
         Ok(Self {
             key,
             certificate,
             platform_key,
             platform,
+            platform_public,
             crl: std::sync::Mutex::default(),
         })
     }
@@ -215,6 +219,11 @@ impl Authority {
             made
         };
         Self::new(key, certificate, platform_key, platform)
+    }
+
+    /// The platform's public key (what its certificate certifies), prepared for many checks.
+    pub fn platform_key(&self) -> &VerifyingKey {
+        &self.platform_public
     }
 
     /// The platform's certificate: its key signs tree heads and receipts.
@@ -492,14 +501,14 @@ pub struct Status {
     pub certificate: String,
 }
 
-fn rfc3339(seconds: i64) -> String {
+pub(crate) fn rfc3339(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)
         .map(|t| t.to_rfc3339())
         .unwrap_or_default()
 }
 
 /// The registry's record of `serial`, with its status at `now_ms`.
-fn lookup(app: &App, serial: &str, now_ms: i64) -> Result<Option<Status>, ApiError> {
+pub(crate) fn lookup(app: &App, serial: &str, now_ms: i64) -> Result<Option<Status>, ApiError> {
     let rows = app
         .store
         .query(&Statement::new(
@@ -805,6 +814,24 @@ pub(crate) fn check_signature(
     let value = value
         .to_str()
         .map_err(|_| unauthorized("H0427", "the signature header is not ASCII"))?;
+    let known = verify_detached(app, value, body, Some(&principal.party))?;
+    Ok(Some(Signer {
+        certificate: known.serial,
+        party: known.party,
+        jws: value.to_owned(),
+    }))
+}
+
+/// Checks a detached JWS `value` over `message`: its certificate is one we issued, good now
+/// (`H0421`–`H0423`), of `party` when one is given (`403 H0425`, before the signature is
+/// even checked), issued by our CA (`H0424`), and the signature verifies (`H0426`;
+/// malformed `H0427`). Returns the certificate's registry status.
+pub(crate) fn verify_detached(
+    app: &App,
+    value: &str,
+    message: &[u8],
+    party: Option<&str>,
+) -> Result<Status, ApiError> {
     let detached = jinguan_crypto::jws::Detached::parse(value)
         .map_err(|e| unauthorized("H0427", e.to_string()))?;
     let now_ms = app.now_ms();
@@ -814,25 +841,8 @@ pub(crate) fn check_signature(
             format!("certificate {} is not one we issued", detached.kid),
         )
     })?;
-    match known.status.as_str() {
-        "good" => {}
-        "revoked" => {
-            return Err(unauthorized(
-                "H0422",
-                format!("certificate {} is revoked", known.serial),
-            ))
-        }
-        _ => {
-            return Err(unauthorized(
-                "H0423",
-                format!(
-                    "certificate {} is {} (valid {} to {})",
-                    known.serial, known.status, known.not_before, known.not_after
-                ),
-            ))
-        }
-    }
-    if known.party != principal.party {
+    usable(&known)?;
+    if party.is_some_and(|party| known.party != party) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -844,17 +854,29 @@ pub(crate) fn check_signature(
         ));
     }
     let key = app.certificate_key(&known.certificate)?;
-    detached.verify(&key, body).map_err(|e| {
-        unauthorized(
-            "H0426",
-            format!("the body's signature does not verify: {e}"),
-        )
-    })?;
-    Ok(Some(Signer {
-        certificate: known.serial,
-        party: known.party,
-        jws: value.to_owned(),
-    }))
+    detached
+        .verify(&key, message)
+        .map_err(|e| unauthorized("H0426", format!("the signature does not verify: {e}")))?;
+    Ok(known)
+}
+
+/// A certificate in the registry that may sign now: not revoked (`H0422`), within its
+/// validity (`H0423`).
+pub(crate) fn usable(known: &Status) -> Result<(), ApiError> {
+    match known.status.as_str() {
+        "good" => Ok(()),
+        "revoked" => Err(unauthorized(
+            "H0422",
+            format!("certificate {} is revoked", known.serial),
+        )),
+        _ => Err(unauthorized(
+            "H0423",
+            format!(
+                "certificate {} is {} (valid {} to {})",
+                known.serial, known.status, known.not_before, known.not_after
+            ),
+        )),
+    }
 }
 
 /// The public key of a registry certificate, checked against the CA once and then kept.

@@ -245,3 +245,121 @@ fn signed_declarations_are_checked_before_anything_else(backend: common::Backend
     );
     assert_eq!(status, 200, "{last}");
 }
+
+both!(people_sign_in_with_their_certificate);
+
+/// Certificate-bound login: a challenge for a certificate, signed with its key, gives a
+/// session for its party and role, which works like a token, ends when the certificate is
+/// revoked, and is audited; every wrong answer is a distinct 401, one use per challenge.
+fn people_sign_in_with_their_certificate(backend: common::Backend) {
+    let clock = Arc::new(TestClock::default());
+    let server = common::start_signed("login", backend, clock.clone());
+    let (key, serial) = certify(&server, "2200", "officer", Algorithm::Sm2Sm3);
+    let (other_key, other_serial) = certify(&server, "2200", "officer", Algorithm::Sm2Sm3);
+    let challenge = |serial: &str| {
+        let (status, reply) = server.call(
+            "POST",
+            "/api/v1/login/challenge",
+            "",
+            &[("Content-Type", "application/json")],
+            json!({"certificate": serial}).to_string().as_bytes(),
+        );
+        assert_eq!(status, 200, "{reply}");
+        reply["challenge"].as_str().unwrap().to_owned()
+    };
+    let login = |challenge: &str, signature: &str| {
+        server.call(
+            "POST",
+            "/api/v1/login",
+            "",
+            &[("Content-Type", "application/json")],
+            json!({"challenge": challenge, "signature": signature})
+                .to_string()
+                .as_bytes(),
+        )
+    };
+    let code =
+        |(status, reply): (u16, Value)| (status, reply["code"].as_str().unwrap_or("").to_owned());
+
+    // Wrong answers: another key, another certificate than the one challenged, an unknown
+    // challenge, a used one.
+    let first = challenge(&serial);
+    let forged = jws::sign(&other_key, &serial, first.as_bytes()).unwrap();
+    assert_eq!(code(login(&first, &forged)), (401, "H0426".into()));
+    assert_eq!(
+        code(login(
+            &first,
+            &jws::sign(&key, &serial, first.as_bytes()).unwrap()
+        )),
+        (401, "H0441".into()),
+        "a challenge answers one attempt"
+    );
+    let second = challenge(&serial);
+    let by_other = jws::sign(&other_key, &other_serial, second.as_bytes()).unwrap();
+    assert_eq!(code(login(&second, &by_other)), (401, "H0442".into()));
+    assert_eq!(code(login("00", "x..y")), (401, "H0441".into()));
+
+    // The right answer: a session for the certificate's party and role.
+    let third = challenge(&serial);
+    let (status, session) = login(&third, &jws::sign(&key, &serial, third.as_bytes()).unwrap());
+    assert_eq!(status, 201, "{session}");
+    assert_eq!(
+        (session["party"].as_str(), session["role"].as_str()),
+        (Some("2200"), Some("officer"))
+    );
+    let token = session["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("jgs."));
+    let (status, _) = server.get("/api/v1/declarations", &token);
+    assert_eq!(status, 200);
+    let (status, reply) = server.get("/api/v1/risk/rules", &token);
+    assert_eq!(status, 200, "an officer's session reads the rules: {reply}");
+    let (status, reply) = server.call(
+        "PUT",
+        "/api/v1/risk/rules",
+        &token,
+        &[("Content-Type", "application/json")],
+        b"{}",
+    );
+    assert_eq!(
+        (status, reply["code"].as_str()),
+        (403, Some("H0403")),
+        "but may not put them"
+    );
+    // A session token changed in one character is nobody's.
+    let mut tampered = token.clone().into_bytes();
+    let i = tampered.len() - 5;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    let (status, _) = server.get(
+        "/api/v1/declarations",
+        &String::from_utf8(tampered).unwrap(),
+    );
+    assert_eq!(status, 401);
+    // Eight hours later it has expired.
+    clock
+        .offset_ms
+        .store(8 * 3600 * 1000 + 1, Ordering::Relaxed);
+    assert_eq!(
+        code(server.get("/api/v1/declarations", &token)),
+        (401, "H0407".into())
+    );
+    clock.offset_ms.store(0, Ordering::Relaxed);
+    // Revoking the certificate ends the session at once.
+    let (status, _) = server.post_json(
+        &format!("/api/v1/pki/certificates/{serial}/revoke"),
+        &server.admin.clone(),
+        &json!({"reason": "left the service"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        code(server.get("/api/v1/declarations", &token)),
+        (401, "H0406".into())
+    );
+    // The login is in the audit ledger, with where it came from.
+    let by_request = server.entries_by_request();
+    let logins: Vec<_> = by_request
+        .values()
+        .flatten()
+        .filter(|(_, kind)| kind == "audit.login")
+        .collect();
+    assert_eq!(logins.len(), 1, "{by_request:?}");
+}
