@@ -38,7 +38,9 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlError {
     /// `X0001` not well-formed, `X0002` too large, `X0003` DTD refused, `X0004` too deep or
-    /// too many elements, `X0005` bad encoding, `X0006` empty.
+    /// too many elements, `X0005` bad encoding, `X0006` empty, `X0007` the element to
+    /// canonicalise is not in the document, `X0008` cannot be canonicalised (a relative
+    /// namespace URI; see [`crate::c14n`]).
     pub code: &'static str,
     /// 1-based line of the problem.
     pub line: usize,
@@ -133,7 +135,7 @@ fn error_at_start(code: &'static str, message: &str) -> XmlError {
 }
 
 /// 1-based line and character column of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
