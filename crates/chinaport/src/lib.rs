@@ -17,3 +17,4 @@ pub mod decmessage;
 mod fields;
 pub mod receipt;
 pub mod xml;
+pub mod xmldsig;
