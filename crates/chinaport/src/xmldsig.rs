@@ -53,19 +53,19 @@ pub enum DsigError {
     /// The document could not be read (its `X0xxx` code).
     #[error(transparent)]
     Xml(#[from] XmlError),
-    /// `X0101`: there is no `ds:Signature`.
-    #[error("X0101: the document is not signed (no ds:Signature)")]
+    /// `X0201`: there is no `ds:Signature`.
+    #[error("X0201: the document is not signed (no ds:Signature)")]
     Unsigned,
-    /// `X0102`: the signature's structure is not the enveloped form (a part missing or
+    /// `X0202`: the signature's structure is not the enveloped form (a part missing or
     /// repeated, in the wrong place, or not base64).
-    #[error("X0102: malformed signature: {0}")]
+    #[error("X0202: malformed signature: {0}")]
     Malformed(String),
-    /// `X0103`: an algorithm, transform or reference this verifier does not accept.
-    #[error("X0103: unsupported: {0}")]
+    /// `X0203`: an algorithm, transform or reference this verifier does not accept.
+    #[error("X0203: unsupported: {0}")]
     Unsupported(String),
-    /// `X0104`: the document was changed after it was signed (its digest differs).
+    /// `X0204`: the document was changed after it was signed (its digest differs).
     #[error(
-        "X0104: the signed content was changed: digest {found} where the signature says {signed}"
+        "X0204: the signed content was changed: digest {found} where the signature says {signed}"
     )]
     Digest {
         /// The digest signed (base64).
@@ -73,21 +73,21 @@ pub enum DsigError {
         /// The digest of the document as received (base64).
         found: String,
     },
-    /// `X0105`: the signature over `SignedInfo` does not verify under the key.
-    #[error("X0105: the signature does not verify: {0}")]
+    /// `X0205`: the signature over `SignedInfo` does not verify under the key.
+    #[error("X0205: the signature does not verify: {0}")]
     Signature(String),
 }
 
 impl DsigError {
     /// The stable code.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Xml(e) => e.code,
-            Self::Unsigned => "X0101",
-            Self::Malformed(_) => "X0102",
-            Self::Unsupported(_) => "X0103",
-            Self::Digest { .. } => "X0104",
-            Self::Signature(_) => "X0105",
+            Self::Unsigned => "X0201",
+            Self::Malformed(_) => "X0202",
+            Self::Unsupported(_) => "X0203",
+            Self::Digest { .. } => "X0204",
+            Self::Signature(_) => "X0205",
         }
     }
 }

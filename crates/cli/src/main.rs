@@ -101,7 +101,9 @@ enum Command {
         command: GenCommand,
     },
     /// Sign a message as a client does: prints the value of the `X-Jws-Signature` header
-    /// that goes beside the file's exact bytes (a detached JWS naming the certificate).
+    /// that goes beside the file's exact bytes (a detached JWS naming the certificate), or
+    /// with `--enveloped` the XML message itself with its XML-DSig signature inside (SM2-SM3,
+    /// C14N 1.0, as the E-Port's clients sign), to send as it is.
     Sign {
         /// The message (declaration JSON or XML), sent byte for byte as signed.
         file: PathBuf,
@@ -111,6 +113,9 @@ enum Command {
         /// The signer's certificate (PEM), issued by the platform CA.
         #[arg(long)]
         cert: PathBuf,
+        /// Put an enveloped XML-DSig signature into the (UTF-8 XML) message and print it.
+        #[arg(long)]
+        enveloped: bool,
     },
     /// Check a receipt offline with the platform's CA certificate alone: the platform
     /// certificate, its signature on the receipt as shown, the signed tree head and the
@@ -342,11 +347,13 @@ pub(crate) fn load_data(
     Ok(data)
 }
 
-/// `jinguan sign`: the detached signature of `file` by `key`, naming `cert`.
+/// `jinguan sign`: the detached signature of `file` by `key`, naming `cert`, or the file
+/// with its enveloped signature.
 fn sign(
     file: &std::path::Path,
     key: &std::path::Path,
     cert: &std::path::Path,
+    enveloped: bool,
 ) -> Result<(), Failure> {
     let read = |path: &std::path::Path| {
         std::fs::read(path).map_err(|e| Failure::new("E0001", format!("{}: {e}", path.display())))
@@ -369,6 +376,19 @@ fn sign(
             "C0005",
             "the certificate is for another key than --key",
         ));
+    }
+    if enveloped {
+        let signed = jinguan_chinaport::xmldsig::sign(
+            &message,
+            &key,
+            &certificate.serial(),
+            Some(certificate.der()),
+        )
+        .map_err(|e| Failure::new(e.code(), e.to_string()))?;
+        use std::io::Write;
+        return std::io::stdout()
+            .write_all(&signed)
+            .map_err(|e| Failure::new("E0004", format!("cannot write the signed message: {e}")));
     }
     let value = jinguan_crypto::jws::sign(&key, &certificate.serial(), &message)
         .map_err(|e| Failure::new("C0002", e.to_string()))?;
@@ -428,7 +448,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     enterprises,
                 },
         } => gen::declarations(&data()?, count, seed, format, out.as_deref(), enterprises),
-        Command::Sign { file, key, cert } => sign(&file, &key, &cert),
+        Command::Sign {
+            file,
+            key,
+            cert,
+            enveloped,
+        } => sign(&file, &key, &cert, enveloped),
         Command::VerifyReceipt { receipt, ca } => verify_receipt(&receipt, &ca),
         Command::Keys { command } => ledger::keys(command),
         Command::Ledger { command } => ledger::run(command),

@@ -195,6 +195,48 @@ fn a_client_signs_with_openssl_keys_and_the_server_checks() {
     let (status, receipt) = lodge(&files[0], "by-jinguan", Some(&signed));
     assert!(status == 201 || status == 422, "{status} {receipt}");
 
+    // DecMessage XML signed the E-Port way (`--enveloped`): the signature travels inside the
+    // document, no header; the certificate rides along in KeyInfo.
+    stdout(&jinguan(&[
+        "gen",
+        "declarations",
+        "--count",
+        "1",
+        "--seed",
+        "10",
+        "--format",
+        "decmessage",
+        "--out",
+        &path("xml"),
+    ]));
+    let output = jinguan(&[
+        "sign",
+        &path("xml/dec-0000001.xml"),
+        "--key",
+        &path("key.pem"),
+        "--cert",
+        &path("cert.pem"),
+        "--enveloped",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let signed_xml = output.stdout;
+    assert!(String::from_utf8_lossy(&signed_xml).contains("xmldsig#sm2-sm3"));
+    let (status, reply) = call(
+        &server,
+        "/api/v1/declarations",
+        &broker,
+        &[
+            ("Content-Type", "application/xml"),
+            ("Submission-Id", "enveloped"),
+        ],
+        &signed_xml,
+    );
+    assert!(status == 201 || status == 422, "{status} {reply}");
+
     // The receipt is evidence: it verifies offline with the CA certificate alone, and not
     // once anything in it is changed.
     let ca = ureq::get(&format!("{}/api/v1/pki/ca", server.base))

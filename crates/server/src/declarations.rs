@@ -127,7 +127,12 @@ async fn receive(
         // The signature first: nothing of an unsigned or forged body is read.
         let signer =
             crate::pki::check_signature(&app, &principal, &headers, &body).map_err(|e| {
-                crate::audit::denied(&app, &principal, "declare", &submission_id, &body, e)
+                // Refusals are audited; a body that is not even XML is just a bad request.
+                if matches!(e.status, 401 | 403) {
+                    crate::audit::denied(&app, &principal, "declare", &submission_id, &body, e)
+                } else {
+                    e
+                }
             })?;
         let declaration = read_declaration(&content_type, &body)?;
         intake(
@@ -1352,8 +1357,14 @@ pub(crate) async fn amend(
     let client_id = required_submission_id(&headers)?;
     let metrics = app.clone();
     let answer = blocking(move || {
-        let signer = crate::pki::check_signature(&app, &principal, &headers, &body)
-            .map_err(|e| crate::audit::denied(&app, &principal, "amend", &entry_id, &body, e))?;
+        let signer =
+            crate::pki::check_signature(&app, &principal, &headers, &body).map_err(|e| {
+                if matches!(e.status, 401 | 403) {
+                    crate::audit::denied(&app, &principal, "amend", &entry_id, &body, e)
+                } else {
+                    e
+                }
+            })?;
         let content_type = content_type(&headers);
         let declaration = read_declaration(&content_type, &body)?;
         // A signed amendment keeps the bytes its signature covers.

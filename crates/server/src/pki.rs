@@ -18,6 +18,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use jinguan_chinaport::xmldsig::DsigError;
 use jinguan_crypto::pki::{Certificate, Holder, Request};
 use jinguan_crypto::sealed::OperatorKey;
 use jinguan_crypto::{Algorithm, Signer as KeySigner, SigningKey, VerifyingKey, DEFAULT_DISTID};
@@ -785,7 +786,9 @@ pub struct Signer {
     pub certificate: String,
     /// Its holder's party.
     pub party: String,
-    /// The detached signature as sent.
+    /// The detached signature as sent; empty when the signature is enveloped in the body
+    /// (XML-DSig), which the record keeps byte for byte.
+    #[serde(default)]
     pub jws: String,
 }
 
@@ -802,6 +805,13 @@ pub(crate) fn check_signature(
     body: &[u8],
 ) -> Result<Option<Signer>, ApiError> {
     let Some(value) = headers.get(SIGNATURE_HEADER) else {
+        if is_xml(headers) {
+            match jinguan_chinaport::xmldsig::read(body) {
+                Err(DsigError::Unsigned) => {}
+                Ok(signed) => return check_enveloped(app, principal, &signed).map(Some),
+                Err(e) => return Err(dsig_refusal(e)),
+            }
+        }
         return if app.signatures_required {
             Err(unauthorized(
                 "H0420",
@@ -822,6 +832,49 @@ pub(crate) fn check_signature(
     }))
 }
 
+fn is_xml(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| matches!(v.trim(), "application/xml" | "text/xml"))
+}
+
+/// What an enveloped signature's failure is called here (the detached codes where they
+/// mean the same; the document's own XML errors as the `400` they are).
+fn dsig_refusal(error: DsigError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        DsigError::Xml(e) => ApiError::bad_request(e.code, e.to_string()),
+        DsigError::Unsigned => unauthorized("H0420", message),
+        DsigError::Malformed(_) | DsigError::Unsupported(_) => unauthorized("H0427", message),
+        DsigError::Digest { .. } => unauthorized("H0428", message),
+        DsigError::Signature(_) => unauthorized("H0426", message),
+    }
+}
+
+/// Checks an enveloped XML-DSig signature for `principal`: the certificate its `KeyName`
+/// names goes through the same checks as a detached signature's, then the signature.
+fn check_enveloped(
+    app: &App,
+    principal: &Principal,
+    signed: &jinguan_chinaport::xmldsig::Signed,
+) -> Result<Signer, ApiError> {
+    let serial = signed.key_name.as_deref().ok_or_else(|| {
+        unauthorized(
+            "H0427",
+            "the signature's KeyInfo has no KeyName (the certificate's serial)",
+        )
+    })?;
+    let (known, key) = signing_certificate(app, serial, Some(&principal.party))?;
+    signed.verify(&key).map_err(dsig_refusal)?;
+    Ok(Signer {
+        certificate: known.serial,
+        party: known.party,
+        jws: String::new(),
+    })
+}
+
 /// Checks a detached JWS `value` over `message`: its certificate is one we issued, good now
 /// (`H0421`–`H0423`), of `party` when one is given (`403 H0425`, before the signature is
 /// even checked), issued by our CA (`H0424`), and the signature verifies (`H0426`;
@@ -834,11 +887,25 @@ pub(crate) fn verify_detached(
 ) -> Result<Status, ApiError> {
     let detached = jinguan_crypto::jws::Detached::parse(value)
         .map_err(|e| unauthorized("H0427", e.to_string()))?;
-    let now_ms = app.now_ms();
-    let known = lookup(app, &detached.kid, now_ms)?.ok_or_else(|| {
+    let (known, key) = signing_certificate(app, &detached.kid, party)?;
+    detached
+        .verify(&key, message)
+        .map_err(|e| unauthorized("H0426", format!("the signature does not verify: {e}")))?;
+    Ok(known)
+}
+
+/// The registry's certificate `serial` and its key, if it may sign now for `party` (when
+/// given): one we issued (`H0421`), good now (`H0422`, `H0423`), of that party (`403
+/// H0425`), issued by our CA (`H0424`).
+fn signing_certificate(
+    app: &App,
+    serial: &str,
+    party: Option<&str>,
+) -> Result<(Status, VerifyingKey), ApiError> {
+    let known = lookup(app, serial, app.now_ms())?.ok_or_else(|| {
         unauthorized(
             "H0421",
-            format!("certificate {} is not one we issued", detached.kid),
+            format!("certificate {serial} is not one we issued"),
         )
     })?;
     usable(&known)?;
@@ -854,10 +921,7 @@ pub(crate) fn verify_detached(
         ));
     }
     let key = app.certificate_key(&known.certificate)?;
-    detached
-        .verify(&key, message)
-        .map_err(|e| unauthorized("H0426", format!("the signature does not verify: {e}")))?;
-    Ok(known)
+    Ok((known, key))
 }
 
 /// A certificate in the registry that may sign now: not revoked (`H0422`), within its

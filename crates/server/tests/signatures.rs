@@ -363,3 +363,69 @@ fn people_sign_in_with_their_certificate(backend: common::Backend) {
         .collect();
     assert_eq!(logins.len(), 1, "{by_request:?}");
 }
+
+both!(declarations_in_xml_carry_an_enveloped_signature);
+
+/// A DecMessage signed the E-Port way (an enveloped ds:Signature, SM2-SM3, C14N 1.0) is
+/// taken without any header and kept byte for byte; changed after signing, signed by another
+/// party's certificate or by a key other than the certificate's, it is refused with the same
+/// codes a detached signature would get (the changed content with its own, H0428).
+fn declarations_in_xml_carry_an_enveloped_signature(backend: common::Backend) {
+    use jinguan_chinaport::decmessage::{write, WriteOptions};
+    use jinguan_chinaport::xmldsig;
+    let clock = Arc::new(TestClock::default());
+    let server = common::start_signed("enveloped", backend, clock);
+    let (key, serial) = certify(&server, "test-broker", "broker", Algorithm::Sm2Sm3);
+    let (other_key, other_serial) = certify(&server, "someone-else", "broker", Algorithm::Sm2Sm3);
+    let documents: Vec<String> = generated(4, 41)
+        .iter()
+        .map(|d| write(d, WriteOptions::default()))
+        .collect();
+    let lodge = |id: &str, body: &[u8]| {
+        server.call(
+            "POST",
+            "/api/v1/declarations",
+            &server.broker.clone(),
+            &[("Content-Type", "application/xml"), ("Submission-Id", id)],
+            body,
+        )
+    };
+    let outcome =
+        |(status, reply): (u16, Value)| (status, reply["code"].as_str().unwrap_or("").to_owned());
+    let signed = xmldsig::sign(documents[0].as_bytes(), &key, &serial, None).unwrap();
+    let (status, receipt) = lodge("x-1", &signed);
+    assert!(status == 201 || status == 422, "{receipt}");
+    // Kept as sent, signature and all; the record names the certificate.
+    let ledger = receipt["ledger"]["ledger"].as_str().unwrap();
+    let seq = receipt["ledger"]["seq"].as_u64().unwrap();
+    let (entry, _) = server.store.entry(ledger, seq).unwrap();
+    let record: Value = serde_json::from_slice(&entry.payload).unwrap();
+    assert_eq!(record["signer"]["certificate"], serial.as_str());
+    assert_eq!(
+        record["received"]["body"].as_str().unwrap().as_bytes(),
+        &signed[..]
+    );
+
+    assert_eq!(
+        outcome(lodge("x-2", documents[1].as_bytes())),
+        (401, "H0420".into())
+    );
+    let signed =
+        String::from_utf8(xmldsig::sign(documents[1].as_bytes(), &key, &serial, None).unwrap())
+            .unwrap();
+    let changed = signed.replacen("<GNo>1</GNo>", "<GNo>9</GNo>", 1);
+    assert_ne!(changed, signed);
+    assert_eq!(
+        outcome(lodge("x-3", changed.as_bytes())),
+        (401, "H0428".into())
+    );
+    let by_other = xmldsig::sign(documents[2].as_bytes(), &other_key, &other_serial, None).unwrap();
+    assert_eq!(outcome(lodge("x-4", &by_other)), (403, "H0425".into()));
+    let wrong_key = xmldsig::sign(documents[2].as_bytes(), &other_key, &serial, None).unwrap();
+    assert_eq!(outcome(lodge("x-5", &wrong_key)), (401, "H0426".into()));
+    let unknown = xmldsig::sign(documents[3].as_bytes(), &key, "abcdef", None).unwrap();
+    assert_eq!(outcome(lodge("x-6", &unknown)), (401, "H0421".into()));
+    // The right signature on the same document that was refused when changed: taken.
+    let (status, _) = lodge("x-7", signed.as_bytes());
+    assert!(status == 201 || status == 422);
+}
