@@ -153,7 +153,8 @@ pub(crate) fn run(
     let tokens = Tokens {
         broker: make("demo-broker", Role::Broker)?,
         enterprise: make(&enterprise_party, Role::Enterprise)?,
-        officer: make("5300", Role::Officer)?,
+        // The General Administration's officer: the feed runs through every district.
+        officer: make("0000", Role::Officer)?,
         bank: make("demo-bank", Role::Bank)?,
         admin: make("demo-admin", Role::Admin)?,
     };
@@ -187,6 +188,35 @@ pub(crate) fn run(
             .build(),
         signer: None,
     };
+    // The registry: who the parties are, and the bank the declarants pay duties through
+    // (which is what lets the bank reach their declarations).
+    let consignee = &first.head.consignee;
+    let parties = [
+        json!({"code": "0000", "kind": "customs", "name": "海关总署 General Administration of Customs"}),
+        json!({"code": "demo-bank", "kind": "bank", "name": "Demo Bank"}),
+        json!({"code": "demo-broker", "kind": "broker", "name": "Demo Customs Broker",
+               "credit_class": "general", "banks": ["demo-bank"]}),
+        json!({"code": enterprise_party, "kind": "enterprise",
+               "name": consignee.name.clone().unwrap_or_else(|| "Demo Enterprise".into()),
+               "uscc": consignee.uscc, "customs_code": consignee.customs_code,
+               "credit_class": "general", "banks": ["demo-bank"]}),
+    ];
+    for party in &parties {
+        let body = party.to_string();
+        let (status, reply) = client.call(
+            "POST",
+            "/api/v1/parties",
+            &tokens.admin,
+            Some(("application/json", body.as_bytes(), "")),
+        );
+        // 409: registered by an earlier run on the same data directory.
+        if status != 201 && status != 409 {
+            return Err(Failure::new(
+                "E0410",
+                format!("registering {}: {status} {reply}", party["code"]),
+            ));
+        }
+    }
     // Keys and certificates for the declarants, issued by the platform CA through the API;
     // written to the data directory so a visitor can sign with them too.
     let broker_signer = certify(&client, &tokens.admin, &data_dir, "demo-broker", "broker")?;
@@ -218,7 +248,7 @@ pub(crate) fn run(
     say!("Tokens (Authorization: Bearer <token>):");
     say!("  broker      demo-broker        {}", tokens.broker);
     say!("  enterprise  {enterprise_party:<18} {}", tokens.enterprise);
-    say!("  officer     5300               {}", tokens.officer);
+    say!("  officer     0000               {}", tokens.officer);
     say!("  bank        demo-bank          {}", tokens.bank);
     say!("  admin       demo-admin         {}", tokens.admin);
     say!("");

@@ -47,6 +47,12 @@ pub enum Action {
     ReadCertificate,
     /// Revoke a certificate.
     RevokeCertificate,
+    /// Register a party or change its registration.
+    RegisterParty,
+    /// Read a party's registration (one's own, or any for officers and admins).
+    ReadParties,
+    /// List the registry.
+    ListParties,
 }
 
 impl Action {
@@ -69,6 +75,9 @@ impl Action {
             Self::IssueCertificate => "issue_certificate",
             Self::ReadCertificate => "read_certificate",
             Self::RevokeCertificate => "revoke_certificate",
+            Self::RegisterParty => "register_party",
+            Self::ReadParties => "read_parties",
+            Self::ListParties => "list_parties",
         }
     }
 }
@@ -99,6 +108,12 @@ pub const POLICY: &[(Action, &[Role])] = &[
         &[Enterprise, Broker, Officer, Bank, Admin],
     ),
     (Action::RevokeCertificate, &[Admin]),
+    (Action::RegisterParty, &[Admin]),
+    (
+        Action::ReadParties,
+        &[Enterprise, Broker, Officer, Bank, Admin],
+    ),
+    (Action::ListParties, &[Officer, Admin]),
 ];
 
 /// The action each route performs, by method and path; `None`: public, no token.
@@ -180,6 +195,10 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
         "/api/v1/pki/certificates/{serial}/revoke",
         Some(Action::RevokeCertificate),
     ),
+    ("post", "/api/v1/parties", Some(Action::RegisterParty)),
+    ("get", "/api/v1/parties", Some(Action::ListParties)),
+    ("put", "/api/v1/parties/{code}", Some(Action::RegisterParty)),
+    ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
     ("get", "/api/v1/ledger/{ledger}/head", None),
     ("get", "/api/v1/ledger/{ledger}/entries/{seq}/proof", None),
 ];

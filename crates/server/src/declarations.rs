@@ -323,7 +323,17 @@ fn check(
         references: &references,
         general_rate_origins: &app.general_rate_origins,
     };
-    let outcome = pipeline::run(declaration, &context, &entry_id.to_string(), "general");
+    // The consignee's (境内收发货人) class, else the owner's, from the registry.
+    let head = &declaration.head;
+    let codes = [
+        head.consignee.uscc.as_deref(),
+        head.consignee.customs_code.as_deref(),
+        head.owner.uscc.as_deref(),
+        head.owner.customs_code.as_deref(),
+    ];
+    let codes: Vec<&str> = codes.into_iter().flatten().collect();
+    let class = crate::parties::credit_class(app, &codes).unwrap_or_else(|_| "general".into());
+    let outcome = pipeline::run(declaration, &context, &entry_id.to_string(), &class);
     let due = outcome
         .assessment
         .as_ref()
@@ -611,9 +621,9 @@ fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, Api
          FROM decl WHERE entry_id = ?1",
     );
     let mut params = vec![Value::Text(entry_id.to_owned())];
-    if principal.role.sees_own_only() {
-        sql.push_str(" AND entry_id IN (SELECT entry_id FROM decl_party WHERE party = ?2)");
-        params.push(Value::Text(principal.party.clone()));
+    if let Some((condition, value)) = crate::parties::reach(app, principal)? {
+        sql.push_str(&format!(" AND ({})", condition.replace('#', "?2")));
+        params.push(value);
     }
     let rows = app
         .store
@@ -852,11 +862,8 @@ pub(crate) async fn list(
         if let Some(to) = filter.to {
             add(" AND declared_on <= #", Value::Text(to.to_string()));
         }
-        if principal.role.sees_own_only() {
-            add(
-                " AND entry_id IN (SELECT entry_id FROM decl_party WHERE party = #)",
-                Value::Text(principal.party.clone()),
-            );
+        if let Some((condition, value)) = crate::parties::reach(&app, &principal)? {
+            add(&format!(" AND ({condition})"), value);
         }
         let limit = filter.limit.unwrap_or(100).clamp(1, 1000);
         sql.push_str(&format!(" ORDER BY entry_id LIMIT {limit}"));

@@ -233,6 +233,47 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[201, 400, 401, 429],
     },
     Operation {
+        method: "post",
+        path: "/api/v1/parties",
+        summary: "Register a party: {code, kind (enterprise, broker, customs, licensing, tax, \
+                  forex, bank), name, uscc?, customs_code?, ciq_code?, address?, credit_class?, \
+                  districts? (customs), banks? (enterprise, broker), people?}; a parties-ledger \
+                  entry. Districts are a customs party's officers' remit; banks the ones that \
+                  reach the party's declarations; the credit class what selectivity sees.",
+        roles: &["admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[201, 400, 401, 403, 409],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/parties",
+        summary: "The registry, by code.",
+        roles: &["officer", "admin"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 403],
+    },
+    Operation {
+        method: "put",
+        path: "/api/v1/parties/{code}",
+        summary: "Change a registration (the party whole, as it now is); a parties-ledger entry.",
+        roles: &["admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[200, 400, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/parties/{code}",
+        summary: "A registration with its version: any for officers and admins, one's own for \
+                  the others (404 otherwise).",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 403, 404],
+    },
+    Operation {
         method: "get",
         path: "/api/v1/pki/crl",
         summary: "The CA's certificate revocation list (X.509 v2 CRL, SM2-with-SM3, public): \

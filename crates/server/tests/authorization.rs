@@ -214,7 +214,11 @@ fn guessing_tokens_locks_the_address_out_and_every_entry_says_from_where(backend
     assert_eq!(audit_size(&server), audited, "a lock-out writes nothing");
     // Every entry: its request, from the loopback address; no token in any of them.
     let by_request = server.entries_by_request();
-    assert_eq!(by_request.len(), 11, "{by_request:?}");
+    assert_eq!(
+        by_request.len(),
+        12,
+        "the registration, the declaration, ten denials: {by_request:?}"
+    );
     for ledger in server.store.ledgers().unwrap() {
         let size = server.store.head(&ledger).unwrap().tree_size;
         for seq in 0..size {
