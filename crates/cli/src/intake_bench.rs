@@ -123,6 +123,8 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
     let url = format!("{}/api/v1/declarations", params.url.trim_end_matches('/'));
     let next = AtomicUsize::new(0);
     let statuses: Mutex<std::collections::BTreeMap<u16, u64>> = Mutex::default();
+    // The error codes of refusals, so a run that is not all acceptances says why.
+    let refusals: Mutex<std::collections::BTreeMap<String, u64>> = Mutex::default();
     let latencies: Mutex<Vec<Duration>> = Mutex::new(Vec::with_capacity(params.count));
     let failures = AtomicU64::new(0);
     let cpu_before = cpu_seconds();
@@ -166,7 +168,25 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
                             status
                         }
                         Err(ureq::Error::Status(status, response)) => {
-                            let _ = response.into_string();
+                            let code = response
+                                .into_string()
+                                .ok()
+                                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                                .map(|v| {
+                                    format!(
+                                        "{}: {}",
+                                        v["code"].as_str().unwrap_or(""),
+                                        v["message"].as_str().unwrap_or("")
+                                    )
+                                })
+                                .unwrap_or_default();
+                            if status != 422 {
+                                *refusals
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .entry(code)
+                                    .or_default() += 1;
+                            }
                             status
                         }
                         Err(_) => {
@@ -196,6 +216,7 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
     let mut latencies = latencies.into_inner().unwrap_or_else(|e| e.into_inner());
     latencies.sort();
     let statuses = statuses.into_inner().unwrap_or_else(|e| e.into_inner());
+    let refusals = refusals.into_inner().unwrap_or_else(|e| e.into_inner());
     let answered: u64 = statuses
         .iter()
         .filter(|(s, _)| matches!(**s, 200 | 201 | 422))
@@ -213,6 +234,7 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
         "wall_s": wall.as_secs_f64(),
         "answered_per_s": throughput,
         "statuses": statuses,
+        "refusal_codes": refusals,
         "transport_failures": failures.load(Ordering::Relaxed),
         "latency_ms": {
             "p50": ms(percentile(&latencies, 50.0)),
@@ -249,6 +271,9 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
         "  statuses       {statuses:?}; transport failures {}",
         failures.load(Ordering::Relaxed)
     );
+    if !refusals.is_empty() {
+        say!("  refused        {refusals:?} (error codes; 422 rejections not counted)");
+    }
     say!(
         "  latency        p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         ms(percentile(&latencies, 50.0)),

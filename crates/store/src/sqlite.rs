@@ -847,10 +847,14 @@ fn prefetch(
     for &(level, index) in wanted {
         let place = tile::place(level, index);
         let key = (place.level, place.index);
+        // A tile already read for this proof serves only if it holds this slot: a tile still
+        // filling may have come from the cache as an earlier prefix (enough for the node it
+        // was read for, not for one completed since), and is then read again.
         let hashes = match read.iter().find(|(k, _)| *k == key) {
-            Some((_, hashes)) => hashes.clone(),
-            None => {
+            Some((_, hashes)) if place.slot < hashes.len() => hashes.clone(),
+            _ => {
                 let hashes = cached_tile(conn, ledger, key, place.slot, cache)?;
+                read.retain(|(k, _)| *k != key);
                 read.push((key, hashes.clone()));
                 hashes
             }

@@ -599,3 +599,59 @@ fn verify_names_an_altered_tree_node(backend: &Backend) {
 }
 
 contract!(verify_names_an_altered_tree_node);
+
+contract!(every_acknowledged_append_proves_at_once_under_load);
+
+/// What a receipt promises, at once and under load: the head of its size and the entry's
+/// inclusion proof can be read back the moment the append is acknowledged, while other
+/// threads keep appending (the tree grows past several tile boundaries meanwhile).
+fn every_acknowledged_append_proves_at_once_under_load(backend: &Backend) {
+    let pem = key();
+    let public = SigningKey::from_pem(&pem, DEFAULT_DISTID)
+        .unwrap()
+        .verifying_key();
+    let store: Arc<dyn LedgerStore> = Arc::from(backend.open(options(&pem)).unwrap());
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for t in 0..16 {
+            let (store, failures, public) = (store.clone(), &failures, &public);
+            scope.spawn(move || {
+                for i in 0..160 {
+                    let ledger = ["p", "q"][(t + i) % 2];
+                    let receipt = store
+                        .append(
+                            ledger,
+                            submission(&format!("t{t}-{i}"), &format!("{t}/{i}")),
+                        )
+                        .unwrap();
+                    let proven = store.head_at(ledger, receipt.tree_size).and_then(|head| {
+                        store
+                            .inclusion_proof(ledger, receipt.seq, receipt.tree_size)
+                            .map(|proof| (head, proof))
+                    });
+                    match proven {
+                        Ok((head, proof)) => {
+                            let (entry, _) = store.entry(ledger, receipt.seq).unwrap();
+                            verify_entry_in_head(&entry, &proof, &head, public).unwrap();
+                        }
+                        Err(e) => failures.lock().unwrap().push(format!(
+                            "{ledger} seq {} size {}: {e}; again: {:?}",
+                            receipt.seq,
+                            receipt.tree_size,
+                            store
+                                .inclusion_proof(ledger, receipt.seq, receipt.tree_size)
+                                .map(|_| "proves")
+                        )),
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+}
