@@ -171,7 +171,9 @@ pub(crate) fn run(params: &Params, refdata: &RefData) -> Result<(), Failure> {
                             let code = response
                                 .into_string()
                                 .ok()
-                                .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+                                .and_then(|text| {
+                                    serde_json::from_str::<serde_json::Value>(&text).ok()
+                                })
                                 .map(|v| {
                                     format!(
                                         "{}: {}",
