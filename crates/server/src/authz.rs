@@ -53,6 +53,8 @@ pub enum Action {
     ReadParties,
     /// List the registry.
     ListParties,
+    /// Read and acknowledge one's own mailbox.
+    ReadMailbox,
 }
 
 impl Action {
@@ -78,6 +80,7 @@ impl Action {
             Self::RegisterParty => "register_party",
             Self::ReadParties => "read_parties",
             Self::ListParties => "list_parties",
+            Self::ReadMailbox => "read_mailbox",
         }
     }
 }
@@ -114,6 +117,10 @@ pub const POLICY: &[(Action, &[Role])] = &[
         &[Enterprise, Broker, Officer, Bank, Admin],
     ),
     (Action::ListParties, &[Officer, Admin]),
+    (
+        Action::ReadMailbox,
+        &[Enterprise, Broker, Officer, Bank, Admin],
+    ),
 ];
 
 /// The action each route performs, by method and path; `None`: public, no token.
@@ -199,6 +206,8 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/parties", Some(Action::ListParties)),
     ("put", "/api/v1/parties/{code}", Some(Action::RegisterParty)),
     ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
+    ("get", "/api/v1/mailbox", Some(Action::ReadMailbox)),
+    ("post", "/api/v1/mailbox/ack", Some(Action::ReadMailbox)),
     ("get", "/api/v1/ledger/{ledger}/head", None),
     ("get", "/api/v1/ledger/{ledger}/entries/{seq}/proof", None),
 ];

@@ -663,7 +663,7 @@ fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, Api
     })
 }
 
-fn time_text(ms: i64) -> String {
+pub(crate) fn time_text(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .unwrap_or_default()

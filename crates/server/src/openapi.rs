@@ -275,6 +275,34 @@ const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/v1/mailbox",
+        summary: "The caller's party's mailbox: the receipts of the declarations it is named in, \
+                  in the order recorded, after a cursor (by default the last acknowledged: \
+                  at-least-once delivery) → {acknowledged, next, messages[{cursor, message_id, \
+                  entry_id, time, status, receipt_code, note, events}]}.",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &[],
+        query: &[
+            (
+                "after",
+                "cursor to read after (default: the last acknowledged)",
+            ),
+            ("limit", "at most this many (1 to 1000, default 100)"),
+        ],
+        statuses: &[200, 400, 401, 403],
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/mailbox/ack",
+        summary: "Acknowledge everything up to {cursor}: an exchange-ledger entry (201); again or \
+                  less changes nothing (200); past the last message 409.",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[200, 201, 400, 401, 403, 409],
+    },
+    Operation {
+        method: "get",
         path: "/api/v1/pki/crl",
         summary: "The CA's certificate revocation list (X.509 v2 CRL, SM2-with-SM3, public): \
                   every certificate revoked and not yet expired; DER, or PEM with ?format=pem. \

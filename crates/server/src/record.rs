@@ -14,6 +14,7 @@
 //! | `decl_party` | (declaration, party named in any version): who may see it |
 //! | `decl_version` | version: the entry that holds it |
 //! | `decl_event` | record: the receipt a declarant is sent |
+//! | `mailbox` | (party, cursor): a receipt in the mailbox of a party the declaration names |
 //! | `risk_rules` | rule set put in force |
 
 use chrono::NaiveDate;
@@ -245,6 +246,14 @@ impl Projection for Tables {
             // that now. (Their index by entry id is kept where it exists: their table is
             // keyed by ledger and sequence, and it serves the history.)
             "DROP INDEX IF EXISTS decl_event_submission".into(),
+            // A party's mailbox: the receipts of the declarations it is named in, numbered
+            // in the order they were recorded (its cursor).
+            format!(
+                "CREATE TABLE IF NOT EXISTS mailbox (
+                party TEXT NOT NULL, cursor BIGINT NOT NULL, entry_id TEXT NOT NULL,
+                seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
+                PRIMARY KEY (party, cursor)){clustered}"
+            ),
             format!(
                 "CREATE TABLE IF NOT EXISTS risk_rules (
                 version BIGINT PRIMARY KEY, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
@@ -260,6 +269,7 @@ impl Projection for Tables {
             "decl_version",
             "decl_event",
             "risk_rules",
+            "mailbox",
         ]
         .iter()
         .map(|t| format!("DELETE FROM {t}"))
@@ -394,6 +404,20 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
                 .payment
                 .filter(|p| p.get() != "null")
                 .map_or(text(""), raw),
+        ],
+    ));
+    // The receipt, into the mailbox of every party named in the declaration, each mailbox
+    // in its own order (the exchange centre's pull delivery reads it).
+    statements.push(Statement::new(
+        "INSERT INTO mailbox (party, cursor, entry_id, seq, time_ms)
+         SELECT p.party,
+                (SELECT COALESCE(MAX(m.cursor), 0) + 1 FROM mailbox m WHERE m.party = p.party),
+                ?1, ?2, ?3
+         FROM decl_party p WHERE p.entry_id = ?1",
+        vec![
+            text(record.entry_id.clone()),
+            int(entry.seq),
+            int(entry.time_ms),
         ],
     ));
     statements

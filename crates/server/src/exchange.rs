@@ -1,0 +1,239 @@
+//! The exchange centre's mailboxes, embedded: every party's receipts, in order, delivered by
+//! pull with acknowledgement.
+//!
+//! Each record of a declaration puts its receipt into the mailbox of every party the
+//! declaration names, in the same transaction as the record itself ([`crate::record`]'s
+//! `mailbox` table, numbered per party: the cursor). So a receipt is in its mailboxes exactly
+//! when it is in the ledger, never one without the other, and a mailbox's order is the order
+//! its receipts were recorded.
+//!
+//! - `GET /api/v1/mailbox?after=<cursor>&limit=<n>`: the caller's party's messages after
+//!   `cursor` (by default after the last acknowledged one: what was not acknowledged comes
+//!   again, at least once), oldest first.
+//! - `POST /api/v1/mailbox/ack {"cursor": n}`: everything up to `n` was received. An entry of
+//!   the `exchange` ledger (who acknowledged what, from where); acknowledging again, or less,
+//!   changes nothing (`200`, no entry); beyond the last message is `409 H0461`.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jinguan_ledger::{Entry, Submission};
+use jinguan_store::projection::{Dialect, Projection, Statement, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Principal;
+use crate::authz::{authorize, Action};
+use crate::declarations::{as_int, as_text};
+use crate::{blocking, ApiError, App};
+
+/// The ledger acknowledgements are kept in.
+pub const EXCHANGE_LEDGER: &str = "exchange";
+/// Entry kind of an acknowledgement.
+pub const ACK: &str = "mailbox.ack";
+
+/// An acknowledgement, as recorded.
+#[derive(Debug, Serialize, Deserialize)]
+struct Ack {
+    party: String,
+    cursor: i64,
+}
+
+/// The `mailbox_ack` table: each party's last acknowledged cursor.
+pub struct AckTable;
+
+impl Projection for AckTable {
+    fn name(&self) -> &str {
+        "mailbox acknowledgements"
+    }
+
+    fn create(&self, dialect: Dialect) -> Vec<String> {
+        vec![format!(
+            "CREATE TABLE IF NOT EXISTS mailbox_ack (
+                party TEXT PRIMARY KEY, cursor BIGINT NOT NULL, time_ms BIGINT NOT NULL){}",
+            dialect.clustered()
+        )]
+    }
+
+    fn reset(&self) -> Vec<String> {
+        vec!["DELETE FROM mailbox_ack".into()]
+    }
+
+    fn apply(&self, entry: &Entry) -> Vec<Statement> {
+        if entry.kind != ACK {
+            return Vec::new();
+        }
+        let Ok(ack) = serde_json::from_slice::<Ack>(&entry.payload) else {
+            return Vec::new();
+        };
+        vec![Statement::new(
+            "INSERT INTO mailbox_ack (party, cursor, time_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (party) DO UPDATE SET cursor = ?2, time_ms = ?3
+             WHERE mailbox_ack.cursor < ?2",
+            vec![
+                Value::Text(ack.party),
+                Value::Integer(ack.cursor),
+                Value::Integer(entry.time_ms),
+            ],
+        )]
+    }
+}
+
+/// Query of a pull.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Pull {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+fn acknowledged(app: &App, party: &str) -> Result<i64, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT cursor FROM mailbox_ack WHERE party = ?1",
+            vec![Value::Text(party.to_owned())],
+        ))
+        .map_err(ApiError::store)?;
+    Ok(rows.first().map_or(0, |row| as_int(row.first())))
+}
+
+fn last_cursor(app: &App, party: &str) -> Result<i64, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT COALESCE(MAX(cursor), 0) FROM mailbox WHERE party = ?1",
+            vec![Value::Text(party.to_owned())],
+        ))
+        .map_err(ApiError::store)?;
+    Ok(rows.first().map_or(0, |row| as_int(row.first())))
+}
+
+/// `GET /api/v1/mailbox`: the caller's party's messages after a cursor.
+pub(crate) async fn pull(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    query: Result<Query<Pull>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Action::ReadMailbox, "mailbox").await?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request("H0004", e.body_text()))?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    blocking(move || {
+        let acked = acknowledged(&app, &principal.party)?;
+        let after = query.after.unwrap_or(acked).max(0);
+        let rows = app
+            .store
+            .query(&Statement::new(
+                "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
+                        e.receipt_code, e.note, e.events, e.version
+                 FROM mailbox m JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
+                 WHERE m.party = ?1 AND m.cursor > ?2
+                 ORDER BY m.cursor LIMIT ?3",
+                vec![
+                    Value::Text(principal.party.clone()),
+                    Value::Integer(after),
+                    Value::Integer(limit),
+                ],
+            ))
+            .map_err(ApiError::store)?;
+        let messages: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|row| {
+                let get = |i: usize| row.get(i);
+                let ledger = as_text(get(2));
+                let seq = as_int(get(3));
+                serde_json::json!({
+                    "cursor": as_int(get(0)),
+                    "message_id": format!("{ledger}/{seq}"),
+                    "entry_id": as_text(get(1)),
+                    "ledger": ledger,
+                    "seq": seq,
+                    "time": crate::declarations::time_text(as_int(get(4))),
+                    "status": as_text(get(5)),
+                    "receipt_code": as_text(get(6)),
+                    "note": as_text(get(7)),
+                    "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
+                        .unwrap_or_default(),
+                    "version": as_int(get(9)),
+                })
+            })
+            .collect();
+        let next = messages
+            .last()
+            .and_then(|m| m["cursor"].as_i64())
+            .unwrap_or(after);
+        Ok(Json(serde_json::json!({
+            "party": principal.party,
+            "acknowledged": acked,
+            "next": next,
+            "messages": messages,
+        }))
+        .into_response())
+    })
+    .await
+}
+
+/// Body of an acknowledgement.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AckBody {
+    cursor: i64,
+}
+
+/// `POST /api/v1/mailbox/ack`.
+pub(crate) async fn ack(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    body: Result<Json<AckBody>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Action::ReadMailbox, "mailbox").await?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request("H0460", e.body_text()))?;
+    blocking(move || {
+        let _guard = app.stripe(&format!("mailbox/{}", principal.party));
+        let acked = acknowledged(&app, &principal.party)?;
+        if body.cursor <= acked {
+            return Ok(Json(serde_json::json!({"acknowledged": acked})).into_response());
+        }
+        let last = last_cursor(&app, &principal.party)?;
+        if body.cursor > last {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "H0461",
+                format!(
+                    "cursor {} is past the last message ({last}) of the mailbox",
+                    body.cursor
+                ),
+            ));
+        }
+        let payload = crate::origin::stamped(
+            &Ack {
+                party: principal.party.clone(),
+                cursor: body.cursor,
+            },
+            &principal.origin,
+        )
+        .map_err(crate::internal)?;
+        app.store
+            .append(
+                EXCHANGE_LEDGER,
+                Submission {
+                    kind: ACK.into(),
+                    schema_version: 1,
+                    submitter: principal.party.clone(),
+                    submission_id: format!("ack/{}/{}", principal.party, body.cursor),
+                    payload,
+                    submitter_signature: None,
+                },
+            )
+            .map_err(ApiError::store)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({"acknowledged": body.cursor})),
+        )
+            .into_response())
+    })
+    .await
+}

@@ -1,0 +1,123 @@
+//! Mailboxes, embedded: every receipt of a declaration lands in the mailbox of each party it
+//! names, in the order recorded, once; a party that was away finds them all, in order; what is
+//! not acknowledged comes again; acknowledgements are idempotent ledger entries.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+mod common;
+
+use common::{all_to, generated, start, Backend};
+use jinguan_server::Role;
+use serde_json::{json, Value};
+
+fn pull(server: &common::Server, token: &str, query: &str) -> Value {
+    let (status, mailbox) = server.get(&format!("/api/v1/mailbox{query}"), token);
+    assert_eq!(status, 200, "{mailbox}");
+    mailbox
+}
+
+fn ack(server: &common::Server, token: &str, cursor: i64) -> (u16, Value) {
+    server.call(
+        "POST",
+        "/api/v1/mailbox/ack",
+        token,
+        &[("Content-Type", "application/json")],
+        json!({ "cursor": cursor }).to_string().as_bytes(),
+    )
+}
+
+both!(receipts_wait_in_order_and_come_until_acknowledged);
+
+fn receipts_wait_in_order_and_come_until_acknowledged(backend: Backend) {
+    let server = start("mailbox", backend);
+    let broker = server.broker.clone();
+    // Every declaration to the yellow channel: each waits for an officer.
+    assert_eq!(server.put_rules(&all_to(2, Some("yellow"))).0, 201);
+    // The broker is away: declarations are lodged and acted on meanwhile.
+    let declarations = generated(6, 91);
+    let mut entries = Vec::new();
+    for (i, declaration) in declarations.iter().enumerate() {
+        let body = serde_json::to_vec(declaration).unwrap();
+        let (status, receipt) = server.lodge(&format!("mb-{i}"), "application/json", &body);
+        assert_eq!(status, 201, "{receipt}");
+        entries.push(receipt["entry_id"].as_str().unwrap().to_owned());
+    }
+    // A repeat adds nothing to any mailbox.
+    let body = serde_json::to_vec(&declarations[0]).unwrap();
+    assert_eq!(server.lodge("mb-0", "application/json", &body).0, 200);
+    let (status, _) = server.officer(&entries[1], "hold", json!({"reason": "check"}));
+    assert_eq!(status, 200);
+
+    // Back: every receipt of every declaration, in the order recorded, each once.
+    let all = pull(&server, &broker, "?limit=1000");
+    let messages = all["messages"].as_array().unwrap();
+    let cursors: Vec<i64> = messages
+        .iter()
+        .map(|m| m["cursor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(cursors, (1..=cursors.len() as i64).collect::<Vec<_>>());
+    let mut expected = 0;
+    for entry in &entries {
+        let (status, history) = server.get(&format!("/api/v1/declarations/{entry}"), &broker);
+        assert_eq!(status, 200);
+        let records = history["history"].as_array().unwrap();
+        expected += records.len();
+        let mine: Vec<&Value> = messages
+            .iter()
+            .filter(|m| m["entry_id"] == *entry)
+            .collect();
+        assert_eq!(mine.len(), records.len(), "{entry}: one message per record");
+        for (message, record) in mine.iter().zip(records) {
+            assert_eq!(message["seq"], record["seq"]);
+            assert_eq!(message["status"], record["status"]);
+        }
+    }
+    assert_eq!(messages.len(), expected);
+    let held = messages.last().unwrap();
+    assert_eq!(
+        (held["entry_id"].as_str(), held["status"].as_str()),
+        (Some(entries[1].as_str()), Some("selected"))
+    );
+
+    // At least once: unacknowledged, they come again; acknowledged, they do not.
+    let again = pull(&server, &broker, "?limit=2");
+    assert_eq!(again["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(again["messages"][0]["cursor"], 1);
+    let (status, reply) = ack(&server, &broker, 3);
+    assert_eq!(
+        (status, reply["acknowledged"].as_i64()),
+        (201, Some(3)),
+        "{reply}"
+    );
+    let after = pull(&server, &broker, "");
+    assert_eq!(after["acknowledged"], 3);
+    assert_eq!(after["messages"][0]["cursor"], 4);
+    // Idempotent: the same or an older cursor changes nothing; past the end is refused.
+    assert_eq!(ack(&server, &broker, 3).0, 200);
+    assert_eq!(ack(&server, &broker, 2).0, 200);
+    let (status, reply) = ack(&server, &broker, 10_000);
+    assert_eq!((status, reply["code"].as_str()), (409, Some("H0461")));
+    let (_, head) = server.get("/api/v1/ledger/exchange/head", "");
+    assert_eq!(head["tree_size"], 1, "one acknowledgement recorded: {head}");
+    // A cursor of one's choosing reads from there, acknowledged or not.
+    let from_start = pull(&server, &broker, "?after=0&limit=1");
+    assert_eq!(from_start["messages"][0]["cursor"], 1);
+
+    // Another party's mailbox holds only its own declarations: the consignee of the first.
+    let consignee = declarations[0].head.consignee.customs_code.clone().unwrap();
+    let enterprise = server.token(&consignee, Role::Enterprise);
+    let theirs = pull(&server, &enterprise, "?limit=1000");
+    let theirs = theirs["messages"].as_array().unwrap();
+    assert!(!theirs.is_empty());
+    for message in theirs {
+        let entry = message["entry_id"].as_str().unwrap();
+        let (status, _) = server.get(&format!("/api/v1/declarations/{entry}"), &enterprise);
+        assert_eq!(status, 200, "a message about a declaration it reaches");
+    }
+    // A party named in nothing has an empty mailbox.
+    let nobody = server.token("nobody-at-all", Role::Broker);
+    assert!(pull(&server, &nobody, "").as_object().unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
