@@ -292,6 +292,7 @@ pub(crate) fn run(
             std::thread::sleep(wait);
         }
     }
+    show_trace(&client, &tokens.broker)?;
     let _ = stop.send(());
     match server.join() {
         Ok(result) => result?,
@@ -544,4 +545,39 @@ fn carry(
         let (_, now) = officer("cancel", json!({"reason": "correction: wrong importer"}));
         note(reached, &now);
     }
+}
+
+/// The broker's mailbox, and the trace of its first message: how a declarant sees where its
+/// messages went.
+fn show_trace(client: &Client, broker: &str) -> Result<(), Failure> {
+    let (status, mailbox) = client.call("GET", "/api/v1/mailbox?limit=1", broker, None);
+    let Some(first) = mailbox["messages"].get(0).filter(|_| status == 200) else {
+        return Ok(());
+    };
+    let id = first["message_id"].as_str().unwrap_or_default();
+    let (status, trace) = client.call("GET", &format!("/api/v1/messages/{id}/trace"), broker, None);
+    if status != 200 {
+        return Ok(());
+    }
+    say!("");
+    say!("The broker's first message ({id}, GET /api/v1/messages/{id}/trace):");
+    for step in trace["steps"].as_array().into_iter().flatten() {
+        let detail = ["party", "kind", "ledger", "status", "receipt_code", "from"]
+            .iter()
+            .filter_map(|k| {
+                step[*k]
+                    .as_str()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k} {v}"))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        say!(
+            "  {:<17} {}  {detail}",
+            step["step"].as_str().unwrap_or(""),
+            step["time"].as_str().unwrap_or("-")
+        );
+    }
+    say!("");
+    Ok(())
 }

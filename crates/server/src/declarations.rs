@@ -570,7 +570,7 @@ fn current_subject(app: &App, record: &Record) -> Option<jinguan_clearance::risk
 }
 
 /// A declaration as the query tables hold it.
-struct Current {
+pub(crate) struct Current {
     entry_id: String,
     ledger: String,
     customs: String,
@@ -606,7 +606,7 @@ fn channel_of(text: &str) -> Option<Channel> {
 }
 
 /// Loads a declaration the caller may see, or `H0405`.
-fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, ApiError> {
+pub(crate) fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<Current, ApiError> {
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -13,6 +13,10 @@
 //! - `POST /api/v1/mailbox/ack {"cursor": n}`: everything up to `n` was received. An entry of
 //!   the `exchange` ledger (who acknowledged what, from where); acknowledging again, or less,
 //!   changes nothing (`200`, no entry); beyond the last message is `409 H0461`.
+//! - `GET /api/v1/messages/{id}/trace`: what became of a message (`<ledger>:<seq>`, the id
+//!   every mailbox message carries): received (when, from where, by which request), parsed,
+//!   routed (to which ledger), processed and its receipt produced (one transaction: the entry's
+//!   time), delivered (to which mailboxes, at which cursor) and acknowledged (by whom, when).
 
 use std::sync::Arc;
 
@@ -146,7 +150,7 @@ pub(crate) async fn pull(
                 let seq = as_int(get(3));
                 serde_json::json!({
                     "cursor": as_int(get(0)),
-                    "message_id": format!("{ledger}/{seq}"),
+                    "message_id": format!("{ledger}:{seq}"),
                     "entry_id": as_text(get(1)),
                     "ledger": ledger,
                     "seq": seq,
@@ -234,6 +238,86 @@ pub(crate) async fn ack(
             Json(serde_json::json!({"acknowledged": body.cursor})),
         )
             .into_response())
+    })
+    .await
+}
+
+/// `GET /api/v1/messages/{id}/trace`, for whoever reaches the declaration.
+pub(crate) async fn trace(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Action::ReadDeclarations, &id).await?;
+    blocking(move || {
+        let not_found = || ApiError::not_found("H0462", format!("no message {id}"));
+        let (ledger, seq) = id
+            .rsplit_once(':')
+            .and_then(|(ledger, seq)| Some((ledger.to_owned(), seq.parse::<u64>().ok()?)))
+            .ok_or_else(not_found)?;
+        let rows = app
+            .store
+            .query(&Statement::new(
+                "SELECT entry_id, submission_id, time_ms, status, receipt_code, note
+                 FROM decl_event WHERE ledger = ?1 AND seq = ?2",
+                vec![
+                    Value::Text(ledger.clone()),
+                    Value::Integer(i64::try_from(seq).unwrap_or(i64::MAX)),
+                ],
+            ))
+            .map_err(ApiError::store)?;
+        let row = rows.first().ok_or_else(not_found)?;
+        let entry_id = as_text(row.first());
+        // Whoever may not reach the declaration learns nothing of its messages.
+        crate::declarations::load(&app, &principal, &entry_id)?;
+        let recorded = as_int(row.get(2));
+        let (entry, _) = app.store.entry(&ledger, seq).map_err(ApiError::store)?;
+        let origin = serde_json::from_slice::<serde_json::Value>(&entry.payload)
+            .ok()
+            .and_then(|v| v.get("origin").cloned())
+            .unwrap_or_default();
+        let at = |ms: i64| crate::declarations::time_text(ms);
+        let mut steps = vec![
+            serde_json::json!({"step": "received",
+                "time": origin["at_ms"].as_i64().map(at),
+                "request": origin["request"], "from": origin["from"]}),
+            serde_json::json!({"step": "parsed", "time": at(recorded), "kind": entry.kind}),
+            serde_json::json!({"step": "routed", "time": at(recorded), "ledger": ledger,
+                "entry_id": entry_id}),
+            serde_json::json!({"step": "processed", "time": at(recorded),
+                "status": as_text(row.get(3))}),
+            serde_json::json!({"step": "receipt_produced", "time": at(recorded),
+                "receipt_code": as_text(row.get(4)), "note": as_text(row.get(5))}),
+        ];
+        let deliveries = app
+            .store
+            .query(&Statement::new(
+                "SELECT m.party, m.cursor, m.time_ms, a.cursor, a.time_ms
+                 FROM mailbox m LEFT JOIN mailbox_ack a ON a.party = m.party
+                 WHERE m.entry_id = ?1 AND m.seq = ?2 ORDER BY m.party",
+                vec![
+                    Value::Text(entry_id.clone()),
+                    Value::Integer(i64::try_from(seq).unwrap_or(i64::MAX)),
+                ],
+            ))
+            .map_err(ApiError::store)?;
+        for delivery in &deliveries {
+            let party = as_text(delivery.first());
+            let cursor = as_int(delivery.get(1));
+            steps.push(serde_json::json!({"step": "delivered", "party": party,
+                "cursor": cursor, "time": at(as_int(delivery.get(2)))}));
+            if as_int(delivery.get(3)) >= cursor {
+                steps.push(serde_json::json!({"step": "acknowledged", "party": party,
+                    "time": at(as_int(delivery.get(4)))}));
+            }
+        }
+        Ok(Json(serde_json::json!({
+            "message_id": id,
+            "entry_id": entry_id,
+            "submission_id": as_text(row.get(1)),
+            "steps": steps,
+        }))
+        .into_response())
     })
     .await
 }

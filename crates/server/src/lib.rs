@@ -29,7 +29,7 @@
 //! | 400 | `bad_request` | `H0440` bad login request; `H0450` a bad party registration; `H0460` a bad acknowledgement; `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
 //! | 401 | `unauthorized` | `H0401` no token or an unknown one; `H0406` a revoked token (or a session whose certificate is no longer good); `H0407` an expired token or session; login ([`login`]): `H0441` unknown, expired or used challenge, `H0442` signature by another certificate than the one challenged, `H0443` a certificate whose role cannot sign in; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed or unsupported, `H0428` an enveloped XML signature over content since changed |
 //! | 403 | `forbidden` | `H0403` the role (or the token's scope) may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
-//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate; `H0452` no such party (or not yours); `H0453` no such party to change |
+//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate; `H0452` no such party (or not yours); `H0453` no such party to change; `H0462` no such message |
 //! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force; `H0451` a party already registered; `H0461` an acknowledgement past the mailbox's last message |
 //! | 413 | `too_large` | `H0413` body over the limit |
 //! | 429 | `too_many_requests` | `H0429` too many failed authentications from the address |
@@ -742,6 +742,11 @@ fn routes() -> Routes {
         ),
         ("/api/v1/mailbox", vec!["get"], get(exchange::pull)),
         ("/api/v1/mailbox/ack", vec!["post"], post(exchange::ack)),
+        (
+            "/api/v1/messages/{id}/trace",
+            vec!["get"],
+            get(exchange::trace),
+        ),
         ("/api/v1/ledger/{ledger}/head", vec!["get"], get(head)),
         (
             "/api/v1/ledger/{ledger}/entries/{seq}/proof",

@@ -303,6 +303,17 @@ const OPERATIONS: &[Operation] = &[
     },
     Operation {
         method: "get",
+        path: "/api/v1/messages/{id}/trace",
+        summary: "What became of a message (<ledger>:<seq>, as mailbox messages name it): \
+                  received (time, request, address), parsed, routed, processed, receipt \
+                  produced, delivered (party, cursor) and acknowledged, with times.",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 403, 404],
+    },
+    Operation {
+        method: "get",
         path: "/api/v1/pki/crl",
         summary: "The CA's certificate revocation list (X.509 v2 CRL, SM2-with-SM3, public): \
                   every certificate revoked and not yet expired; DER, or PEM with ?format=pem. \

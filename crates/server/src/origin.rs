@@ -23,6 +23,14 @@ pub struct Origin {
     /// The peer's IP address, when the request came over a socket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// When the request arrived (ms since the Unix epoch): a message's "received" in its
+    /// trace.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub at_ms: i64,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
 }
 
 /// A new request id: this process's random prefix and a counter, so ids never repeat
@@ -43,9 +51,13 @@ pub(crate) async fn layer(mut request: Request, next: Next) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip().to_string());
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let origin = Origin {
         request: next_id(),
         from,
+        at_ms,
     };
     let header = HeaderValue::from_str(&origin.request).ok();
     request.extensions_mut().insert(origin);

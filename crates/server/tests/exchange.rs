@@ -99,6 +99,47 @@ fn receipts_wait_in_order_and_come_until_acknowledged(backend: Backend) {
     assert_eq!((status, reply["code"].as_str()), (409, Some("H0461")));
     let (_, head) = server.get("/api/v1/ledger/exchange/head", "");
     assert_eq!(head["tree_size"], 1, "one acknowledgement recorded: {head}");
+    // The trace of a message: received (from where, by which request), recorded, delivered
+    // to the broker's mailbox at its cursor, acknowledged (the first) or not (the fourth).
+    let trace = |id: &str, token: &str| server.get(&format!("/api/v1/messages/{id}/trace"), token);
+    let first_id = messages[0]["message_id"].as_str().unwrap();
+    let (status, first) = trace(first_id, &broker);
+    assert_eq!(status, 200, "{first}");
+    let steps = first["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    for step in [
+        "received",
+        "parsed",
+        "routed",
+        "processed",
+        "receipt_produced",
+        "delivered",
+        "acknowledged",
+    ] {
+        assert!(names.contains(&step), "{step} in {names:?}");
+    }
+    assert_eq!(steps[0]["from"], "127.0.0.1");
+    assert!(steps[0]["time"].as_str().unwrap() <= steps[1]["time"].as_str().unwrap());
+    let delivered = steps
+        .iter()
+        .find(|s| s["step"] == "delivered" && s["party"] == "test-broker")
+        .unwrap();
+    assert_eq!(delivered["cursor"], 1);
+    let fourth = messages[3]["message_id"].as_str().unwrap();
+    let (_, fourth) = trace(fourth, &broker);
+    assert!(
+        !fourth["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["step"] == "acknowledged" && s["party"] == "test-broker"),
+        "{fourth}"
+    );
+    // Nobody else's business: another party gets 404, as for the declaration itself.
+    let stranger = server.token("someone-else", Role::Broker);
+    assert_eq!(trace(first_id, &stranger).0, 404);
+    let (status, reply) = trace("customs-0000:999999", &broker);
+    assert_eq!((status, reply["code"].as_str()), (404, Some("H0462")));
     // A cursor of one's choosing reads from there, acknowledged or not.
     let from_start = pull(&server, &broker, "?after=0&limit=1");
     assert_eq!(from_start["messages"][0]["cursor"], 1);
