@@ -208,6 +208,8 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
     ("get", "/api/v1/mailbox", Some(Action::ReadMailbox)),
     ("post", "/api/v1/mailbox/ack", Some(Action::ReadMailbox)),
+    ("get", "/api/v1/mailbox/webhook", Some(Action::ReadMailbox)),
+    ("put", "/api/v1/mailbox/webhook", Some(Action::ReadMailbox)),
     (
         "get",
         "/api/v1/messages/{id}/trace",

@@ -93,7 +93,7 @@ pub(crate) struct Pull {
     limit: Option<i64>,
 }
 
-fn acknowledged(app: &App, party: &str) -> Result<i64, ApiError> {
+pub(crate) fn acknowledged(app: &App, party: &str) -> Result<i64, ApiError> {
     let rows = app
         .store
         .query(&Statement::new(
@@ -115,6 +115,52 @@ fn last_cursor(app: &App, party: &str) -> Result<i64, ApiError> {
     Ok(rows.first().map_or(0, |row| as_int(row.first())))
 }
 
+/// `party`'s messages after `after`, at most `limit`, oldest first.
+pub(crate) fn messages_after(
+    app: &App,
+    party: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
+                    e.receipt_code, e.note, e.events, e.version
+             FROM mailbox m JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
+             WHERE m.party = ?1 AND m.cursor > ?2
+             ORDER BY m.cursor LIMIT ?3",
+            vec![
+                Value::Text(party.to_owned()),
+                Value::Integer(after),
+                Value::Integer(limit),
+            ],
+        ))
+        .map_err(ApiError::store)?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let get = |i: usize| row.get(i);
+            let ledger = as_text(get(2));
+            let seq = as_int(get(3));
+            serde_json::json!({
+                "cursor": as_int(get(0)),
+                "message_id": format!("{ledger}:{seq}"),
+                "entry_id": as_text(get(1)),
+                "ledger": ledger,
+                "seq": seq,
+                "time": crate::declarations::time_text(as_int(get(4))),
+                "status": as_text(get(5)),
+                "receipt_code": as_text(get(6)),
+                "note": as_text(get(7)),
+                "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
+                    .unwrap_or_default(),
+                "version": as_int(get(9)),
+            })
+        })
+        .collect())
+}
+
 /// `GET /api/v1/mailbox`: the caller's party's messages after a cursor.
 pub(crate) async fn pull(
     State(app): State<Arc<App>>,
@@ -127,43 +173,7 @@ pub(crate) async fn pull(
     blocking(move || {
         let acked = acknowledged(&app, &principal.party)?;
         let after = query.after.unwrap_or(acked).max(0);
-        let rows = app
-            .store
-            .query(&Statement::new(
-                "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
-                        e.receipt_code, e.note, e.events, e.version
-                 FROM mailbox m JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
-                 WHERE m.party = ?1 AND m.cursor > ?2
-                 ORDER BY m.cursor LIMIT ?3",
-                vec![
-                    Value::Text(principal.party.clone()),
-                    Value::Integer(after),
-                    Value::Integer(limit),
-                ],
-            ))
-            .map_err(ApiError::store)?;
-        let messages: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|row| {
-                let get = |i: usize| row.get(i);
-                let ledger = as_text(get(2));
-                let seq = as_int(get(3));
-                serde_json::json!({
-                    "cursor": as_int(get(0)),
-                    "message_id": format!("{ledger}:{seq}"),
-                    "entry_id": as_text(get(1)),
-                    "ledger": ledger,
-                    "seq": seq,
-                    "time": crate::declarations::time_text(as_int(get(4))),
-                    "status": as_text(get(5)),
-                    "receipt_code": as_text(get(6)),
-                    "note": as_text(get(7)),
-                    "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
-                        .unwrap_or_default(),
-                    "version": as_int(get(9)),
-                })
-            })
-            .collect();
+        let messages = messages_after(&app, &principal.party, after, limit)?;
         let next = messages
             .last()
             .and_then(|m| m["cursor"].as_i64())
@@ -212,27 +222,7 @@ pub(crate) async fn ack(
                 ),
             ));
         }
-        let payload = crate::origin::stamped(
-            &Ack {
-                party: principal.party.clone(),
-                cursor: body.cursor,
-            },
-            &principal.origin,
-        )
-        .map_err(crate::internal)?;
-        app.store
-            .append(
-                EXCHANGE_LEDGER,
-                Submission {
-                    kind: ACK.into(),
-                    schema_version: 1,
-                    submitter: principal.party.clone(),
-                    submission_id: format!("ack/{}/{}", principal.party, body.cursor),
-                    payload,
-                    submitter_signature: None,
-                },
-            )
-            .map_err(ApiError::store)?;
+        record_ack(&app, &principal.party, body.cursor, &principal.origin)?;
         Ok((
             StatusCode::CREATED,
             Json(serde_json::json!({"acknowledged": body.cursor})),
@@ -320,4 +310,35 @@ pub(crate) async fn trace(
         .into_response())
     })
     .await
+}
+
+/// Records that `party` received everything up to `cursor` (an `exchange`-ledger entry).
+pub(crate) fn record_ack(
+    app: &App,
+    party: &str,
+    cursor: i64,
+    origin: &crate::origin::Origin,
+) -> Result<(), ApiError> {
+    let payload = crate::origin::stamped(
+        &Ack {
+            party: party.to_owned(),
+            cursor,
+        },
+        origin,
+    )
+    .map_err(crate::internal)?;
+    app.store
+        .append(
+            EXCHANGE_LEDGER,
+            Submission {
+                kind: ACK.into(),
+                schema_version: 1,
+                submitter: party.to_owned(),
+                submission_id: format!("ack/{party}/{cursor}"),
+                payload,
+                submitter_signature: None,
+            },
+        )
+        .map_err(ApiError::store)?;
+    Ok(())
 }

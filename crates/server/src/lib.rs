@@ -52,6 +52,7 @@ pub mod parties;
 pub mod pki;
 pub mod record;
 mod risk_api;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -199,6 +200,8 @@ pub struct App {
     /// Where the time comes from (the system clock; tests move it to see certificates
     /// expire).
     pub clock: Arc<dyn jinguan_store::Clock>,
+    /// How mailboxes are pushed to webhooks ([`webhooks`]).
+    pub delivery: webhooks::DeliveryOptions,
     // Public keys of registry certificates already checked against the CA, by fingerprint
     // of their PEM: intake verifies a signature per declaration, and parsing and checking
     // the certificate each time would cost as much again.
@@ -212,6 +215,7 @@ pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
         Arc::new(pki::CertificateTable),
         Arc::new(parties::PartyTables),
         Arc::new(exchange::AckTable),
+        Arc::new(webhooks::WebhookTable),
     ]
 }
 
@@ -257,6 +261,7 @@ impl App {
             challenges: login::Challenges::default(),
             signatures_required: true,
             clock: Arc::new(jinguan_store::SystemClock),
+            delivery: webhooks::DeliveryOptions::default(),
             certificate_keys: RwLock::default(),
         };
         let released = app.store.query(&Statement::new(
@@ -743,6 +748,11 @@ fn routes() -> Routes {
         ("/api/v1/mailbox", vec!["get"], get(exchange::pull)),
         ("/api/v1/mailbox/ack", vec!["post"], post(exchange::ack)),
         (
+            "/api/v1/mailbox/webhook",
+            vec!["get", "put"],
+            get(webhooks::show).put(webhooks::register),
+        ),
+        (
             "/api/v1/messages/{id}/trace",
             vec!["get"],
             get(exchange::trace),
@@ -818,6 +828,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let keep = app.clone();
+    let deliverer = webhooks::Deliverer::start(app.clone());
     let served = axum::serve(
         listener,
         router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -825,8 +836,13 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     // The last reference goes on a blocking thread: closing a store may block (the
-    // PostgreSQL client runs its own runtime to close connections), never inside ours.
-    let _ = tokio::task::spawn_blocking(move || drop(keep)).await;
+    // PostgreSQL client runs its own runtime to close connections), never inside ours; the
+    // delivery thread, which holds one too, ends first.
+    let _ = tokio::task::spawn_blocking(move || {
+        deliverer.stop();
+        drop(keep);
+    })
+    .await;
     served
 }
 

@@ -302,6 +302,29 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200, 201, 400, 401, 403, 409],
     },
     Operation {
+        method: "put",
+        path: "/api/v1/mailbox/webhook",
+        summary: "Push the caller's party's mailbox to {url} (http://): each batch of \
+                  unacknowledged messages POSTed as {party, messages}, signed by the platform \
+                  (X-Jws-Signature, detached), acknowledged by a 2xx answer, retried with \
+                  backoff, dead-lettered after repeated failures; putting it again resumes a \
+                  dead-lettered webhook (201).",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[201, 400, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/mailbox/webhook",
+        summary: "The caller's party's webhook: {url, state (active or dead), since, \
+                  acknowledged}; 404 when none is registered.",
+        roles: &["enterprise", "broker", "officer", "bank", "admin"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 403, 404],
+    },
+    Operation {
         method: "get",
         path: "/api/v1/messages/{id}/trace",
         summary: "What became of a message (<ledger>:<seq>, as mailbox messages name it): \

@@ -242,6 +242,13 @@ impl Authority {
         .map_err(|e| e.to_string())
     }
 
+    /// The platform's detached signature of `body` (compact JWS, payload detached): what
+    /// signs a webhook's delivery.
+    pub(crate) fn sign_detached(&self, body: &[u8]) -> Result<String, String> {
+        jinguan_crypto::jws::sign(self.platform_key.as_ref(), &self.platform.serial(), body)
+            .map_err(|e| e.to_string())
+    }
+
     /// The current revocation list (DER), given the registry's size and the certificates it
     /// holds revoked and not yet expired: issued anew when the registry has changed since the
     /// last one or that one is an hour old, else the last one again. Numbers rise with each
