@@ -119,7 +119,7 @@ async fn receive(
     let principal = principal?;
     authorize(&app, &principal, Permission::Declare, "declarations").await?;
     let body = body_or_error(body)?;
-    let submission_id = required_submission_id(&headers)?;
+    let header_id = submission_id(&headers);
     let content_type = content_type(&headers);
     let deciding = app.deciding().await;
     let attesting = app.clone();
@@ -129,12 +129,22 @@ async fn receive(
             crate::pki::check_signature(&app, &principal, &headers, &body).map_err(|e| {
                 // Refusals are audited; a body that is not even XML is just a bad request.
                 if matches!(e.status, 401 | 403) {
-                    crate::audit::denied(&app, &principal, "declare", &submission_id, &body, e)
+                    let id = header_id.as_deref().unwrap_or("");
+                    crate::audit::denied(&app, &principal, "declare", id, &body, e)
                 } else {
                     e
                 }
             })?;
         let declaration = read_declaration(&content_type, &body)?;
+        let submission_id = header_id
+            .or_else(|| message_reference(&declaration))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "H0001",
+                    "a Submission-Id header of 1 to 200 characters is required (a DecMessage \
+                     may carry its reference instead: CopMsgId or ClientSeqNo)",
+                )
+            })?;
         intake(
             &app,
             &principal,
@@ -153,6 +163,38 @@ async fn receive(
     };
     let receipt = blocking(move || crate::pki::attest(&attesting, receipt)).await?;
     Ok((status, Json(receipt)).into_response())
+}
+
+/// The sender's own reference carried inside a message, standing for a `Submission-Id`
+/// when none is sent: the single-window envelope's `CopMsgId`, else the signature block's
+/// `ClientSeqNo` (the enterprise's idempotency key), each named by its kind so that the two
+/// never collide with each other or with a header's id.
+fn message_reference(declaration: &Declaration) -> Option<String> {
+    let usable = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 180)
+            .map(str::to_owned)
+    };
+    declaration
+        .envelope
+        .as_ref()
+        .and_then(|e| usable(&e.cop_msg_id))
+        .map(|id| format!("CopMsgId:{id}"))
+        .or_else(|| {
+            declaration
+                .signature
+                .as_ref()
+                .and_then(|s| usable(&s.client_seq_no))
+                .map(|id| format!("ClientSeqNo:{id}"))
+        })
+}
+
+/// The key a submission is known by on its ledger: the submitter's party and its id, so
+/// that one sender's id never answers for another's (a repeat is the same sender and the
+/// same reference). Length-prefixed so no two (party, id) pairs share a key.
+fn scoped_id(party: &str, submission_id: &str) -> String {
+    format!("{}:{party}:{submission_id}", party.len())
 }
 
 /// A body as received: text when it is UTF-8, hex when not.
@@ -453,7 +495,8 @@ fn intake(
 ) -> Result<(bool, DeclarationReceipt), ApiError> {
     let customs = customs_of(&declaration);
     let ledger = format!("customs-{customs}");
-    if let Some(receipt) = recorded_outcome(app, &ledger, submission_id, &received)? {
+    let key = scoped_id(&principal.party, submission_id);
+    if let Some(receipt) = recorded_outcome(app, &ledger, &key, &received)? {
         return Ok((false, receipt));
     }
     let received_on = chrono::DateTime::from_timestamp_millis(app.now_ms())
@@ -507,7 +550,7 @@ fn intake(
         signer,
         origin: Some(principal.origin.clone()),
     };
-    let submission = submission(&principal.party, submission_id.to_owned(), &record)?;
+    let submission = submission(&principal.party, key.clone(), &record)?;
     // Decided: waiting for the ledger takes no processor, so another may decide meanwhile.
     drop(deciding);
     let appended = match app
@@ -522,7 +565,7 @@ fn intake(
             let Some(received) = record.received.as_ref() else {
                 return Err(e);
             };
-            return match recorded_outcome(app, &ledger, submission_id, received)? {
+            return match recorded_outcome(app, &ledger, &key, received)? {
                 Some(receipt) => Ok((false, receipt)),
                 None => Err(e),
             };

@@ -15,6 +15,7 @@
 //! | `decl_version` | version: the entry that holds it |
 //! | `decl_event` | record: the receipt a declarant is sent |
 //! | `mailbox` | (party, cursor): a receipt in the mailbox of a party the declaration names |
+//! | `mailbox_counter` | party: the last cursor given in its mailbox |
 //! | `risk_rules` | rule set put in force |
 
 use chrono::NaiveDate;
@@ -254,6 +255,19 @@ impl Projection for Tables {
                 seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
                 PRIMARY KEY (party, cursor)){clustered}"
             ),
+            // Each mailbox's last cursor given. Taking the next one is an upsert, which locks
+            // the party's row until the transaction ends: two nodes writing to one database
+            // number a party's messages one after the other, in commit order, where reading
+            // MAX(cursor) would give both the same number.
+            format!(
+                "CREATE TABLE IF NOT EXISTS mailbox_counter (
+                party TEXT PRIMARY KEY, last BIGINT NOT NULL){clustered}"
+            ),
+            // Mailboxes filled before the counter existed start from where they are.
+            "INSERT INTO mailbox_counter (party, last)
+             SELECT party, MAX(cursor) FROM mailbox GROUP BY party
+             ON CONFLICT (party) DO NOTHING"
+                .into(),
             format!(
                 "CREATE TABLE IF NOT EXISTS risk_rules (
                 version BIGINT PRIMARY KEY, seq BIGINT NOT NULL, time_ms BIGINT NOT NULL,
@@ -270,6 +284,7 @@ impl Projection for Tables {
             "decl_event",
             "risk_rules",
             "mailbox",
+            "mailbox_counter",
         ]
         .iter()
         .map(|t| format!("DELETE FROM {t}"))
@@ -408,12 +423,18 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
     ));
     // The receipt, into the mailbox of every party named in the declaration, each mailbox
     // in its own order (the exchange centre's pull delivery reads it).
+    // Parties in one order in every transaction, so two never wait on each other's rows.
+    statements.push(Statement::new(
+        "INSERT INTO mailbox_counter (party, last)
+         SELECT p.party, 1 FROM decl_party p WHERE p.entry_id = ?1 ORDER BY p.party
+         ON CONFLICT (party) DO UPDATE SET last = mailbox_counter.last + 1",
+        vec![text(record.entry_id.clone())],
+    ));
     statements.push(Statement::new(
         "INSERT INTO mailbox (party, cursor, entry_id, seq, time_ms)
-         SELECT p.party,
-                (SELECT COALESCE(MAX(m.cursor), 0) + 1 FROM mailbox m WHERE m.party = p.party),
-                ?1, ?2, ?3
-         FROM decl_party p WHERE p.entry_id = ?1",
+         SELECT p.party, c.last, ?1, ?2, ?3
+         FROM decl_party p JOIN mailbox_counter c ON c.party = p.party
+         WHERE p.entry_id = ?1",
         vec![
             text(record.entry_id.clone()),
             int(entry.seq),

@@ -162,3 +162,72 @@ fn receipts_wait_in_order_and_come_until_acknowledged(backend: Backend) {
         .unwrap()
         .is_empty());
 }
+
+both!(a_message_sent_again_by_its_sender_gets_the_original_answer);
+
+fn a_message_sent_again_by_its_sender_gets_the_original_answer(backend: Backend) {
+    use jinguan_chinaport::decmessage::{write, WriteOptions};
+    let server = start("duplicates", backend);
+    let broker = server.broker.clone();
+    let post = |token: &str, id: Option<&str>, body: &[u8]| {
+        let mut headers = vec![("Content-Type", "application/xml")];
+        if let Some(id) = id {
+            headers.push(("Submission-Id", id));
+        }
+        server.call("POST", "/api/v1/declarations", token, &headers, body)
+    };
+    let mut declarations = generated(3, 77);
+    // A DecMessage carrying its own reference needs no Submission-Id: the single window's
+    // CopMsgId, or else the enterprise's ClientSeqNo.
+    declarations[0].envelope = Some(jinguan_types::declaration::Envelope {
+        cop_msg_id: Some("COP-20261128-0001".into()),
+        ..Default::default()
+    });
+    declarations[1].signature = Some(jinguan_types::declaration::SignatureBlock {
+        client_seq_no: Some("CSN000000000000001".into()),
+        ..Default::default()
+    });
+    for declaration in &declarations[..2] {
+        let xml = write(declaration, WriteOptions::default());
+        let (status, first) = post(&broker, None, xml.as_bytes());
+        assert_eq!(status, 201, "{first}");
+        let (status, again) = post(&broker, None, xml.as_bytes());
+        assert_eq!(
+            status, 200,
+            "the repeat answered with the original: {again}"
+        );
+        assert_eq!(again["entry_id"], first["entry_id"]);
+        assert_eq!(again["ledger"], first["ledger"]);
+        // The same reference with another body is a conflict, not a new declaration.
+        let changed = xml.replacen("<DecHead>", "<DecHead><Note>changed</Note>", 1);
+        assert_ne!(changed, xml);
+        let (status, conflict) = post(&broker, None, changed.as_bytes());
+        assert_eq!(
+            (status, conflict["code"].as_str()),
+            (409, Some("S0001")),
+            "{conflict}"
+        );
+    }
+    // No reference at all: refused, and said why.
+    declarations[2].signature = None;
+    declarations[2].envelope = None;
+    let bare = write(&declarations[2], WriteOptions::default());
+    let (status, refusal) = post(&broker, None, bare.as_bytes());
+    assert_eq!(
+        (status, refusal["code"].as_str()),
+        (400, Some("H0001")),
+        "{refusal}"
+    );
+
+    // A reference is the sender's own: another broker sending the same body under the same
+    // id gets its own declaration, never the first sender's receipt.
+    let body = serde_json::to_vec(&declarations[2]).unwrap();
+    let (status, mine) = server.lodge("shared-ref-1", "application/json", &body);
+    assert_eq!(status, 201, "{mine}");
+    let other = server.token("other-broker", Role::Broker);
+    let (status, theirs) = server.lodge_as(&other, "shared-ref-1", "application/json", &body);
+    assert_eq!(status, 201, "{theirs}");
+    assert_ne!(theirs["entry_id"], mine["entry_id"]);
+    let (status, again) = server.lodge_as(&other, "shared-ref-1", "application/json", &body);
+    assert_eq!((status, &again["entry_id"]), (200, &theirs["entry_id"]));
+}
