@@ -206,6 +206,8 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("get", "/api/v1/parties", Some(Action::ListParties)),
     ("put", "/api/v1/parties/{code}", Some(Action::RegisterParty)),
     ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
+    ("post", "/api/v1/messages", Some(Action::Declare)),
+    ("get", "/api/v1/routes", None),
     ("get", "/api/v1/mailbox", Some(Action::ReadMailbox)),
     ("post", "/api/v1/mailbox/ack", Some(Action::ReadMailbox)),
     ("get", "/api/v1/mailbox/webhook", Some(Action::ReadMailbox)),

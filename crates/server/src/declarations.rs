@@ -62,7 +62,7 @@ fn required_submission_id(headers: &HeaderMap) -> Result<String, ApiError> {
     })
 }
 
-fn content_type(headers: &HeaderMap) -> String {
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -136,8 +136,10 @@ async fn receive(
                 }
             })?;
         let declaration = read_declaration(&content_type, &body)?;
+        // A DecMessage may name itself; JSON has its Submission-Id for that.
+        let xml = content_type != "application/json";
         let submission_id = header_id
-            .or_else(|| message_reference(&declaration))
+            .or_else(|| xml.then(|| message_reference(&declaration)).flatten())
             .ok_or_else(|| {
                 ApiError::bad_request(
                     "H0001",

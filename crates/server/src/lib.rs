@@ -52,6 +52,7 @@ pub mod parties;
 pub mod pki;
 pub mod record;
 mod risk_api;
+pub mod routing;
 pub mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -202,6 +203,8 @@ pub struct App {
     pub clock: Arc<dyn jinguan_store::Clock>,
     /// How mailboxes are pushed to webhooks ([`webhooks`]).
     pub delivery: webhooks::DeliveryOptions,
+    /// Which module handles which inbound message ([`routing`]).
+    pub routes: routing::Routes,
     // Public keys of registry certificates already checked against the CA, by fingerprint
     // of their PEM: intake verifies a signature per declaration, and parsing and checking
     // the certificate each time would cost as much again.
@@ -262,6 +265,7 @@ impl App {
             signatures_required: true,
             clock: Arc::new(jinguan_store::SystemClock),
             delivery: webhooks::DeliveryOptions::default(),
+            routes: routing::Routes::shipped(),
             certificate_keys: RwLock::default(),
         };
         let released = app.store.query(&Statement::new(
@@ -745,6 +749,8 @@ fn routes() -> Routes {
             vec!["get", "put"],
             get(parties::show).put(parties::change),
         ),
+        ("/api/v1/messages", vec!["post"], post(routing::inbound)),
+        ("/api/v1/routes", vec!["get"], get(routing::table)),
         ("/api/v1/mailbox", vec!["get"], get(exchange::pull)),
         ("/api/v1/mailbox/ack", vec!["post"], post(exchange::ack)),
         (

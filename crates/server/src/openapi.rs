@@ -274,6 +274,28 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200, 401, 403, 404],
     },
     Operation {
+        method: "post",
+        path: "/api/v1/messages",
+        summary: "The exchange's one door: any inbound message, its type read off its bytes \
+                  (XML root element, EDIFACT UNH type, JSON declaration) and routed by the \
+                  routing table to its module, which answers as at its own door \
+                  (declarations: as POST /api/v1/declarations); a type no route takes 422 \
+                  H0470, one that cannot be read 422 H0471.",
+        roles: &["enterprise", "broker"],
+        body: &["application/json", "application/xml", "application/edifact"],
+        query: &[],
+        statuses: &[200, 201, 400, 401, 403, 409, 413, 415, 422],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/routes",
+        summary: "The routing table: {routes[{syntax, message_type, module, description}]}.",
+        roles: &[],
+        body: &[],
+        query: &[],
+        statuses: &[200],
+    },
+    Operation {
         method: "get",
         path: "/api/v1/mailbox",
         summary: "The caller's party's mailbox: the receipts of the declarations it is named in, \

@@ -231,3 +231,139 @@ fn a_message_sent_again_by_its_sender_gets_the_original_answer(backend: Backend)
     let (status, again) = server.lodge_as(&other, "shared-ref-1", "application/json", &body);
     assert_eq!((status, &again["entry_id"]), (200, &theirs["entry_id"]));
 }
+
+both!(every_family_is_routed_to_its_module_and_the_rest_refused_coded);
+
+fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Backend) {
+    use jinguan_chinaport::decmessage::{write, WriteOptions};
+    let server = start("routing", backend);
+    let broker = server.broker.clone();
+    let send = |content_type: &str, id: &str, body: &[u8]| {
+        server.call(
+            "POST",
+            "/api/v1/messages",
+            &broker,
+            &[("Content-Type", content_type), ("Submission-Id", id)],
+            body,
+        )
+    };
+    let declarations = generated(3, 55);
+    // Every family that exists: JSON, bare DecMessage, DecMessage in its import wrapper.
+    let bodies = [
+        (
+            "application/json",
+            serde_json::to_vec(&declarations[0]).unwrap(),
+        ),
+        (
+            "application/xml",
+            write(&declarations[1], WriteOptions::default()).into_bytes(),
+        ),
+        (
+            "text/xml",
+            write(&declarations[2], WriteOptions { wrap: true }).into_bytes(),
+        ),
+    ];
+    let mut entries = Vec::new();
+    for (i, (content_type, body)) in bodies.iter().enumerate() {
+        let (status, receipt) = send(content_type, &format!("route-{i}"), body);
+        assert_eq!(status, 201, "{content_type}: {receipt}");
+        entries.push(receipt["entry_id"].as_str().unwrap().to_owned());
+        // A repeat through the same door is the same message.
+        let (status, again) = send(content_type, &format!("route-{i}"), body);
+        assert_eq!((status, &again["entry_id"]), (200, &receipt["entry_id"]));
+    }
+    // Each receipt came out of the sender's mailbox and the consignee's, and no one else's.
+    let mine = pull(&server, &broker, "?limit=1000");
+    let in_mailbox = |mailbox: &Value, entry: &str| {
+        mailbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["entry_id"] == entry)
+    };
+    for (entry, declaration) in entries.iter().zip(&declarations) {
+        assert!(in_mailbox(&mine, entry), "{entry} in the broker's mailbox");
+        let consignee = declaration.head.consignee.customs_code.clone().unwrap();
+        let theirs = pull(
+            &server,
+            &server.token(&consignee, Role::Enterprise),
+            "?limit=1000",
+        );
+        assert!(
+            in_mailbox(&theirs, entry),
+            "{entry} in its consignee's mailbox"
+        );
+    }
+    let stranger = pull(&server, &server.token("uninvolved", Role::Enterprise), "");
+    assert_eq!(stranger["messages"], json!([]));
+
+    // Types no route takes: a coded refusal naming the type, and nothing recorded.
+    let sizes = |server: &common::Server| -> Vec<u64> {
+        let ledgers = server.store.ledgers().unwrap();
+        ledgers
+            .iter()
+            .map(|l| server.store.head(l).unwrap().tree_size)
+            .collect()
+    };
+    let before = sizes(&server);
+    let mut unroutable: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "application/xml",
+            b"<?xml version=\"1.0\"?><CEB311Message guid=\"4CDE1CFD\" version=\"1.0\"/>".to_vec(),
+            "CEB311Message",
+        ),
+        (
+            "application/edifact",
+            b"UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER+261128:1200+42'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+3+1'UNZ+1+42'"
+                .to_vec(),
+            "CUSDEC",
+        ),
+    ];
+    if let Some(corpus) = jinguan_testkit::corpus() {
+        let sample = corpus.join("china/ceb/misc/CEB621Message_unsigned_example.xml");
+        unroutable.push((
+            "application/xml",
+            std::fs::read(sample).unwrap(),
+            "CEB621Message",
+        ));
+    }
+    for (i, (content_type, body, name)) in unroutable.iter().enumerate() {
+        let (status, refusal) = send(content_type, &format!("unroutable-{i}"), body);
+        assert_eq!(
+            (status, refusal["code"].as_str()),
+            (422, Some("H0470")),
+            "{refusal}"
+        );
+        let message = refusal["message"].as_str().unwrap();
+        assert!(
+            message.contains(name) && message.contains("xml/decmessage"),
+            "{message}"
+        );
+    }
+    for (content_type, body) in [("application/xml", &b"not xml"[..]), ("image/png", b"x")] {
+        let (status, refusal) = send(content_type, "unreadable", body);
+        assert_eq!(
+            (status, refusal["code"].as_str()),
+            (422, Some("H0471")),
+            "{refusal}"
+        );
+    }
+    assert_eq!(
+        sizes(&server),
+        before,
+        "nothing recorded for what was not routed"
+    );
+    // No routing for a caller the platform does not know.
+    let (status, _) = server.call(
+        "POST",
+        "/api/v1/messages",
+        "not-a-token",
+        &[("Content-Type", "application/xml")],
+        &unroutable[0].1,
+    );
+    assert_eq!(status, 401);
+    // The table itself is public data.
+    let (status, table) = server.get("/api/v1/routes", "");
+    assert_eq!(status, 200);
+    assert_eq!(table["routes"].as_array().unwrap().len(), 3, "{table}");
+}
