@@ -53,6 +53,7 @@ pub mod pki;
 pub mod record;
 mod risk_api;
 pub mod routing;
+pub mod serials;
 pub mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -183,8 +184,8 @@ pub struct App {
     learning: Mutex<Learning>,
     // Striped locks serialising changes to one declaration (read state, decide, append).
     stripes: Vec<Mutex<()>>,
-    // The last entry-id serial given per customs district.
-    serials: Mutex<std::collections::HashMap<String, u32>>,
+    // Per customs district, the next entry-id serial of this node's block and its last.
+    serials: Mutex<std::collections::HashMap<String, (i64, i64)>>,
     // Declarations being decided at once: one per core. Deciding is all processor work;
     // unbounded, a burst put dozens of threads on two cores and the ledger's one writer,
     // which every receipt waits for, got a dozenth of a core: commits slowed, more requests
@@ -219,6 +220,7 @@ pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
         Arc::new(parties::PartyTables),
         Arc::new(exchange::AckTable),
         Arc::new(webhooks::WebhookTable),
+        Arc::new(serials::SerialTable),
     ]
 }
 
@@ -356,27 +358,13 @@ impl App {
     /// reused, and a gap is harmless).
     fn next_serial(&self, customs: &str) -> Result<u32, StoreError> {
         let mut serials = self.serials.lock().unwrap_or_else(|e| e.into_inner());
-        let last = match serials.get(customs) {
-            Some(last) => *last,
-            None => {
-                let rows = self.store.query(&Statement::new(
-                    "SELECT MAX(CAST(substr(entry_id, 10, 9) AS BIGINT)) FROM decl WHERE customs = ?1",
-                    vec![Value::Text(customs.to_owned())],
-                ))?;
-                match rows.first().and_then(|r| r.first()) {
-                    Some(Value::Integer(n)) => u32::try_from(*n).unwrap_or(u32::MAX),
-                    _ => 0,
-                }
-            }
+        let (next, last) = match serials.get(customs) {
+            Some(&(next, last)) if next <= last => (next, last),
+            // None left here: a new block, for this node alone (see [`serials`]).
+            _ => serials::reserve(self.store.as_ref(), customs)?,
         };
-        let next = last
-            .checked_add(1)
-            .filter(|n| *n < 1_000_000_000)
-            .ok_or_else(|| {
-                StoreError::Database(format!("customs {customs} has used every entry-id serial"))
-            })?;
-        serials.insert(customs.to_owned(), next);
-        Ok(next)
+        serials.insert(customs.to_owned(), (next + 1, last));
+        u32::try_from(next).map_err(|e| StoreError::Database(e.to_string()))
     }
 
     /// A turn to decide a declaration (see `deciding`); it ends when dropped.

@@ -36,7 +36,7 @@ fn is_zero(value: &i64) -> bool {
 /// A new request id: this process's random prefix and a counter, so ids never repeat
 /// within a process and practically never across processes or restarts, without asking the
 /// operating system for randomness on every request.
-fn next_id() -> String {
+pub(crate) fn next_id() -> String {
     static PREFIX: OnceLock<String> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix =

@@ -119,9 +119,12 @@ impl Server {
     /// (201) exactly one; every read, malformed request, conflict and lock-out none.
     pub fn check_audit(&self) {
         let mut by_request = self.entries_by_request();
-        // What the delivery thread writes (acknowledgements by webhook, dead letters) answers
-        // no request: it names the delivery instead.
-        by_request.retain(|request, _| !request.starts_with("delivery/"));
+        // What the platform writes of itself answers no request: the delivery thread's
+        // acknowledgements and dead letters name the delivery, entry-id serial reservations
+        // the reservation.
+        by_request.retain(|request, _| {
+            !request.starts_with("delivery/") && !request.starts_with("reserve/")
+        });
         let journal = self.journal.lock().unwrap();
         for (method, path, status, request, code) in journal.iter() {
             let entries = by_request.remove(request).unwrap_or_default();
