@@ -591,6 +591,7 @@ fn intake(
 
 /// Learns from a release.
 fn after_record(app: &App, record: &Record) {
+    app.mailboxes_filled();
     if record.events.contains(&Event::Release) {
         if let Some(subject) = current_subject(app, record) {
             app.observe(&subject);

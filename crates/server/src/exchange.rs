@@ -115,8 +115,26 @@ fn last_cursor(app: &App, party: &str) -> Result<i64, ApiError> {
     Ok(rows.first().map_or(0, |row| as_int(row.first())))
 }
 
-/// `party`'s messages after `after`, at most `limit`, oldest first.
+/// `party`'s messages after `after`, at most `limit`, oldest first: from JetStream when the
+/// mailboxes live there, else from the database.
 pub(crate) fn messages_after(
+    app: &App,
+    party: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    match &app.jetstream {
+        Some(jetstream) => {
+            jetstream.catch_up(app, party)?;
+            jetstream.read(party, after, limit)
+        }
+        None => rows_after(app, party, after, limit),
+    }
+}
+
+/// `party`'s mailbox rows after `after`, at most `limit`, oldest first, from the database
+/// (the embedded mailboxes, and JetStream's outbox).
+pub(crate) fn rows_after(
     app: &App,
     party: &str,
     after: i64,
@@ -340,5 +358,15 @@ pub(crate) fn record_ack(
             },
         )
         .map_err(ApiError::store)?;
+    if let Some(jetstream) = &app.jetstream {
+        // The ledger holds the acknowledgement; the consumer's floor follows it, and a
+        // failure to move it costs only what NATS tools show of the mailbox's depth.
+        if let Err(e) = jetstream.acknowledge(party, cursor) {
+            eprintln!(
+                "exchange: moving {party}'s consumer to {cursor}: {}",
+                e.message
+            );
+        }
+    }
     Ok(())
 }

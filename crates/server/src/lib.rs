@@ -45,6 +45,7 @@ pub mod auth;
 pub mod authz;
 mod declarations;
 pub mod exchange;
+pub mod jetstream;
 pub mod login;
 pub mod openapi;
 pub mod origin;
@@ -206,6 +207,9 @@ pub struct App {
     pub delivery: webhooks::DeliveryOptions,
     /// Which module handles which inbound message ([`routing`]).
     pub routes: routing::Routes,
+    /// Where mailboxes are read from: NATS JetStream when set ([`jetstream`]), else the
+    /// database.
+    pub jetstream: Option<Arc<jetstream::JetStream>>,
     // Public keys of registry certificates already checked against the CA, by fingerprint
     // of their PEM: intake verifies a signature per declaration, and parsing and checking
     // the certificate each time would cost as much again.
@@ -268,6 +272,7 @@ impl App {
             clock: Arc::new(jinguan_store::SystemClock),
             delivery: webhooks::DeliveryOptions::default(),
             routes: routing::Routes::shipped(),
+            jetstream: None,
             certificate_keys: RwLock::default(),
         };
         let released = app.store.query(&Statement::new(
@@ -365,6 +370,13 @@ impl App {
         };
         serials.insert(customs.to_owned(), (next + 1, last));
         u32::try_from(next).map_err(|e| StoreError::Database(e.to_string()))
+    }
+
+    /// Records have filled mailboxes: the relay to JetStream, if any, goes at once.
+    pub(crate) fn mailboxes_filled(&self) {
+        if let Some(jetstream) = &self.jetstream {
+            jetstream.wake();
+        }
     }
 
     /// A turn to decide a declaration (see `deciding`); it ends when dropped.
@@ -823,6 +835,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let keep = app.clone();
     let deliverer = webhooks::Deliverer::start(app.clone());
+    let relay = jetstream::Relay::start(app.clone());
     let served = axum::serve(
         listener,
         router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -834,6 +847,7 @@ pub async fn serve(
     // delivery thread, which holds one too, ends first.
     let _ = tokio::task::spawn_blocking(move || {
         deliverer.stop();
+        relay.stop();
         drop(keep);
     })
     .await;

@@ -228,7 +228,7 @@ fn options() -> jinguan_server::webhooks::DeliveryOptions {
     }
 }
 
-both!(a_receiver_that_fails_times_out_and_recovers_gets_every_message);
+exchanges!(a_receiver_that_fails_times_out_and_recovers_gets_every_message);
 
 fn a_receiver_that_fails_times_out_and_recovers_gets_every_message(backend: Backend) {
     let server = start_custom("webhook", backend, |app| app.delivery = options());
@@ -261,7 +261,7 @@ fn a_receiver_that_fails_times_out_and_recovers_gets_every_message(backend: Back
     assert_eq!(pulled["messages"], json!([]), "{pulled}");
 }
 
-both!(a_webhook_failing_too_often_is_dead_lettered_and_resumed_by_the_party);
+exchanges!(a_webhook_failing_too_often_is_dead_lettered_and_resumed_by_the_party);
 
 fn a_webhook_failing_too_often_is_dead_lettered_and_resumed_by_the_party(backend: Backend) {
     let server = start_custom("deadletter", backend, |app| app.delivery = options());

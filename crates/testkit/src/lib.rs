@@ -45,6 +45,7 @@ mod catalog;
 mod generate;
 mod goods;
 mod ids;
+pub mod nats;
 mod output;
 mod population;
 mod weighted;

@@ -23,6 +23,8 @@ use serde_json::{json, Value};
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// SQLite for the ledger, mailboxes in NATS JetStream (a node of its own per server).
+    Nats,
 }
 
 /// Runs a test on SQLite and, when `JINGUAN_PG_URL` names a server, on PostgreSQL
@@ -40,6 +42,37 @@ macro_rules! both {
             fn postgres() {
                 if $crate::common::postgres_available() {
                     super::$name($crate::common::Backend::Postgres);
+                }
+            }
+        }
+    };
+}
+
+/// Runs a mailbox test on every exchange: embedded on SQLite and on PostgreSQL, and in NATS
+/// JetStream when `nats-server` is installed (`JINGUAN_REQUIRE_NATS=1` makes its absence a
+/// failure).
+#[macro_export]
+macro_rules! exchanges {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite);
+            }
+
+            #[test]
+            fn postgres() {
+                if $crate::common::postgres_available() {
+                    super::$name($crate::common::Backend::Postgres);
+                }
+            }
+
+            #[test]
+            fn nats() {
+                if jinguan_testkit::nats::binary().is_some() {
+                    super::$name($crate::common::Backend::Nats);
+                } else {
+                    eprintln!("SKIP: nats-server not installed; the JetStream exchange not tested");
                 }
             }
         }
@@ -74,6 +107,8 @@ pub struct Server {
     pub journal: Mutex<Vec<Exchanged>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The NATS node its mailboxes live in ([`Backend::Nats`]).
+    pub nats: Option<jinguan_testkit::nats::Node>,
 }
 
 impl Drop for Server {
@@ -160,7 +195,7 @@ fn open_store(
     let mut options = Options::new(key);
     options.projections = jinguan_server::projections();
     match backend {
-        Backend::Sqlite => Arc::new(
+        Backend::Sqlite | Backend::Nats => Arc::new(
             jinguan_store::sqlite::SqliteStore::open(&dir.join("ledger.db"), options).unwrap(),
         ),
         Backend::Postgres => {
@@ -242,10 +277,10 @@ fn start_configured(
 ) -> Server {
     let tag = format!(
         "{name}_{}",
-        if backend == Backend::Sqlite {
-            "sl"
-        } else {
-            "pg"
+        match backend {
+            Backend::Sqlite => "sl",
+            Backend::Postgres => "pg",
+            Backend::Nats => "nats",
         }
     );
     let dir = std::env::temp_dir().join(format!("jinguan-api-{tag}-{}", std::process::id()));
@@ -284,6 +319,21 @@ fn start_configured(
         app.clock = clock;
     }
     configure(&mut app);
+    let nats = (backend == Backend::Nats).then(|| {
+        let binary = jinguan_testkit::nats::binary().unwrap();
+        let node = jinguan_testkit::nats::Node::start(
+            &binary,
+            "test",
+            &dir.join("nats"),
+            jinguan_testkit::nats::free_port(),
+            None,
+        );
+        let config = jinguan_server::jetstream::Config::parse(&node.url()).unwrap();
+        app.jetstream = Some(Arc::new(
+            jinguan_server::jetstream::JetStream::connect(&config).unwrap(),
+        ));
+        node
+    });
     let app = Arc::new(app);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (ready, address) = std::sync::mpsc::channel();
@@ -310,6 +360,7 @@ fn start_configured(
         journal: Mutex::default(),
         stop: Some(stop),
         thread: Some(thread),
+        nats,
     };
     // The test broker pays its duties through the test bank (its tax-payment agreement):
     // that is what puts its declarations in the bank's reach.
