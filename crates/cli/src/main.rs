@@ -153,6 +153,10 @@ enum Command {
         /// caller's party).
         #[arg(long, value_enum, default_value = "required")]
         signatures: serve::Signatures,
+        /// Where parties' mailboxes live: `nats://host:port[,host:port…][?replicas=3]` for
+        /// NATS JetStream, shared by every node (default: embedded, in the store).
+        #[arg(long, value_name = "URL")]
+        exchange: Option<String>,
     },
     /// Administration.
     Admin {
@@ -463,7 +467,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             listen,
             store,
             signatures,
-        } => serve::run(data()?, &data_dir, &listen, store.as_deref(), signatures),
+            exchange,
+        } => serve::run(
+            data()?,
+            &data_dir,
+            &listen,
+            store.as_deref(),
+            signatures,
+            exchange.as_deref(),
+        ),
         Command::Admin {
             command:
                 AdminCommand::Token {

@@ -114,8 +114,23 @@ pub(crate) fn run(
     listen: &str,
     store: Option<&str>,
     signatures: Signatures,
+    exchange: Option<&str>,
 ) -> Result<(), Failure> {
-    let app = open_app(refdata, data_dir, store, signatures)?;
+    let mut app = open_app(refdata, data_dir, store, signatures)?;
+    let mailboxes = match exchange {
+        Some(url) => {
+            let config = jinguan_server::jetstream::Config::parse(url)
+                .map_err(|e| Failure::new("E0420", e))?;
+            let jetstream = jinguan_server::jetstream::JetStream::connect(&config)
+                .map_err(|e| Failure::new("E0421", e))?;
+            let app = std::sync::Arc::get_mut(&mut app).ok_or_else(|| {
+                Failure::new("E0421", "the app was shared before its exchange was set")
+            })?;
+            app.jetstream = Some(std::sync::Arc::new(jetstream));
+            format!("NATS JetStream ({})", config.servers.join(", "))
+        }
+        None => "embedded".to_owned(),
+    };
     let where_ = store.map_or_else(
         || data_dir.display().to_string(),
         |_| "PostgreSQL".to_owned(),
@@ -124,7 +139,7 @@ pub(crate) fn run(
         app,
         listen,
         |address| {
-            say!("jinguan serving on http://{address} (ledger in {where_})");
+            say!("jinguan serving on http://{address} (ledger in {where_}, mailboxes {mailboxes})");
             Ok(())
         },
         std::future::pending(),
