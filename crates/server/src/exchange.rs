@@ -38,6 +38,9 @@ use crate::{blocking, ApiError, App};
 pub const EXCHANGE_LEDGER: &str = "exchange";
 /// Entry kind of an acknowledgement.
 pub const ACK: &str = "mailbox.ack";
+/// Entry kind of a mailbox pruned by its retention: acknowledged messages up to a cursor
+/// are no longer readable from it (each remains in the ledger, which the message id names).
+pub const PRUNED: &str = "mailbox.pruned";
 
 /// An acknowledgement, as recorded.
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,12 +70,18 @@ impl Projection for AckTable {
     }
 
     fn apply(&self, entry: &Entry) -> Vec<Statement> {
-        if entry.kind != ACK {
+        if entry.kind != ACK && entry.kind != PRUNED {
             return Vec::new();
         }
         let Ok(ack) = serde_json::from_slice::<Ack>(&entry.payload) else {
             return Vec::new();
         };
+        if entry.kind == PRUNED {
+            return vec![Statement::new(
+                "DELETE FROM mailbox WHERE party = ?1 AND cursor <= ?2",
+                vec![Value::Text(ack.party), Value::Integer(ack.cursor)],
+            )];
+        }
         vec![Statement::new(
             "INSERT INTO mailbox_ack (party, cursor, time_ms) VALUES (?1, ?2, ?3)
              ON CONFLICT (party) DO UPDATE SET cursor = ?2, time_ms = ?3
@@ -369,4 +378,68 @@ pub(crate) fn record_ack(
         }
     }
     Ok(())
+}
+
+/// Prunes every mailbox of the acknowledged messages its retention has passed (the party's
+/// `mailbox_retention_days`, else the platform's): one `exchange`-ledger entry per mailbox
+/// pruned, naming the cursor it was pruned through. Returns how many mailboxes.
+pub(crate) fn prune(app: &App) -> Result<usize, ApiError> {
+    let acknowledged = app
+        .store
+        .query(&Statement::new(
+            "SELECT party, cursor FROM mailbox_ack",
+            vec![],
+        ))
+        .map_err(ApiError::store)?;
+    let now = app.clock.now_ms();
+    let mut pruned = 0;
+    for row in acknowledged {
+        let (party, acked) = (as_text(row.first()), as_int(row.get(1)));
+        let days = crate::parties::find(app, &party)?
+            .and_then(|(p, _)| p.mailbox_retention_days)
+            .unwrap_or(app.delivery.retention_days);
+        let cutoff = now - i64::from(days) * 86_400_000;
+        let through = app
+            .store
+            .query(&Statement::new(
+                "SELECT MAX(cursor) FROM mailbox WHERE party = ?1 AND cursor <= ?2 AND time_ms <= ?3",
+                vec![
+                    Value::Text(party.clone()),
+                    Value::Integer(acked),
+                    Value::Integer(cutoff),
+                ],
+            ))
+            .map_err(ApiError::store)?;
+        let Some(Value::Integer(through)) = through.first().and_then(|r| r.first()).cloned() else {
+            continue;
+        };
+        let origin = crate::origin::Origin {
+            request: format!("retention/{party}/{through}"),
+            from: None,
+            at_ms: now,
+        };
+        let payload = crate::origin::stamped(
+            &Ack {
+                party: party.clone(),
+                cursor: through,
+            },
+            &origin,
+        )
+        .map_err(crate::internal)?;
+        app.store
+            .append(
+                EXCHANGE_LEDGER,
+                Submission {
+                    kind: PRUNED.into(),
+                    schema_version: 1,
+                    submitter: "platform".into(),
+                    submission_id: origin.request.clone(),
+                    payload,
+                    submitter_signature: None,
+                },
+            )
+            .map_err(ApiError::store)?;
+        pruned += 1;
+    }
+    Ok(pruned)
 }

@@ -108,6 +108,10 @@ pub struct Party {
     /// Its people.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub people: Vec<Person>,
+    /// Days its acknowledged mailbox messages stay readable in the embedded exchange (the
+    /// platform's default when unset); past that, the ledger reference is what remains.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox_retention_days: Option<u32>,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -126,6 +130,14 @@ impl Party {
                 "code {:?}: 1 to 64 letters, digits or '-'",
                 self.code
             )));
+        }
+        if self
+            .mailbox_retention_days
+            .is_some_and(|days| days > 36_500)
+        {
+            return Err(invalid(
+                "mailbox_retention_days: at most 36500 (a hundred years)",
+            ));
         }
         if self.name.trim().is_empty() || self.name.len() > 200 || self.address.len() > 400 {
             return Err(invalid("name: 1 to 200 bytes; address: at most 400"));

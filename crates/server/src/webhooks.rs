@@ -6,7 +6,8 @@
 //! `exchange`-ledger entries (`mailbox.webhook`, and `mailbox.webhook.dead` when given up on)
 //! with the `webhook` table following them.
 //!
-//! A delivery thread ([`Deliverer`], started by [`crate::serve`]) posts each active webhook's
+//! A delivery thread ([`Deliverer`], started by [`crate::serve`]; it also prunes mailboxes
+//! by their retention, [`crate::exchange::prune`]) posts each active webhook's
 //! unacknowledged messages, oldest first and at most 100 at a time, as
 //! `{"party", "messages": [...]}` (each message with its `cursor` and `message_id`, so a
 //! receiver recognises a repeat), with the platform's detached signature of the exact body in
@@ -52,6 +53,10 @@ pub struct DeliveryOptions {
     pub max_failures: u32,
     /// How often the mailboxes are looked at.
     pub tick: Duration,
+    /// Days acknowledged messages stay in a mailbox when its party sets none.
+    pub retention_days: u32,
+    /// How often mailboxes are pruned of what their retention has passed.
+    pub housekeeping: Duration,
 }
 
 impl Default for DeliveryOptions {
@@ -60,6 +65,8 @@ impl Default for DeliveryOptions {
             timeout: Duration::from_secs(5),
             max_failures: 8,
             tick: Duration::from_millis(100),
+            retention_days: 90,
+            housekeeping: Duration::from_secs(60),
         }
     }
 }
@@ -232,9 +239,14 @@ impl Deliverer {
                     .redirects(0)
                     .build();
                 let mut backoff = Backoff::default();
+                let mut pruned = Instant::now();
                 while !stopping.load(Ordering::Relaxed) {
                     // A round that fails (the store unreachable) is tried again next tick.
                     let _ = round(&app, &agent, &mut backoff);
+                    if pruned.elapsed() >= app.delivery.housekeeping {
+                        let _ = crate::exchange::prune(&app);
+                        pruned = Instant::now();
+                    }
                     std::thread::sleep(app.delivery.tick);
                 }
             })

@@ -393,3 +393,86 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
     assert_eq!(status, 200);
     assert_eq!(table["routes"].as_array().unwrap().len(), 3, "{table}");
 }
+
+both!(acknowledged_messages_are_pruned_by_their_partys_retention_and_stay_in_the_ledger);
+
+fn acknowledged_messages_are_pruned_by_their_partys_retention_and_stay_in_the_ledger(
+    backend: Backend,
+) {
+    // Housekeeping often; the platform keeps acknowledged messages a year by default.
+    let server = common::start_custom("retention", backend, |app| {
+        app.delivery.housekeeping = std::time::Duration::from_millis(50);
+        app.delivery.retention_days = 365;
+    });
+    let broker = server.broker.clone();
+    let declarations = generated(4, 17);
+    for (i, declaration) in declarations.iter().enumerate() {
+        let body = serde_json::to_vec(declaration).unwrap();
+        assert_eq!(
+            server
+                .lodge(&format!("rt-{i}"), "application/json", &body)
+                .0,
+            201
+        );
+    }
+    let all = pull(&server, &broker, "?after=0");
+    let count = all["messages"].as_array().unwrap().len() as i64;
+    assert!(count >= 4);
+    assert_eq!(ack(&server, &broker, 2).0, 201);
+    // Within the platform's year nothing goes.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        pull(&server, &broker, "?after=0")["messages"],
+        all["messages"]
+    );
+    // The broker keeps nothing acknowledged (retention 0 days): the two acknowledged go,
+    // the rest stay, unacknowledged, whatever their age.
+    let (status, reply) = server.call(
+        "PUT",
+        "/api/v1/parties/test-broker",
+        &server.admin.clone(),
+        &[("Content-Type", "application/json")],
+        json!({"code": "test-broker", "kind": "broker", "name": "Test Broker",
+               "banks": ["bank-1"], "mailbox_retention_days": 0})
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(status, 200, "{reply}");
+    let start = std::time::Instant::now();
+    loop {
+        let left = pull(&server, &broker, "?after=0");
+        let cursors: Vec<i64> = left["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["cursor"].as_i64().unwrap())
+            .collect();
+        if cursors.first() == Some(&3) {
+            assert_eq!(cursors, (3..=count).collect::<Vec<_>>());
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 10, "not pruned: {cursors:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // What was pruned stays in the ledger: its message id still traces, and the pruning is
+    // itself an exchange-ledger entry.
+    let first = all["messages"][0]["message_id"].as_str().unwrap();
+    let (status, trace) = server.get(&format!("/api/v1/messages/{first}/trace"), &broker);
+    assert_eq!(status, 200, "{trace}");
+    let kinds: Vec<String> = (0..server.store.head("exchange").unwrap().tree_size)
+        .map(|seq| server.store.entry("exchange", seq).unwrap().0.kind)
+        .collect();
+    assert!(kinds.iter().any(|k| k == "mailbox.pruned"), "{kinds:?}");
+    // Retention is bounded.
+    let (status, refusal) = server.call(
+        "PUT",
+        "/api/v1/parties/test-broker",
+        &server.admin.clone(),
+        &[("Content-Type", "application/json")],
+        json!({"code": "test-broker", "kind": "broker", "name": "Test Broker",
+               "mailbox_retention_days": 100_000})
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!((status, refusal["code"].as_str()), (400, Some("H0450")));
+}

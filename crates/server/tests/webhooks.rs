@@ -225,6 +225,7 @@ fn options() -> jinguan_server::webhooks::DeliveryOptions {
         timeout: Duration::from_millis(300),
         max_failures: 6,
         tick: Duration::from_millis(20),
+        ..Default::default()
     }
 }
 

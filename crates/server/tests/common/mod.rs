@@ -156,9 +156,11 @@ impl Server {
         let mut by_request = self.entries_by_request();
         // What the platform writes of itself answers no request: the delivery thread's
         // acknowledgements and dead letters name the delivery, entry-id serial reservations
-        // the reservation.
+        // the reservation, pruning by retention the mailbox pruned.
         by_request.retain(|request, _| {
-            !request.starts_with("delivery/") && !request.starts_with("reserve/")
+            !["delivery/", "reserve/", "retention/"]
+                .iter()
+                .any(|internal| request.starts_with(internal))
         });
         let journal = self.journal.lock().unwrap();
         for (method, path, status, request, code) in journal.iter() {
