@@ -35,6 +35,10 @@ pub(crate) enum BenchCommand {
     /// SM2 and Ed25519 signing and verification on one core beside `openssl speed`, and
     /// the ceiling checking declarations' signatures puts on intake.
     Signatures(crate::signature_bench::Params),
+    /// The exchange: mailbox messages routed (with each record), delivered (pulled and
+    /// acknowledged by their parties) beside a bare SQL read, and the latency from
+    /// submission to receipt in the mailbox at a fixed rate; embedded or NATS JetStream.
+    Exchange(crate::exchange_bench::Params),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -68,6 +72,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             let refdata =
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
             crate::signature_bench::run(&params, &refdata)
+        }
+        BenchCommand::Exchange(params) => {
+            let refdata =
+                RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
+            crate::exchange_bench::run(&params, refdata)
         }
         BenchCommand::Intake(params) => {
             let refdata =

@@ -8,6 +8,7 @@ mod bench;
 mod demo;
 mod demo_server;
 mod describe;
+mod exchange_bench;
 mod gen;
 mod intake_bench;
 mod ledger;

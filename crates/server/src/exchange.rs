@@ -370,12 +370,7 @@ pub(crate) fn record_ack(
     if let Some(jetstream) = &app.jetstream {
         // The ledger holds the acknowledgement; the consumer's floor follows it, and a
         // failure to move it costs only what NATS tools show of the mailbox's depth.
-        if let Err(e) = jetstream.acknowledge(party, cursor) {
-            eprintln!(
-                "exchange: moving {party}'s consumer to {cursor}: {}",
-                e.message
-            );
-        }
+        jetstream.note_ack(party, cursor);
     }
     Ok(())
 }

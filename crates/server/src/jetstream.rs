@@ -129,6 +129,8 @@ pub struct JetStream {
     published: Mutex<HashMap<String, i64>>,
     // Wakes the relay when a record has filled mailboxes.
     wake: (Mutex<bool>, Condvar),
+    // Per party, the newest acknowledgement its durable consumer has yet to follow.
+    acks: Mutex<HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for JetStream {
@@ -190,6 +192,7 @@ impl JetStream {
             stream,
             published: Mutex::default(),
             wake: (Mutex::new(false), Condvar::new()),
+            acks: Mutex::default(),
         })
     }
 
@@ -241,11 +244,17 @@ impl JetStream {
 
     /// Publishes `party`'s rows up to `last` not yet in the stream; how many.
     fn relay_party(&self, app: &App, party: &str, last: i64) -> Result<usize, ApiError> {
-        if self.known(party).is_some_and(|k| k >= last) {
+        let known = self.known(party);
+        if known.is_some_and(|k| k >= last) {
             return Ok(0);
         }
-        // Another node may have published meanwhile: ask the stream, not memory.
-        let mut from = self.last_in_stream(party)?;
+        // What this node published, it knows; the first time, the stream says (another node,
+        // or this one before a restart, may have published). What another node publishes
+        // meanwhile comes again from here, and the stream keeps it once.
+        let mut from = match known {
+            Some(known) => known,
+            None => self.last_in_stream(party)?,
+        };
         let mut published = 0;
         while from < last {
             let rows = crate::exchange::rows_after(app, party, from, 500)?;
@@ -371,11 +380,36 @@ impl JetStream {
                     _ => found,
                 };
             }
+            // From there, one ephemeral consumer (in memory, one replica, no acknowledgement)
+            // reads the batch in one fetch, gone as soon as it is read.
+            let consumer: consumer::PullConsumer = self
+                .stream
+                .create_consumer(consumer::pull::Config {
+                    deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                        start_sequence: start.sequence,
+                    },
+                    filter_subject: subject.clone(),
+                    ack_policy: consumer::AckPolicy::None,
+                    inactive_threshold: Duration::from_secs(10),
+                    memory_storage: true,
+                    num_replicas: 1,
+                    ..Default::default()
+                })
+                .await
+                .map_err(nats_error)?;
+            let name = consumer.cached_info().name.clone();
+            let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+            let mut batch = consumer
+                .fetch()
+                .max_messages(wanted)
+                .messages()
+                .await
+                .map_err(nats_error)?;
             let mut messages = Vec::new();
             let mut previous = after;
-            let mut current = Some(start);
-            while let Some(message) = current {
-                let cursor = cursor_of(&message.headers);
+            while let Some(message) = batch.next().await {
+                let message = message.map_err(nats_error)?;
+                let cursor = message.headers.as_ref().map_or(0, cursor_of);
                 // A row published again after the dedup window would show twice: once is
                 // enough.
                 if cursor > previous {
@@ -383,19 +417,39 @@ impl JetStream {
                         serde_json::from_slice(&message.payload).map_err(crate::internal)?;
                     messages.push(value);
                     previous = cursor;
-                    if i64::try_from(messages.len()).unwrap_or(i64::MAX) >= limit {
-                        break;
-                    }
                 }
-                current = next(message.sequence + 1).await?;
             }
+            let _ = self.stream.delete_consumer(&name).await;
             Ok(messages)
         })
     }
 
+    /// Notes that `party` acknowledged up to `cursor`: the relay moves its durable
+    /// consumer's floor there, off the request's path.
+    pub fn note_ack(&self, party: &str, cursor: i64) {
+        let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+        let floor = acks.entry(party.to_owned()).or_insert(cursor);
+        *floor = (*floor).max(cursor);
+        drop(acks);
+        self.wake();
+    }
+
+    /// Moves the durable consumers of the mailboxes acknowledged since the last call.
+    fn move_floors(&self) {
+        let acks = std::mem::take(&mut *self.acks.lock().unwrap_or_else(|e| e.into_inner()));
+        for (party, cursor) in acks {
+            if let Err(e) = self.acknowledge(&party, cursor) {
+                eprintln!(
+                    "exchange: moving {party}'s consumer to {cursor}: {}",
+                    e.message
+                );
+            }
+        }
+    }
+
     /// Moves `party`'s durable consumer's acknowledgement floor up to `cursor` (the ledger
     /// holds the acknowledgement itself).
-    pub fn acknowledge(&self, party: &str, cursor: i64) -> Result<(), ApiError> {
+    fn acknowledge(&self, party: &str, cursor: i64) -> Result<(), ApiError> {
         let name = format!("mailbox-{}", token(party));
         self.runtime.block_on(async {
             let consumer: consumer::PullConsumer = self
@@ -479,6 +533,7 @@ impl Relay {
                             eprintln!("relay: {}", e.message);
                             std::thread::sleep(Duration::from_millis(200));
                         }
+                        jetstream.move_floors();
                         // Woken by this node's records; others' are found within the tick.
                         jetstream.wait(Duration::from_millis(50));
                     }

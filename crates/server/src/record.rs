@@ -227,6 +227,9 @@ impl Projection for Tables {
                 "CREATE TABLE IF NOT EXISTS decl_party (
                 party TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (party, entry_id)){clustered}"
             ),
+            // Every record finds the parties of its declaration to fill their mailboxes:
+            // without this, a scan of every party of every declaration, per record.
+            "CREATE INDEX IF NOT EXISTS decl_party_entry ON decl_party (entry_id, party)".into(),
             format!(
                 "CREATE TABLE IF NOT EXISTS decl_version (
                 entry_id TEXT NOT NULL, version BIGINT NOT NULL, ledger TEXT NOT NULL,
