@@ -551,6 +551,7 @@ fn intake(
         received: Some(received),
         signer,
         origin: Some(principal.origin.clone()),
+        client_id: None,
     };
     let submission = submission(&principal.party, key.clone(), &record)?;
     // Decided: waiting for the ledger takes no processor, so another may decide meanwhile.
@@ -1042,6 +1043,80 @@ struct Action {
 /// Records an action on a declaration the caller may see: decides under the declaration's
 /// lock, appends one record, answers with the declaration as it now stands. A repeated
 /// `Submission-Id` gets the declaration back without acting again.
+/// The submission id of a declaration's next step: its entry id and how many records it
+/// has. Two decisions taken from the same state (two nodes, or a node racing a request it
+/// did not see) name the same step, and the store takes only the first: the second is
+/// refused (`S0001`) before anything of it is written, never recorded as a second step.
+fn step_id(app: &App, entry_id: &str) -> Result<String, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT COUNT(*) FROM decl_event WHERE entry_id = ?1",
+            vec![Value::Text(entry_id.to_owned())],
+        ))
+        .map_err(ApiError::store)?;
+    Ok(format!(
+        "{entry_id}/event-{}",
+        as_int(rows.first().and_then(|r| r.first()))
+    ))
+}
+
+/// Whether the caller's request `client_id` on `entry_id` was already recorded (records of
+/// earlier versions were known by `<entry id>/<client id>` on the ledger itself).
+fn seen(app: &App, ledger: &str, entry_id: &str, client_id: &str) -> Result<bool, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT seq FROM decl_request WHERE entry_id = ?1 AND client_id = ?2",
+            vec![
+                Value::Text(entry_id.to_owned()),
+                Value::Text(client_id.to_owned()),
+            ],
+        ))
+        .map_err(ApiError::store)?;
+    if !rows.is_empty() {
+        return Ok(true);
+    }
+    Ok(app
+        .store
+        .seq_of(ledger, &format!("{entry_id}/{client_id}"))
+        .map_err(ApiError::store)?
+        .is_some())
+}
+
+/// What to answer when the step an action or amendment decided was taken meanwhile by
+/// another decision (`S0001` on its step id): the original if it was this very request
+/// (its `Submission-Id` recorded), else `409 H0409`: decide again from the new state.
+fn raced(
+    app: &App,
+    principal: &Principal,
+    entry_id: &str,
+    client_id: Option<&str>,
+    appended: &Result<Receipt, ApiError>,
+) -> Result<Option<(StatusCode, serde_json::Value)>, ApiError> {
+    let Err(e) = appended else {
+        return Ok(None);
+    };
+    if e.code != "S0001" {
+        return Ok(None);
+    }
+    let now = load(app, principal, entry_id)?;
+    if let Some(id) = client_id {
+        if seen(app, &now.ledger, entry_id, id)? {
+            return Ok(Some((StatusCode::OK, view(app, &now)?)));
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        "H0409",
+        format!(
+            "declaration {entry_id} changed while this was decided (another request took the \
+             step first); read it and decide again"
+        ),
+    ))
+}
+
 fn act(
     app: &App,
     principal: &Principal,
@@ -1051,31 +1126,12 @@ fn act(
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let _guard = app.stripe(entry_id);
     let current = load(app, principal, entry_id)?;
-    let submission_id = match &client_id {
-        Some(id) => format!("{entry_id}/{id}"),
-        None => {
-            let rows = app
-                .store
-                .query(&Statement::new(
-                    "SELECT COUNT(*) FROM decl_event WHERE entry_id = ?1",
-                    vec![Value::Text(entry_id.to_owned())],
-                ))
-                .map_err(ApiError::store)?;
-            format!(
-                "{entry_id}/event-{}",
-                as_int(rows.first().and_then(|r| r.first()))
-            )
-        }
-    };
-    if client_id.is_some() {
-        let seen = app
-            .store
-            .seq_of(&current.ledger, &submission_id)
-            .map_err(ApiError::store)?;
-        if seen.is_some() {
+    if let Some(id) = &client_id {
+        if seen(app, &current.ledger, entry_id, id)? {
             return Ok((StatusCode::OK, view(app, &current)?));
         }
     }
+    let submission_id = step_id(app, entry_id)?;
     let action = decide(&current)?;
     let (lifecycle, events) = apply_events(
         &current.lifecycle,
@@ -1100,15 +1156,20 @@ fn act(
         received: None,
         signer: None,
         origin: Some(principal.origin.clone()),
+        client_id: client_id.clone(),
     };
-    append(
+    let appended = append(
         app,
         &current.ledger,
         record::EVENT,
         &principal.party,
         submission_id,
         &record,
-    )?;
+    );
+    if let Some(answer) = raced(app, principal, entry_id, client_id.as_deref(), &appended)? {
+        return Ok(answer);
+    }
+    appended?;
     after_record(app, &record);
     let now = load(app, principal, entry_id)?;
     Ok((StatusCode::OK, view(app, &now)?))
@@ -1451,14 +1512,10 @@ fn amend_now(
 ) -> Result<(StatusCode, serde_json::Value), ApiError> {
     let _guard = app.stripe(entry_id);
     let current = load(app, principal, entry_id)?;
-    let submission_id = format!("{entry_id}/{client_id}");
-    let seen = app
-        .store
-        .seq_of(&current.ledger, &submission_id)
-        .map_err(ApiError::store)?;
-    if seen.is_some() {
+    if seen(app, &current.ledger, entry_id, client_id)? {
         return Ok((StatusCode::OK, view(app, &current)?));
     }
+    let submission_id = step_id(app, entry_id)?;
     let refuse = |message: String| ApiError::unprocessable("W0107", message);
     if customs_of(&declaration) != current.customs {
         return Err(refuse(format!(
@@ -1526,15 +1583,20 @@ fn amend_now(
         received,
         signer,
         origin: Some(principal.origin.clone()),
+        client_id: Some(client_id.to_owned()),
     };
-    append(
+    let appended = append(
         app,
         &current.ledger,
         record::EVENT,
         &principal.party,
         submission_id,
         &record,
-    )?;
+    );
+    if let Some(answer) = raced(app, principal, entry_id, Some(client_id), &appended)? {
+        return Ok(answer);
+    }
+    appended?;
     after_record(app, &record);
     let now = load(app, principal, entry_id)?;
     Ok((StatusCode::OK, view(app, &now)?))

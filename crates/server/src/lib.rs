@@ -26,16 +26,17 @@
 //!
 //! | status | type | codes |
 //! |---|---|---|
-//! | 400 | `bad_request` | `H0440` bad login request; `H0450` a bad party registration; `H0460` a bad acknowledgement; `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
+//! | 400 | `bad_request` | `H0440` bad login request; `H0450` a bad party registration; `H0460` a bad acknowledgement; `H0463` a bad webhook; `H0001` missing or bad `Submission-Id`; `X0xxx` unreadable XML; `H0002` unreadable JSON; `H0003` unreadable body; `H0004` bad query or action body; `K0101` bad rule set; `H0430` bad certificate request |
 //! | 401 | `unauthorized` | `H0401` no token or an unknown one; `H0406` a revoked token (or a session whose certificate is no longer good); `H0407` an expired token or session; login ([`login`]): `H0441` unknown, expired or used challenge, `H0442` signature by another certificate than the one challenged, `H0443` a certificate whose role cannot sign in; a declaration's signature ([`pki`]): `H0420` unsigned, `H0421` certificate not ours, `H0422` revoked, `H0423` expired or not yet valid, `H0424` not issued by this CA, `H0426` does not verify, `H0427` malformed or unsupported, `H0428` an enveloped XML signature over content since changed |
 //! | 403 | `forbidden` | `H0403` the role (or the token's scope) may not do this; `W0102` the actor may not cause the event; `H0425` the signing certificate is another party's |
-//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate; `H0452` no such party (or not yours); `H0453` no such party to change; `H0462` no such message |
-//! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force; `H0451` a party already registered; `H0461` an acknowledgement past the mailbox's last message |
+//! | 404 | `not_found` | `H0404` no such route; `H0405` no such declaration (or not yours); `S0005` no such ledger or entry; `H0421` no such certificate; `H0452` no such party (or not yours); `H0453` no such party to change; `H0462` no such message; `H0464` no webhook registered |
+//! | 409 | `conflict` | `S0001` same submission id, another body; `W0101`, `W0103`–`W0106` the event cannot happen now; `K0102` a rule set no newer than the one in force; `H0451` a party already registered; `H0461` an acknowledgement past the mailbox's last message; `H0409` the declaration changed while an action or amendment was decided (another took the step: decide again) |
 //! | 413 | `too_large` | `H0413` body over the limit |
 //! | 429 | `too_many_requests` | `H0429` too many failed authentications from the address |
 //! | 415 | `unsupported_media_type` | `H0415` not JSON or XML |
-//! | 422 | `unprocessable` | `W0107` an amendment that fails the checks or changes customs or direction; `W0201` a payment that does not match what is due |
+//! | 422 | `unprocessable` | `W0107` an amendment that fails the checks or changes customs or direction; `W0201` a payment that does not match what is due; `H0470` a message type no route takes, `H0471` a message whose type cannot be read |
 //! | 500 | `internal` | `S0002`–`S0004` the store failed (nothing acknowledged); `H0500` |
+//! | 503 | `exchange_unavailable` | `H0503` NATS JetStream, where the mailboxes live, cannot be reached |
 //!
 //! `GET /metrics` gives the counters in the Prometheus text format; `GET
 //! /api/v1/openapi.json` describes every route ([`openapi`]).

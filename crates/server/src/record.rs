@@ -16,6 +16,7 @@
 //! | `decl_event` | record: the receipt a declarant is sent |
 //! | `mailbox` | (party, cursor): a receipt in the mailbox of a party the declaration names |
 //! | `mailbox_counter` | party: the last cursor given in its mailbox |
+//! | `decl_request` | (declaration, caller's id): the entry an action or amendment made |
 //! | `risk_rules` | rule set put in force |
 
 use chrono::NaiveDate;
@@ -118,6 +119,10 @@ pub struct Record {
     /// where").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<crate::origin::Origin>,
+    /// The caller's `Submission-Id` for an action or amendment: a repeat of it answers
+    /// without acting again (the entry's own submission id is the step it takes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 /// The lifecycle state's name (`received`, `selected`, `awaiting_payment`, …).
@@ -167,6 +172,8 @@ struct Row<'a> {
     version: Option<RowVersion<'a>>,
     #[serde(borrow)]
     payment: Option<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +233,13 @@ impl Projection for Tables {
             format!(
                 "CREATE TABLE IF NOT EXISTS decl_party (
                 party TEXT NOT NULL, entry_id TEXT NOT NULL, PRIMARY KEY (party, entry_id)){clustered}"
+            ),
+            // The callers' ids of actions and amendments, per declaration: what a repeated
+            // request is recognised by.
+            format!(
+                "CREATE TABLE IF NOT EXISTS decl_request (
+                entry_id TEXT NOT NULL, client_id TEXT NOT NULL, seq BIGINT NOT NULL,
+                PRIMARY KEY (entry_id, client_id)){clustered}"
             ),
             // Every record finds the parties of its declaration to fill their mailboxes:
             // without this, a scan of every party of every declaration, per record.
@@ -288,6 +302,7 @@ impl Projection for Tables {
             "risk_rules",
             "mailbox",
             "mailbox_counter",
+            "decl_request",
         ]
         .iter()
         .map(|t| format!("DELETE FROM {t}"))
@@ -426,6 +441,17 @@ fn declaration_rows(entry: &Entry, record: &Row<'_>) -> Vec<Statement> {
     ));
     // The receipt, into the mailbox of every party named in the declaration, each mailbox
     // in its own order (the exchange centre's pull delivery reads it).
+    if let Some(client_id) = &record.client_id {
+        statements.push(Statement::new(
+            "INSERT INTO decl_request (entry_id, client_id, seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT (entry_id, client_id) DO NOTHING",
+            vec![
+                text(record.entry_id.clone()),
+                text(client_id.clone()),
+                int(entry.seq),
+            ],
+        ));
+    }
     // Parties in one order in every transaction, so two never wait on each other's rows.
     statements.push(Statement::new(
         "INSERT INTO mailbox_counter (party, last)

@@ -109,6 +109,12 @@ pub struct Server {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The NATS node its mailboxes live in ([`Backend::Nats`]).
     pub nats: Option<jinguan_testkit::nats::Node>,
+    /// Its PostgreSQL database, when on PostgreSQL.
+    pub pg_url: Option<String>,
+    /// The key that signs its heads and receipts (PEM).
+    pub key_pem: String,
+    /// Whether the audit is checked when it stops.
+    pub check_on_drop: bool,
 }
 
 impl Drop for Server {
@@ -121,7 +127,7 @@ impl Drop for Server {
         }
         // Every server a test ran is audited on the way out: its ledgers against the
         // requests the test made (not while a failed test unwinds: its own message matters).
-        if !std::thread::panicking() {
+        if !std::thread::panicking() && self.check_on_drop {
             self.check_audit();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -193,22 +199,32 @@ fn open_store(
     backend: Backend,
     dir: &std::path::Path,
     key: SigningKey,
-) -> Arc<dyn LedgerStore> {
+    existing: Option<&str>,
+) -> (Arc<dyn LedgerStore>, Option<String>) {
     let mut options = Options::new(key);
     options.projections = jinguan_server::projections();
     match backend {
-        Backend::Sqlite | Backend::Nats => Arc::new(
-            jinguan_store::sqlite::SqliteStore::open(&dir.join("ledger.db"), options).unwrap(),
+        Backend::Sqlite | Backend::Nats => (
+            Arc::new(
+                jinguan_store::sqlite::SqliteStore::open(&dir.join("ledger.db"), options).unwrap(),
+            ),
+            None,
         ),
         Backend::Postgres => {
-            let base = std::env::var("JINGUAN_PG_URL").unwrap();
-            let database = format!("jg_api_{name}_{}", std::process::id());
-            let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-            admin
-                .batch_execute(&format!("DROP DATABASE IF EXISTS {database}"))
-                .unwrap();
-            let url = jinguan_store::postgres::create_database(&base, &database).unwrap();
-            Arc::new(jinguan_store::postgres::PostgresStore::open(&url, options).unwrap())
+            let url = existing.map_or_else(
+                || {
+                    let base = std::env::var("JINGUAN_PG_URL").unwrap();
+                    let database = format!("jg_api_{name}_{}", std::process::id());
+                    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+                    admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {database}"))
+                        .unwrap();
+                    jinguan_store::postgres::create_database(&base, &database).unwrap()
+                },
+                str::to_owned,
+            );
+            let store = jinguan_store::postgres::PostgresStore::open(&url, options).unwrap();
+            (Arc::new(store), Some(url))
         }
     }
 }
@@ -221,6 +237,24 @@ pub fn start(name: &str, backend: Backend) -> Server {
 /// A server whose rule set in force is `rules`, taking unsigned declarations.
 pub fn start_with(name: &str, backend: Backend, rules: RuleSet) -> Server {
     start_configured(name, backend, rules, None, None, |_| {})
+}
+
+/// A second node beside `first` (PostgreSQL): the same database and head-signing key, its own
+/// tokens for the same parties, its own socket. Neither checks the audit on the way out:
+/// each would find the other's requests in the shared ledgers.
+pub fn start_beside(first: &mut Server) -> Server {
+    first.check_on_drop = false;
+    let beside = (first.pg_url.clone().unwrap(), first.key_pem.clone());
+    let rules = RuleSet::from_json(DEMO_RULES).unwrap();
+    NEXT_BESIDE.with(|b| *b.borrow_mut() = Some(beside));
+    let mut second = start_configured("beside", Backend::Postgres, rules, None, None, |_| {});
+    second.check_on_drop = false;
+    second
+}
+
+thread_local! {
+    static NEXT_BESIDE: std::cell::RefCell<Option<(String, String)>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// A server with the demo rules, unsigned declarations, and `configure` applied to its app
@@ -297,9 +331,20 @@ fn start_configured(
         token("admin-1", Role::Admin),
     );
     // The platform key signs tree heads (the store's) and receipts (the app's).
-    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
-    let platform_key = SigningKey::from_pem(&key.to_pem(), DEFAULT_DISTID).unwrap();
-    let store = open_store(&tag, backend, &dir, key);
+    let beside = NEXT_BESIDE.with(|b| b.borrow_mut().take());
+    let key = match &beside {
+        Some((_, pem)) => SigningKey::from_pem(pem, DEFAULT_DISTID).unwrap(),
+        None => SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap(),
+    };
+    let key_pem = key.to_pem();
+    let platform_key = SigningKey::from_pem(&key_pem, DEFAULT_DISTID).unwrap();
+    let (store, pg_url) = open_store(
+        &tag,
+        backend,
+        &dir,
+        key,
+        beside.as_ref().map(|b| b.0.as_str()),
+    );
     let kept = store.clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -363,7 +408,14 @@ fn start_configured(
         stop: Some(stop),
         thread: Some(thread),
         nats,
+        pg_url,
+        key_pem,
+        check_on_drop: true,
     };
+    if beside.is_some() {
+        // Registered by the first node.
+        return server;
+    }
     // The test broker pays its duties through the test bank (its tax-payment agreement):
     // that is what puts its declarations in the bank's reach.
     let (status, reply) = server.post_json(
