@@ -8,6 +8,7 @@ mod bench;
 mod demo;
 mod demo_server;
 mod describe;
+mod edi;
 mod exchange_bench;
 mod gen;
 mod intake_bench;
@@ -95,6 +96,11 @@ enum Command {
     Declaration {
         #[command(subcommand)]
         command: DeclarationCommand,
+    },
+    /// UN/EDIFACT interchanges.
+    Edi {
+        #[command(subcommand)]
+        command: edi::EdiCommand,
     },
     /// Generate synthetic trade data.
     Gen {
@@ -443,6 +449,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Declaration {
             command: DeclarationCommand::Parse { file, json },
         } => describe::declaration_parse(&data()?, &file, json),
+        Command::Edi { command } => edi::run(command),
         Command::Gen {
             command:
                 GenCommand::Declarations {

@@ -1,0 +1,222 @@
+//! `jinguan edi …`: UN/EDIFACT interchanges read, checked and measured.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::Subcommand;
+
+use crate::{say, Failure};
+
+/// The `edi` subcommands.
+#[derive(Subcommand)]
+pub(crate) enum EdiCommand {
+    /// Read an interchange: its separators, envelope, messages and segments, and every
+    /// diagnostic (code, byte offset, segment). Exit status 1 when it is not acceptable.
+    Parse {
+        /// The interchange.
+        file: std::path::PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn read(file: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(file).map_err(|e| Failure::new("E0001", format!("{}: {e}", file.display())))
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub(crate) fn run(command: EdiCommand) -> Result<(), Failure> {
+    match command {
+        EdiCommand::Parse { file, json } => parse(&file, json),
+    }
+}
+
+fn parse(file: &Path, json: bool) -> Result<(), Failure> {
+    let bytes = read(file)?;
+    let interchange = jinguan_edifact::check(&bytes);
+    let separators = interchange.separators;
+    let segments: Vec<serde_json::Value> = jinguan_edifact::Tokenizer::new(&bytes)
+        .map(|segment| {
+            let elements: Vec<Vec<String>> = segment
+                .elements()
+                .map(|element| {
+                    element
+                        .components()
+                        .map(|c| lossy(&jinguan_edifact::unescape(c, &separators)))
+                        .collect()
+                })
+                .collect();
+            serde_json::json!({
+                "tag": lossy(segment.tag),
+                "offset": segment.offset,
+                "elements": elements,
+            })
+        })
+        .collect();
+    let diagnostics: Vec<serde_json::Value> = interchange
+        .diagnostics
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "code": d.code, "message": d.message, "offset": d.offset, "segment": d.segment,
+            })
+        })
+        .collect();
+    let messages: Vec<serde_json::Value> = interchange
+        .messages
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "reference": m.reference, "type": m.message_type, "version": m.version,
+                "release": m.release, "agency": m.agency, "association": m.association,
+                "segments": m.segments, "group": m.group,
+            })
+        })
+        .collect();
+    let char_of = |b: Option<u8>| b.map(|b| char::from(b).to_string());
+    if json {
+        say!(
+            "{}",
+            serde_json::json!({
+                "separators": {
+                    "component": char_of(Some(separators.component)),
+                    "element": char_of(Some(separators.element)),
+                    "decimal": char_of(Some(separators.decimal)),
+                    "release": char_of(separators.release),
+                    "repetition": char_of(separators.repetition),
+                    "segment": char_of(Some(separators.segment)),
+                },
+                "syntax": interchange.syntax,
+                "sender": interchange.sender,
+                "recipient": interchange.recipient,
+                "control_reference": interchange.control_reference,
+                "interchanges": interchange.interchanges,
+                "groups": interchange.groups,
+                "messages": messages,
+                "segments": segments,
+                "diagnostics": diagnostics,
+                "acceptable": interchange.is_acceptable(),
+            })
+        );
+    } else {
+        let (id, version) = interchange.syntax.clone().unwrap_or_default();
+        say!(
+            "interchange {:?} from {:?} to {:?}, syntax {id}:{version}, {} segments, {} messages",
+            interchange.control_reference,
+            interchange.sender,
+            interchange.recipient,
+            interchange.segments,
+            interchange.messages.len()
+        );
+        for m in &interchange.messages {
+            say!(
+                "  message {:?}: {}:{}:{}:{}{} ({} segments)",
+                m.reference,
+                m.message_type,
+                m.version,
+                m.release,
+                m.agency,
+                if m.association.is_empty() {
+                    String::new()
+                } else {
+                    format!(":{}", m.association)
+                },
+                m.segments
+            );
+        }
+        for segment in &segments {
+            let elements: Vec<String> = segment["elements"]
+                .as_array()
+                .map(|e| {
+                    e.iter()
+                        .map(|c| {
+                            c.as_array()
+                                .map(|c| {
+                                    c.iter()
+                                        .filter_map(|v| v.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(":")
+                                })
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            say!(
+                "    {} {}",
+                segment["tag"].as_str().unwrap_or(""),
+                elements.join(" | ")
+            );
+        }
+        for d in &interchange.diagnostics {
+            say!("{d}");
+        }
+    }
+    let first = interchange.errors().next().cloned();
+    match first {
+        None => Ok(()),
+        Some(first) => Err(Failure::new(
+            first.code,
+            format!(
+                "{} error(s); the first: {first}",
+                interchange.errors().count()
+            ),
+        )),
+    }
+}
+
+/// `jinguan bench edifact`: tokenizing and envelope checking, bytes per second on one core.
+pub(crate) fn bench(file: &Path, repeat: usize, runs: usize) -> Result<(), Failure> {
+    let one = read(file)?;
+    // The interchange repeated: one large input of realistic segments.
+    let mut input = Vec::with_capacity(one.len() * repeat.max(1));
+    for _ in 0..repeat.max(1) {
+        input.extend_from_slice(&one);
+    }
+    let best = |work: &dyn Fn() -> usize| {
+        let mut best = Duration::MAX;
+        let mut count = 0;
+        for _ in 0..runs.max(1) {
+            let start = Instant::now();
+            count = work();
+            best = best.min(start.elapsed());
+        }
+        (best, count)
+    };
+    let (tokenize, segments) = best(&|| {
+        let mut n = 0usize;
+        for segment in jinguan_edifact::Tokenizer::new(&input) {
+            n += segment.raw.len().min(1);
+        }
+        n
+    });
+    let (elements_time, elements) = best(&|| {
+        let mut n = 0usize;
+        for segment in jinguan_edifact::Tokenizer::new(&input) {
+            for element in segment.elements() {
+                n += element.components().count();
+            }
+        }
+        n
+    });
+    let (envelope, messages) = best(&|| jinguan_edifact::check(&input).messages.len());
+    let mb = input.len() as f64 / 1e6;
+    let rate = |d: Duration| mb / d.as_secs_f64();
+    say!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "file": file.display().to_string(),
+            "input_mb": mb,
+            "runs": runs,
+            "tokenize": {"segments": segments, "best_s": tokenize.as_secs_f64(), "mb_per_s": rate(tokenize)},
+            "tokenize_and_split_components": {"components": elements, "best_s": elements_time.as_secs_f64(), "mb_per_s": rate(elements_time)},
+            "envelope_check": {"messages": messages, "best_s": envelope.as_secs_f64(), "mb_per_s": rate(envelope)},
+        }))
+        .unwrap_or_default()
+    );
+    Ok(())
+}
