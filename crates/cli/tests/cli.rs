@@ -471,3 +471,31 @@ fn admin_tokens_are_scoped_listed_and_revoked() {
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("E0412"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn edi_parse_reads_an_interchange_and_names_what_is_wrong() {
+    let dir = std::env::temp_dir().join(format!("jinguan-edi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.edi");
+    std::fs::write(
+        &good,
+        "UNA:+.? '\nUNB+UNOC:3+BROKER+CUSTOMS+261128:1200+77'\nUNH+1+CUSDEC:D:96B:UN'\n\
+         BGM+929+DEC?+1'\nUNT+3+1'\nUNZ+1+77'\n",
+    )
+    .unwrap();
+    let parsed = stdout_json(&["edi", "parse", good.to_str().unwrap(), "--json"]);
+    assert_eq!(parsed["acceptable"], true, "{parsed}");
+    assert_eq!(parsed["messages"][0]["type"], "CUSDEC");
+    assert_eq!(parsed["segments"][2]["elements"][1][0], "DEC+1");
+    // A wrong UNT count: exit status 1 and the code on standard error.
+    let bad = dir.join("bad.edi");
+    std::fs::write(
+        &bad,
+        "UNB+UNOC:3+A+B+261128:1200+1'UNH+1+CUSDEC:D:96B:UN'UNT+9+1'UNZ+1+1'",
+    )
+    .unwrap();
+    let output = jinguan(&["edi", "parse", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("U0104"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
