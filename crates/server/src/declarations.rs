@@ -631,6 +631,9 @@ pub(crate) struct Current {
     due: Decimal,
     lifecycle: Lifecycle,
     version_seq: i64,
+    // Its records so far, read in the same statement as its state: the step a decision
+    // taken from this state would be.
+    records: i64,
 }
 
 pub(crate) fn as_text(value: Option<&Value>) -> String {
@@ -664,7 +667,8 @@ pub(crate) fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<C
     };
     let mut sql = String::from(
         "SELECT entry_id, ledger, customs, direction, status, channel, held, version,
-                declared_on, updated_ms, due, lifecycle, version_seq
+                declared_on, updated_ms, due, lifecycle, version_seq,
+                (SELECT COUNT(*) FROM decl_event e WHERE e.entry_id = decl.entry_id)
          FROM decl WHERE entry_id = ?1",
     );
     let mut params = vec![Value::Text(entry_id.to_owned())];
@@ -707,6 +711,7 @@ pub(crate) fn load(app: &App, principal: &Principal, entry_id: &str) -> Result<C
         due: as_text(get(10)).parse().unwrap_or_default(),
         lifecycle: serde_json::from_str(&as_text(get(11))).map_err(internal)?,
         version_seq: as_int(get(12)),
+        records: as_int(get(13)),
     })
 }
 
@@ -1043,22 +1048,14 @@ struct Action {
 /// Records an action on a declaration the caller may see: decides under the declaration's
 /// lock, appends one record, answers with the declaration as it now stands. A repeated
 /// `Submission-Id` gets the declaration back without acting again.
-/// The submission id of a declaration's next step: its entry id and how many records it
-/// has. Two decisions taken from the same state (two nodes, or a node racing a request it
-/// did not see) name the same step, and the store takes only the first: the second is
-/// refused (`S0001`) before anything of it is written, never recorded as a second step.
-fn step_id(app: &App, entry_id: &str) -> Result<String, ApiError> {
-    let rows = app
-        .store
-        .query(&Statement::new(
-            "SELECT COUNT(*) FROM decl_event WHERE entry_id = ?1",
-            vec![Value::Text(entry_id.to_owned())],
-        ))
-        .map_err(ApiError::store)?;
-    Ok(format!(
-        "{entry_id}/event-{}",
-        as_int(rows.first().and_then(|r| r.first()))
-    ))
+/// The submission id of the step a decision from `current` takes: the entry id and how many
+/// records it had in the very snapshot the decision was taken from (one statement reads both,
+/// so a record landing between two reads cannot give a stale decision a fresh number). Two
+/// decisions from the same state (two nodes, or a node racing a request it did not see) name
+/// the same step, and the store takes only the first: the second is refused (`S0001`) before
+/// anything of it is written, never recorded as a second step.
+fn step_id(current: &Current) -> String {
+    format!("{}/event-{}", current.entry_id, current.records)
 }
 
 /// Whether the caller's request `client_id` on `entry_id` was already recorded (records of
@@ -1131,7 +1128,7 @@ fn act(
             return Ok((StatusCode::OK, view(app, &current)?));
         }
     }
-    let submission_id = step_id(app, entry_id)?;
+    let submission_id = step_id(&current);
     let action = decide(&current)?;
     let (lifecycle, events) = apply_events(
         &current.lifecycle,
@@ -1515,7 +1512,7 @@ fn amend_now(
     if seen(app, &current.ledger, entry_id, client_id)? {
         return Ok((StatusCode::OK, view(app, &current)?));
     }
-    let submission_id = step_id(app, entry_id)?;
+    let submission_id = step_id(&current);
     let refuse = |message: String| ApiError::unprocessable("W0107", message);
     if customs_of(&declaration) != current.customs {
         return Err(refuse(format!(
