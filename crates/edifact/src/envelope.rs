@@ -114,6 +114,7 @@ pub fn check(input: &[u8]) -> Interchange {
         message,
         offset: segment.offset,
         segment: Some(segment.index),
+        element: None,
     };
     let mut opened = false;
     let mut closed = false;
@@ -229,6 +230,7 @@ pub fn check(input: &[u8]) -> Interchange {
                         message: format!("message {:?} has no UNT", open.reference),
                         offset: open.offset,
                         segment: Some(open.first),
+                        element: None,
                     });
                 }
                 let reference = text(&segment, 0, 0);
@@ -308,6 +310,7 @@ pub fn check(input: &[u8]) -> Interchange {
                         message: format!("message {:?} has no UNT", open.reference),
                         offset: open.offset,
                         segment: Some(open.first),
+                        element: None,
                     });
                 }
                 if group.take().is_some() {
@@ -364,6 +367,7 @@ pub fn check(input: &[u8]) -> Interchange {
             message: format!("message {:?} has no UNT", open.reference),
             offset: open.offset,
             segment: Some(open.first),
+            element: None,
         });
     }
     if opened && !closed {
@@ -372,6 +376,7 @@ pub fn check(input: &[u8]) -> Interchange {
             message: "the interchange has no UNZ".into(),
             offset: last_offset,
             segment: None,
+            element: None,
         });
     }
     if interchange.segments == 0 {
@@ -380,6 +385,7 @@ pub fn check(input: &[u8]) -> Interchange {
             message: "no segments".into(),
             offset: 0,
             segment: None,
+            element: None,
         });
     }
     let mut diagnostics = tokenizer.into_diagnostics();

@@ -74,6 +74,10 @@ pub struct Diagnostic {
     pub offset: usize,
     /// The segment's position (0 for the first), when it concerns one.
     pub segment: Option<usize>,
+    /// The element's position in its segment (1 for the first after the tag) and the
+    /// component's in that element (0 when the whole element is meant), when it concerns one:
+    /// what a CONTRL `UCD` names.
+    pub element: Option<(usize, usize)>,
 }
 
 impl std::fmt::Display for Diagnostic {
@@ -102,6 +106,7 @@ impl Separators {
             message,
             offset: 0,
             segment: Some(0),
+            element: None,
         };
         let Some(&[component, element, decimal, release, repetition, segment]) =
             una.get(3..9).and_then(|s| <&[u8; 6]>::try_from(s).ok())

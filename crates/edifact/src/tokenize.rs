@@ -240,6 +240,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                         message: "the last segment has no terminator".into(),
                         offset: start,
                         segment: Some(self.index),
+                        element: None,
                     });
                     end
                 }
@@ -251,6 +252,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                     message: "an empty segment".into(),
                     offset: start,
                     segment: Some(self.index),
+                    element: None,
                 });
                 continue;
             }
@@ -273,6 +275,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                     ),
                     offset: start,
                     segment: Some(self.index),
+                    element: None,
                 });
             }
             if separators.segment != b'\n' && memchr::memchr2(b'\n', b'\r', raw).is_some() {
@@ -281,6 +284,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                     message: "a line break inside the segment (taken as wrapping)".into(),
                     offset: start,
                     segment: Some(self.index),
+                    element: None,
                 });
             }
             let segment = Segment {
