@@ -390,6 +390,8 @@ pub fn check(input: &[u8]) -> Interchange {
     }
     let mut diagnostics = tokenizer.into_diagnostics();
     diagnostics.extend(problems);
+    // Bytes outside the repertoire UNB declares (U0201), once the syntax identifier is known.
+    diagnostics.extend(crate::repertoire::check(input, &interchange));
     diagnostics.sort_by_key(|d| d.offset);
     interchange.diagnostics = diagnostics;
     interchange

@@ -26,8 +26,10 @@
 //! | `U0109` | `UNH` without a message reference or type |
 //! | `U0110` | a group reference used twice in one interchange |
 //! | `U0111` | an unknown syntax identifier in `UNB` |
+//! | `U0201` | a byte outside the character repertoire `UNB` declares (see [`repertoire`]) |
 
 mod envelope;
+pub mod repertoire;
 mod tokenize;
 
 pub use envelope::{check, Interchange, Message};
