@@ -30,9 +30,11 @@
 
 mod envelope;
 pub mod repertoire;
+pub mod serialize;
 mod tokenize;
 
 pub use envelope::{check, Interchange, Message};
+pub use serialize::{from_json, parse_owned, serialize, to_json, OwnedSegment};
 pub use tokenize::{unescape, Element, Segment, Tokenizer};
 
 /// The characters that structure an interchange.
