@@ -207,6 +207,7 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("put", "/api/v1/parties/{code}", Some(Action::RegisterParty)),
     ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
     ("post", "/api/v1/messages", Some(Action::Declare)),
+    ("post", "/api/v1/interchanges", Some(Action::Declare)),
     ("get", "/api/v1/routes", None),
     ("get", "/api/v1/mailbox", Some(Action::ReadMailbox)),
     ("post", "/api/v1/mailbox/ack", Some(Action::ReadMailbox)),

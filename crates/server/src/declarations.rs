@@ -81,13 +81,56 @@ fn read_declaration(content_type: &str, body: &[u8]) -> Result<Declaration, ApiE
         "application/xml" | "text/xml" => jinguan_chinaport::decmessage::parse(body)
             .map(|parsed| parsed.declaration)
             .map_err(|e| ApiError::bad_request(e.code(), e.to_string())),
+        "application/edifact" => edifact_declaration(body),
         other => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "H0415",
-            format!("content type {other:?}: send application/json or application/xml"),
+            format!(
+                "content type {other:?}: send application/json, application/xml or \
+                 application/edifact"
+            ),
         )),
     }
+}
+
+/// The declaration of an interchange holding one CUSDEC: its envelope and the message
+/// against its directory checked first (a failure is `400 H0480` naming every error).
+fn edifact_declaration(body: &[u8]) -> Result<Declaration, ApiError> {
+    let interchange = jinguan_edifact::check(body);
+    let errors = crate::interchanges::errors(body, &interchange);
+    if let Some(first) = errors.first() {
+        let all: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
+        return Err(ApiError::bad_request(
+            "H0480",
+            format!(
+                "the interchange has {} error(s), first {}: {}",
+                errors.len(),
+                first.code,
+                all.join("; ")
+            ),
+        ));
+    }
+    let cusdecs: Vec<_> = interchange
+        .messages
+        .iter()
+        .filter(|m| m.message_type == "CUSDEC")
+        .collect();
+    let [message] = cusdecs.as_slice() else {
+        return Err(ApiError::bad_request(
+            "H0481",
+            format!(
+                "a declaration is one CUSDEC message; this interchange has {} (post several to \
+                 /api/v1/interchanges)",
+                cusdecs.len()
+            ),
+        ));
+    };
+    let read = jinguan_edimap::cusdec::read(&jinguan_edimap::read_message(body, message));
+    if let Some(finding) = read.findings.first() {
+        return Err(ApiError::bad_request(finding.code, finding.message.clone()));
+    }
+    Ok(read.declaration)
 }
 
 /// `POST /api/v1/declarations`.
@@ -138,7 +181,16 @@ async fn receive(
         let declaration = read_declaration(&content_type, &body)?;
         // A DecMessage may name itself; JSON has its Submission-Id for that.
         let xml = content_type != "application/json";
+        let edifact = content_type == "application/edifact";
         let submission_id = header_id
+            .or_else(|| {
+                // A CUSDEC names itself by the declarant's reference (BGM 1004).
+                edifact
+                    .then(|| declaration.head.pre_entry_id.clone())
+                    .flatten()
+                    .filter(|id| !id.is_empty() && id.len() <= 180)
+                    .map(|id| format!("BGM:{id}"))
+            })
             .or_else(|| xml.then(|| message_reference(&declaration)).flatten())
             .ok_or_else(|| {
                 ApiError::bad_request(
@@ -200,7 +252,7 @@ fn scoped_id(party: &str, submission_id: &str) -> String {
 }
 
 /// A body as received: text when it is UTF-8, hex when not.
-fn received_of(content_type: &str, body: &[u8]) -> Received {
+pub(crate) fn received_of(content_type: &str, body: &[u8]) -> Received {
     let (text, hex) = match std::str::from_utf8(body) {
         Ok(text) => (Some(text.to_owned()), None),
         Err(_) => (None, Some(jinguan_crypto::hex::encode(body))),
@@ -236,7 +288,7 @@ fn parties(declaration: &Declaration, submitter: &str) -> Vec<String> {
     parties
 }
 
-fn append(
+pub(crate) fn append(
     app: &App,
     ledger: &str,
     kind: &str,
@@ -486,7 +538,7 @@ fn note_of(outcome: &Outcome) -> String {
 /// Checks the declaration and records it, as received and with its outcome, in one ledger
 /// entry; answers only once that entry is durable. Returns whether it was new, and the
 /// receipt (for a repeat, the original one).
-fn intake(
+pub(crate) fn intake(
     app: &App,
     principal: &Principal,
     mut declaration: Declaration,
@@ -771,6 +823,17 @@ fn as_received(app: &App, received: &Received, declared_on: &str) -> Result<Decl
     Ok(declaration)
 }
 
+/// The receipt kept with a declaration's current version.
+fn version_receipt(app: &App, current: &Current) -> Result<Option<DeclarationReceipt>, ApiError> {
+    let seq = u64::try_from(current.version_seq).map_err(internal)?;
+    let (entry, _) = app
+        .store
+        .entry(&current.ledger, seq)
+        .map_err(ApiError::store)?;
+    let record: Record = serde_json::from_slice(&entry.payload).map_err(internal)?;
+    Ok(record.version.map(|v| v.receipt))
+}
+
 fn view(app: &App, current: &Current) -> Result<serde_json::Value, ApiError> {
     // The current version is read from the ledger entry that holds it.
     let seq = u64::try_from(current.version_seq).map_err(internal)?;
@@ -1028,9 +1091,39 @@ pub(crate) async fn receipts(
                 )
                     .into_response())
             }
+            Some("edifact") => {
+                // Every receipt as a CUSRES, in one interchange to the caller; the assessment
+                // from the version's own receipt.
+                let (submission_id, customs) = crate::interchanges::reference_of(&app, &entry_id)?;
+                let assessment = version_receipt(&app, &current)?.and_then(|r| r.assessment);
+                let messages = history
+                    .iter()
+                    .enumerate()
+                    .map(|(i, h)| {
+                        let assessed = h["events"]
+                            .as_array()
+                            .is_some_and(|e| e.iter().any(|e| e["event"] == "assess"));
+                        (
+                            (i + 1).to_string(),
+                            crate::interchanges::cusres_of(
+                                h,
+                                &entry_id,
+                                &submission_id,
+                                &customs,
+                                assessment.as_ref().filter(|_| assessed),
+                            ),
+                        )
+                    })
+                    .collect();
+                Ok((
+                    [("content-type", "application/edifact")],
+                    crate::interchanges::cusres_interchange(&app, &principal.party, messages),
+                )
+                    .into_response())
+            }
             Some(other) => Err(ApiError::bad_request(
                 "H0004",
-                format!("format {other:?}: json or xml"),
+                format!("format {other:?}: json, xml or edifact"),
             )),
         }
     })

@@ -100,6 +100,8 @@ impl Projection for AckTable {
 pub(crate) struct Pull {
     after: Option<i64>,
     limit: Option<i64>,
+    /// `json` (the default) or `edifact`: the messages as one interchange of CUSRES.
+    format: Option<String>,
 }
 
 pub(crate) fn acknowledged(app: &App, party: &str) -> Result<i64, ApiError> {
@@ -205,6 +207,39 @@ pub(crate) async fn pull(
             .last()
             .and_then(|m| m["cursor"].as_i64())
             .unwrap_or(after);
+        match query.format.as_deref() {
+            None | Some("json") => {}
+            Some("edifact") => {
+                // Each message a CUSRES whose reference is its cursor; where the cursor
+                // stands travels in headers, as acknowledging needs it.
+                let mut cusres = Vec::new();
+                for m in &messages {
+                    let entry_id = m["entry_id"].as_str().unwrap_or("");
+                    let (submission_id, customs) =
+                        crate::interchanges::reference_of(&app, entry_id)?;
+                    cusres.push((
+                        m["cursor"].to_string(),
+                        crate::interchanges::cusres_of(m, entry_id, &submission_id, &customs, None),
+                    ));
+                }
+                let body = crate::interchanges::cusres_interchange(&app, &principal.party, cusres);
+                return Ok((
+                    [
+                        ("content-type", "application/edifact".to_owned()),
+                        ("x-mailbox-next", next.to_string()),
+                        ("x-mailbox-acknowledged", acked.to_string()),
+                    ],
+                    body,
+                )
+                    .into_response());
+            }
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "H0004",
+                    format!("format {other:?}: json or edifact"),
+                ))
+            }
+        }
         Ok(Json(serde_json::json!({
             "party": principal.party,
             "acknowledged": acked,

@@ -45,7 +45,9 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 mod declarations;
+mod edi;
 pub mod exchange;
+pub mod interchanges;
 pub mod jetstream;
 pub mod login;
 pub mod openapi;
@@ -751,6 +753,11 @@ fn routes() -> Routes {
             get(parties::show).put(parties::change),
         ),
         ("/api/v1/messages", vec!["post"], post(routing::inbound)),
+        (
+            "/api/v1/interchanges",
+            vec!["post"],
+            post(interchanges::receive),
+        ),
         ("/api/v1/routes", vec!["get"], get(routing::table)),
         ("/api/v1/mailbox", vec!["get"], get(exchange::pull)),
         ("/api/v1/mailbox/ack", vec!["post"], post(exchange::ack)),

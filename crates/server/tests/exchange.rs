@@ -10,6 +10,25 @@ use common::{all_to, generated, start, Backend};
 use jinguan_server::Role;
 use serde_json::{json, Value};
 
+/// A declaration as one CUSDEC in an interchange.
+fn cusdec_interchange(declaration: &jinguan_types::declaration::Declaration) -> Vec<u8> {
+    use jinguan_edimap::{cusdec, interchange, Envelope, OutMessage};
+    interchange(
+        &Envelope {
+            syntax: ("UNOW".into(), "4".into()),
+            sender: "BROKERSYS".into(),
+            recipient: "JINGUAN".into(),
+            prepared: ("261128".into(), "1200".into()),
+            reference: "R1".into(),
+        },
+        &[OutMessage {
+            reference: "1".into(),
+            identifier: cusdec::identifier(),
+            segments: cusdec::write(declaration, "9").unwrap(),
+        }],
+    )
+}
+
 fn pull(server: &common::Server, token: &str, query: &str) -> Value {
     let (status, mailbox) = server.get(&format!("/api/v1/mailbox{query}"), token);
     assert_eq!(status, 200, "{mailbox}");
@@ -273,8 +292,9 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
             body,
         )
     };
-    let declarations = generated(3, 55);
-    // Every family that exists: JSON, bare DecMessage, DecMessage in its import wrapper.
+    let declarations = generated(4, 55);
+    // Every family that exists: JSON, bare DecMessage, DecMessage in its import wrapper,
+    // an EDIFACT CUSDEC.
     let bodies = [
         (
             "application/json",
@@ -288,6 +308,7 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
             "text/xml",
             write(&declarations[2], WriteOptions { wrap: true }).into_bytes(),
         ),
+        ("application/edifact", cusdec_interchange(&declarations[3])),
     ];
     let mut entries = Vec::new();
     for (i, (content_type, body)) in bodies.iter().enumerate() {
@@ -340,9 +361,9 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
         ),
         (
             "application/edifact",
-            b"UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER+261128:1200+42'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+3+1'UNZ+1+42'"
+            b"UNA:+.? 'UNB+UNOC:3+SENDER+RECEIVER+261128:1200+42'UNH+1+ORDERS:D:96A:UN'BGM+220'UNT+3+1'UNZ+1+42'"
                 .to_vec(),
-            "CUSDEC",
+            "ORDERS",
         ),
     ];
     if let Some(corpus) = jinguan_testkit::corpus() {
@@ -391,7 +412,7 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
     // The table itself is public data.
     let (status, table) = server.get("/api/v1/routes", "");
     assert_eq!(status, 200);
-    assert_eq!(table["routes"].as_array().unwrap().len(), 3, "{table}");
+    assert_eq!(table["routes"].as_array().unwrap().len(), 4, "{table}");
 }
 
 both!(acknowledged_messages_are_pruned_by_their_partys_retention_and_stay_in_the_ledger);
