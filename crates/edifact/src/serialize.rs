@@ -6,8 +6,8 @@
 //!
 //! - a `UNA` when asked for or when the separators are not ISO 9735's defaults (a repetition
 //!   separator is not a default: without `UNA` a reader would not know it);
-//! - a release character before every value byte that is a separator, the segment terminator
-//!   or the release character itself;
+//! - a release character before every value byte that is a separator, the segment terminator,
+//!   the release character itself or a line break;
 //! - trailing empty components, occurrences and elements left out (ISO 9735 lets a sender omit
 //!   them, and they carry nothing);
 //! - text encoded in the repertoire of the last `UNB` written (ISO 8859 parts for `UNOC` …,
@@ -16,13 +16,13 @@
 //!   after each segment.
 //!
 //! Invariants (property-tested in `tests/roundtrip.rs`): `serialize(parse_owned(x))` is a fixed
-//! point (serializing what it parses to gives the same bytes), and `parse_owned(serialize(m))`
-//! is `m` with [`OwnedSegment::canonical`] applied, for every model whose values are
-//! representable. A value is representable when the separators can carry it: it has no line
-//! break (line breaks inside segments are wrapping and are dropped on reading), it has no
-//! separator or terminator when there is no release character, its segment has repeats only
-//! when there is a repetition separator, and its characters are in the declared ISO 8859 part.
-//! A tag is written as it is: it must be three upper-case letters or digits and not `UNA`.
+//! point for any bytes `x` (serializing what it parses to gives the same bytes), and
+//! `parse_owned(serialize(m))` is `m` with [`OwnedSegment::canonical`] applied, for every model
+//! whose values are representable. A value is representable when the separators can carry it:
+//! without a release character it has no separator, terminator or line break (unreleased line
+//! breaks inside a segment are wrapping and are dropped on reading); its element has several
+//! occurrences only when there is a repetition separator; its characters are in the declared
+//! ISO 8859 part. A tag is written as it is: it must be three upper-case letters or digits.
 //!
 //! The JSON form ([`to_json`], [`from_json`]):
 //!
@@ -156,9 +156,35 @@ pub fn serialize_with(
     separators: &Separators,
     options: &Options,
 ) -> Vec<u8> {
-    let mut out = Vec::new();
     let newline = options.newline && separators.segment != b'\n';
-    if options.una || *separators != Separators::default() {
+    let mut body = Vec::new();
+    let mut first_segment_end = None;
+    let mut syntax_id = String::new();
+    for segment in segments {
+        if segment.tag == "UNB" {
+            syntax_id = segment.value(0, 0).unwrap_or_default().to_owned();
+        }
+        let start = body.len();
+        write_segment(&mut body, segment, separators, &syntax_id);
+        if body.len() == start + 1 {
+            // An empty tag and nothing after it would be an empty segment, which a reader
+            // passes over: there is nothing to write.
+            body.truncate(start);
+            continue;
+        }
+        first_segment_end.get_or_insert(body.len());
+        if newline {
+            body.push(b'\n');
+        }
+    }
+    // Without a UNA, a reader takes a first segment starting "UNA" for the advice, and passes
+    // over a byte-order mark or white space before it: then the advice must be written.
+    let first = &body[..first_segment_end.unwrap_or(0)];
+    let ambiguous = first.starts_with(b"UNA")
+        || first.starts_with(b"\xEF\xBB\xBF")
+        || first.first().is_some_and(u8::is_ascii_whitespace);
+    let mut out = Vec::with_capacity(body.len() + 10);
+    if options.una || ambiguous || *separators != Separators::default() {
         out.extend_from_slice(b"UNA");
         out.extend_from_slice(&[
             separators.component,
@@ -172,21 +198,12 @@ pub fn serialize_with(
             out.push(b'\n');
         }
     }
-    let mut syntax_id = String::new();
-    for segment in segments {
-        if segment.tag == "UNB" {
-            syntax_id = segment.value(0, 0).unwrap_or_default().to_owned();
-        }
-        write_segment(&mut out, segment, separators, &syntax_id);
-        if newline {
-            out.push(b'\n');
-        }
-    }
+    out.extend_from_slice(&body);
     out
 }
 
 fn write_segment(out: &mut Vec<u8>, segment: &OwnedSegment, separators: &Separators, syntax: &str) {
-    out.extend_from_slice(&encode(&segment.tag, syntax));
+    write_tag(out, &segment.tag, syntax, separators);
     let elements = segment
         .elements
         .iter()
@@ -222,6 +239,30 @@ fn write_segment(out: &mut Vec<u8>, segment: &OwnedSegment, separators: &Separat
     out.push(separators.segment);
 }
 
+/// A tag, less what a reader would not read back as the tag: a tag is not unescaped, so a
+/// character whose bytes hold a separator, terminator or release character (only ever in a tag
+/// that is not three letters or digits, `U0003`) cannot be written, nor white space before it,
+/// which readers pass over between segments. Whole characters go, so that what is kept decodes
+/// to itself.
+fn write_tag(out: &mut Vec<u8>, tag: &str, syntax: &str, separators: &Separators) {
+    let service = |b: &u8| {
+        *b == separators.component
+            || *b == separators.element
+            || *b == separators.segment
+            || Some(*b) == separators.release
+    };
+    let mut leading = true;
+    let mut buffer = [0u8; 4];
+    for c in tag.chars() {
+        let bytes = encode(c.encode_utf8(&mut buffer), syntax);
+        if bytes.iter().any(service) || leading && matches!(c, '\r' | '\n' | ' ' | '\t') {
+            continue;
+        }
+        leading = false;
+        out.extend_from_slice(&bytes);
+    }
+}
+
 /// A value's bytes with a release character before each one a reader would take as structure.
 fn write_value(out: &mut Vec<u8>, bytes: &[u8], separators: &Separators) {
     let Some(release) = separators.release else {
@@ -234,6 +275,9 @@ fn write_value(out: &mut Vec<u8>, bytes: &[u8], separators: &Separators) {
             || byte == separators.segment
             || byte == release
             || Some(byte) == separators.repetition
+            // A reader drops line breaks inside a segment as wrapping unless released.
+            || byte == b'\r'
+            || byte == b'\n'
         {
             out.push(release);
         }

@@ -1,6 +1,7 @@
 //! Segments as owned text, read from a message and written into an interchange.
 
-use jinguan_edifact::{Message, Separators, Tokenizer};
+use jinguan_edifact::serialize::{serialize_with, Options};
+use jinguan_edifact::{Message, OwnedSegment, Separators, Tokenizer};
 
 /// One segment: its tag and its elements, each a list of components, values unescaped.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,10 +49,11 @@ impl Seg {
 
     /// The segment as one line of text with the default separators (for keeping it verbatim).
     pub fn to_text(&self) -> String {
-        let mut out = Vec::new();
-        write_segment(&mut out, self, &Separators::default());
-        // Written from `String`s with ASCII separators: still UTF-8.
-        String::from_utf8_lossy(&out[..out.len().saturating_sub(1)]).into_owned()
+        let out = write(std::slice::from_ref(self), false);
+        // Written from `String`s with ASCII separators and no syntax level: still UTF-8; the
+        // terminator and line feed dropped.
+        let end = out.len().saturating_sub(2);
+        String::from_utf8_lossy(&out[..end]).into_owned()
     }
 
     /// Reads a segment kept verbatim by [`Seg::to_text`].
@@ -112,43 +114,24 @@ pub fn read_message(input: &[u8], message: &Message) -> Vec<Seg> {
         .collect()
 }
 
-fn write_value(out: &mut Vec<u8>, value: &str, separators: &Separators) {
-    let release = separators.release.unwrap_or(b'?');
-    for &b in value.as_bytes() {
-        let special = b == separators.component
-            || b == separators.element
-            || b == separators.segment
-            || Some(b) == separators.release
-            || Some(b) == separators.repetition;
-        if special {
-            out.push(release);
+impl From<&Seg> for OwnedSegment {
+    fn from(seg: &Seg) -> Self {
+        OwnedSegment {
+            tag: seg.tag.clone(),
+            elements: seg.elements.iter().map(|e| vec![e.clone()]).collect(),
         }
-        out.push(b);
     }
 }
 
-/// Writes one segment, trailing empty components and elements left out.
-fn write_segment(out: &mut Vec<u8>, segment: &Seg, separators: &Separators) {
-    out.extend_from_slice(segment.tag.as_bytes());
-    let used = segment
-        .elements
-        .iter()
-        .rposition(|e| e.iter().any(|c| !c.is_empty()))
-        .map_or(0, |i| i + 1);
-    for element in &segment.elements[..used] {
-        out.push(separators.element);
-        let components = element
-            .iter()
-            .rposition(|c| !c.is_empty())
-            .map_or(0, |i| i + 1);
-        for (i, component) in element[..components].iter().enumerate() {
-            if i > 0 {
-                out.push(separators.component);
-            }
-            write_value(out, component, separators);
-        }
-    }
-    out.push(separators.segment);
+/// Writes segments with the edifact crate's serializer (releases where needed, trailing
+/// empties dropped, text encoded as the `UNB` declares), one per line.
+fn write(segments: &[Seg], una: bool) -> Vec<u8> {
+    let owned: Vec<OwnedSegment> = segments.iter().map(OwnedSegment::from).collect();
+    serialize_with(
+        &owned,
+        &Separators::default(),
+        &Options { una, newline: true },
+    )
 }
 
 /// A message to put in an interchange: its type identifier and its segments between `UNH`
@@ -181,10 +164,8 @@ pub struct Envelope {
 /// A whole interchange: `UNA` (the defaults, stated), `UNB`, each message framed by `UNH`
 /// and `UNT` with its segment count, `UNZ` with the message count; one segment per line.
 pub fn interchange(envelope: &Envelope, messages: &[OutMessage]) -> Vec<u8> {
-    let separators = Separators::default();
-    let mut out = b"UNA:+.? '\n".to_vec();
     let s = |v: &str| vec![v.to_owned()];
-    let unb = Seg::new(
+    let mut segments = vec![Seg::new(
         "UNB",
         vec![
             vec![envelope.syntax.0.clone(), envelope.syntax.1.clone()],
@@ -193,37 +174,26 @@ pub fn interchange(envelope: &Envelope, messages: &[OutMessage]) -> Vec<u8> {
             vec![envelope.prepared.0.clone(), envelope.prepared.1.clone()],
             s(&envelope.reference),
         ],
-    );
-    write_segment(&mut out, &unb, &separators);
-    out.push(b'\n');
+    )];
     for message in messages {
-        let unh = Seg::new(
+        segments.push(Seg::new(
             "UNH",
             vec![s(&message.reference), message.identifier.to_vec()],
-        );
-        write_segment(&mut out, &unh, &separators);
-        out.push(b'\n');
-        for segment in &message.segments {
-            write_segment(&mut out, segment, &separators);
-            out.push(b'\n');
-        }
-        let unt = Seg::new(
+        ));
+        segments.extend(message.segments.iter().cloned());
+        segments.push(Seg::new(
             "UNT",
             vec![
                 s(&(message.segments.len() + 2).to_string()),
                 s(&message.reference),
             ],
-        );
-        write_segment(&mut out, &unt, &separators);
-        out.push(b'\n');
+        ));
     }
-    let unz = Seg::new(
+    segments.push(Seg::new(
         "UNZ",
         vec![s(&messages.len().to_string()), s(&envelope.reference)],
-    );
-    write_segment(&mut out, &unz, &separators);
-    out.push(b'\n');
-    out
+    ));
+    write(&segments, true)
 }
 
 /// Elements from plain values, one component each.

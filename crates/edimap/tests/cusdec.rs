@@ -8,7 +8,7 @@ use jinguan_types::declaration::Declaration;
 
 fn envelope() -> Envelope {
     Envelope {
-        syntax: ("UNOC".into(), "3".into()),
+        syntax: ("UNOW".into(), "4".into()),
         sender: "BROKER".into(),
         recipient: "JINGUAN".into(),
         prepared: ("261128".into(), "1200".into()),
