@@ -191,7 +191,7 @@ fn an_interchange_of_cusdecs_gets_contrl_and_cusres(backend: Backend) {
 both!(a_broken_interchange_is_rejected_down_to_the_segment_and_nothing_is_recorded);
 
 fn a_broken_interchange_is_rejected_down_to_the_segment_and_nothing_is_recorded(backend: Backend) {
-    let server = start("interchanges-bad", backend);
+    let server = start("interchanges_bad", backend);
     let good = cusdecs(&[41, 42], "IC0002");
     // The second message's UNT counts one segment too many.
     let text = String::from_utf8(good).unwrap();
@@ -281,7 +281,7 @@ fn a_broken_interchange_is_rejected_down_to_the_segment_and_nothing_is_recorded(
 both!(a_cuscar_is_kept_and_a_single_cusdec_is_a_declaration);
 
 fn a_cuscar_is_kept_and_a_single_cusdec_is_a_declaration(backend: Backend) {
-    let server = start("interchanges-cuscar", backend);
+    let server = start("interchanges_cuscar", backend);
     if let Some(corpus) = jinguan_testkit::corpus() {
         let cuscar = std::fs::read(corpus.join("edifact/samples/smooks/99a_cuscar.edi")).unwrap();
         let (status, reply) = post(&server, "manifest-1", &cuscar);
