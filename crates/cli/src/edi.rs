@@ -7,6 +7,8 @@ use clap::Subcommand;
 
 use crate::{say, Failure};
 
+mod tools;
+
 /// The `edi` subcommands.
 #[derive(Subcommand)]
 pub(crate) enum EdiCommand {
@@ -18,6 +20,42 @@ pub(crate) enum EdiCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Validate an interchange: its envelope and syntax, and each message against its UN
+    /// directory (segment order and groups, mandatory and conditional, repeats, element
+    /// formats, code lists). Exit status 1 when there is an error.
+    Validate {
+        /// The interchange.
+        file: std::path::PathBuf,
+        /// Validate every message against this release (e.g. `D96B`) instead of its own.
+        #[arg(long)]
+        directory: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The CONTRL (syntax and service report) answering an interchange, on standard output.
+    /// Exit status 1 when it rejects anything.
+    Contrl {
+        /// The interchange.
+        file: std::path::PathBuf,
+        /// The CONTRL interchange's control reference.
+        #[arg(long, default_value = "1")]
+        reference: String,
+    },
+    /// The segments of an interchange in Jinguan's JSON form (separators, then each segment's
+    /// tag and elements as component arrays).
+    ToJson {
+        /// The interchange.
+        file: std::path::PathBuf,
+    },
+    /// An interchange written from the JSON form (canonical).
+    FromJson {
+        /// The JSON.
+        file: std::path::PathBuf,
+        /// One segment per line.
+        #[arg(long)]
+        lines: bool,
     },
 }
 
@@ -32,6 +70,14 @@ fn lossy(bytes: &[u8]) -> String {
 pub(crate) fn run(command: EdiCommand) -> Result<(), Failure> {
     match command {
         EdiCommand::Parse { file, json } => parse(&file, json),
+        EdiCommand::Validate {
+            file,
+            directory,
+            json,
+        } => tools::validate(&file, directory.as_deref(), json),
+        EdiCommand::Contrl { file, reference } => tools::contrl(&file, &reference),
+        EdiCommand::ToJson { file } => tools::to_json(&file),
+        EdiCommand::FromJson { file, lines } => tools::from_json(&file, lines),
     }
 }
 

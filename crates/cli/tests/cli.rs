@@ -499,3 +499,56 @@ fn edi_parse_reads_an_interchange_and_names_what_is_wrong() {
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("U0104"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn edi_contrl_answers_valid_and_invalid_interchanges_and_json_goes_both_ways() {
+    let dir = std::env::temp_dir().join(format!("jinguan-contrl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.edi");
+    std::fs::write(
+        &good,
+        "UNA:+.? '\nUNB+UNOC:3+BROKER+CUSTOMS+261128:1200+77'\nUNH+1+CUSDEC:D:96B:UN'\n\
+         BGM+929+DEC?+1+9'\nUNS+D'\nUNS+S'\nUNT+5+1'\nUNZ+1+77'\n",
+    )
+    .unwrap();
+    let output = jinguan(&["edi", "contrl", good.to_str().unwrap(), "--reference", "R9"]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let contrl = String::from_utf8(output.stdout).unwrap();
+    // From the recipient back to the sender, acknowledging the interchange and its message.
+    assert!(contrl.contains("UNB+UNOC:3+CUSTOMS+BROKER+"), "{contrl}");
+    assert!(contrl.contains("UCI+77+BROKER+CUSTOMS+7'"), "{contrl}");
+    assert!(contrl.contains("UCM+1+CUSDEC:D:96B:UN+7'"), "{contrl}");
+    assert!(contrl.contains("UNZ+1+R9'"), "{contrl}");
+    // A wrong UNT count and a message reference used twice: rejected message by message.
+    let bad = dir.join("bad.edi");
+    std::fs::write(
+        &bad,
+        "UNB+UNOC:3+A+B+261128:1200+5'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+9+1'\
+         UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+3+1'UNZ+2+5'",
+    )
+    .unwrap();
+    let output = jinguan(&["edi", "contrl", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let contrl = String::from_utf8(output.stdout).unwrap();
+    let ucms: Vec<&str> = contrl.lines().filter(|l| l.starts_with("UCM")).collect();
+    assert_eq!(
+        ucms,
+        [
+            "UCM+1+CUSDEC:D:96B:UN+4+29+UNT'",
+            "UCM+1+CUSDEC:D:96B:UN+4+26+UNH'"
+        ],
+        "{contrl}"
+    );
+    // The JSON form and back: the same segments.
+    let json = jinguan(&["edi", "to-json", good.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(0));
+    let json_file = dir.join("good.json");
+    std::fs::write(&json_file, &json.stdout).unwrap();
+    let back = jinguan(&["edi", "from-json", json_file.to_str().unwrap(), "--lines"]);
+    assert_eq!(back.status.code(), Some(0), "{back:?}");
+    let text = String::from_utf8(back.stdout).unwrap();
+    assert!(text.contains("BGM+929+DEC?+1+9'\n"), "{text}");
+    let original = jinguan_edifact::parse_owned(&std::fs::read(&good).unwrap()).0;
+    assert_eq!(jinguan_edifact::parse_owned(text.as_bytes()).0, original);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -16,6 +16,7 @@
 pub mod contrl;
 pub mod cusdec;
 pub mod cusres;
+mod directory;
 pub mod manifest;
 mod segments;
 
@@ -40,4 +41,79 @@ impl Error {
             Self::NoMessage(_) => "E0302",
         }
     }
+}
+
+/// What validating an interchange found.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    /// Each message: its reference, type, and the directory release it was validated
+    /// against (none when no shipped release covers it).
+    pub messages: Vec<(String, String, Option<String>)>,
+    /// Every diagnostic, in input order, with whether it is an error (else a warning).
+    pub diagnostics: Vec<(jinguan_edifact::Diagnostic, bool)>,
+}
+
+impl Validation {
+    /// Whether nothing found is an error.
+    pub fn valid(&self) -> bool {
+        self.diagnostics.iter().all(|(_, error)| !error)
+    }
+}
+
+/// Validates an interchange: its envelope and syntax (`check`, already done by the caller),
+/// and each message against its UN directory, or against `release` for every message when
+/// one is given (an unknown release is an error for the caller).
+pub fn validation(
+    input: &[u8],
+    interchange: &jinguan_edifact::Interchange,
+    release: Option<&str>,
+) -> Result<Validation, String> {
+    let mut found = Validation::default();
+    let warnings: Vec<&jinguan_edifact::Diagnostic> = interchange
+        .diagnostics
+        .iter()
+        .filter(|d| !interchange.errors().any(|e| std::ptr::eq(e, *d)))
+        .collect();
+    for d in &interchange.diagnostics {
+        found
+            .diagnostics
+            .push((d.clone(), !warnings.iter().any(|w| std::ptr::eq(*w, d))));
+    }
+    for message in &interchange.messages {
+        let used = directory::validate(input, interchange, message, release)?;
+        found.messages.push((
+            message.reference.clone(),
+            message.message_type.clone(),
+            used.0,
+        ));
+        found.diagnostics.extend(used.1);
+    }
+    found.diagnostics.sort_by_key(|(d, _)| d.offset);
+    Ok(found)
+}
+
+/// Every error in an interchange: its envelope's and syntax's (`check`), and each message's
+/// against its UN directory. Warnings are left out.
+pub fn errors(
+    input: &[u8],
+    interchange: &jinguan_edifact::Interchange,
+) -> Vec<jinguan_edifact::Diagnostic> {
+    validation(input, interchange, None)
+        .map(|v| {
+            v.diagnostics
+                .into_iter()
+                .filter(|(_, error)| *error)
+                .map(|(d, _)| d)
+                .collect()
+        })
+        .unwrap_or_else(|_| interchange.errors().cloned().collect())
+}
+
+/// The 0085 syntax error code of a diagnostic: the envelope's (`U`), the directory validator's
+/// (`V`), or a mapping's (`E`: invalid value).
+pub fn error_code(code: &str) -> Option<&'static str> {
+    contrl::envelope_error(code).or(match code {
+        c if c.starts_with('E') => Some("12"),
+        _ => None,
+    })
 }

@@ -48,24 +48,14 @@ pub(crate) struct Format {
     format: Option<String>,
 }
 
-/// The 0085 code of any diagnostic: the envelope's, the validator's, a mapping's.
+/// The 0085 code of any diagnostic.
 pub(crate) fn error_code(code: &str) -> Option<&'static str> {
-    contrl::envelope_error(code)
-        .or_else(|| crate::edi::syntax_error(code))
-        .or(match code {
-            // A value the mapping could not take: invalid value.
-            c if c.starts_with('E') => Some("12"),
-            _ => None,
-        })
+    jinguan_edimap::error_code(code)
 }
 
 /// Every error in `input`: the envelope's, and each message's against its directory.
 pub(crate) fn errors(input: &[u8], interchange: &Interchange) -> Vec<Diagnostic> {
-    let mut errors: Vec<Diagnostic> = interchange.errors().cloned().collect();
-    for message in &interchange.messages {
-        errors.extend(crate::edi::validate(input, interchange, message));
-    }
-    errors
+    jinguan_edimap::errors(input, interchange)
 }
 
 fn china_now(ms: i64) -> chrono::NaiveDateTime {

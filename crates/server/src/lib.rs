@@ -45,7 +45,6 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 mod declarations;
-mod edi;
 pub mod exchange;
 pub mod interchanges;
 pub mod jetstream;
