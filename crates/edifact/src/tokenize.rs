@@ -180,37 +180,234 @@ impl<'a> Tokenizer<'a> {
         self.diagnostics
     }
 
-    /// Where the terminator of the segment starting at `from` is: the first terminator not
-    /// released (an odd run of release characters before it releases it).
-    fn terminator(&self, from: usize) -> Option<usize> {
-        let input = self.input;
-        let mut search = from;
-        loop {
-            let at = search + memchr::memchr(self.separators.segment, &input[search..])?;
-            let Some(release) = self.separators.release else {
-                return Some(at);
+    fn skip_between(&mut self) {
+        self.position = skip_between(self.input, self.position, self.separators.segment);
+    }
+}
+
+/// Where the segment starting at `from` ends, and whether a line break comes before its end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct End {
+    /// The terminator's position: the first terminator not released (an odd run of release
+    /// characters before it releases it); none when the input ends first.
+    pub(crate) at: Option<usize>,
+    /// A line break (`\r` or `\n`) between `from` and the terminator. Only meaningful when
+    /// the terminator was found: an unterminated last segment is trimmed before it is looked at.
+    pub(crate) line_break: bool,
+}
+
+/// Finds the end of the segment starting at `from` in one pass: a line break inside a
+/// segment is looked for in the same scan as its terminator, because a second pass over every
+/// segment cost as much as the first. Release characters are not searched for: a terminator is
+/// released by the run of them just before it, counted backwards when one is found.
+pub(crate) fn segment_end(input: &[u8], from: usize, separators: &Separators) -> End {
+    let terminator = separators.segment;
+    let mut line_break = false;
+    let mut search = from;
+    loop {
+        let rest = input.get(search..).unwrap_or_default();
+        // Once a line break is seen, or when lines are segments, only the terminator matters.
+        let found = if line_break || terminator == b'\n' {
+            find3(rest, terminator, terminator, terminator)
+        } else {
+            find3(rest, terminator, b'\n', b'\r')
+        };
+        let Some(found) = found else {
+            return End {
+                at: None,
+                line_break,
             };
-            let run = input[from..at]
-                .iter()
-                .rev()
-                .take_while(|b| **b == release)
-                .count();
-            if run % 2 == 0 {
-                return Some(at);
-            }
-            search = at + 1;
+        };
+        let at = search + found;
+        search = at + 1;
+        let byte = input[at];
+        if byte != terminator {
+            line_break = true;
+            continue;
+        }
+        if released(input, from, at, separators.release) {
+            // A released terminator stays in the segment; when it is itself a line break it
+            // counts as one.
+            line_break |= matches!(byte, b'\r' | b'\n');
+            continue;
+        }
+        return End {
+            at: Some(at),
+            line_break,
+        };
+    }
+}
+
+/// Words looked at before a vector search takes over: most segments end within them.
+const SHORT_WORDS: usize = 4;
+
+/// The first of three bytes in `haystack`. Most segments are shorter than 32 bytes, where a
+/// call into a vector search costs more than the search: the first words are looked at in
+/// place, eight bytes at a time, and the vector search is left the rest.
+#[inline]
+fn find3(haystack: &[u8], a: u8, b: u8, c: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (wa, wb, wc) = (LOW * u64::from(a), LOW * u64::from(b), LOW * u64::from(c));
+    // A byte of `x` equal to zero sets its high bit here; bits above the first zero byte may
+    // be set falsely, so only the lowest is used.
+    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+    let mut checked = 0;
+    for chunk in haystack.chunks_exact(8).take(SHORT_WORDS) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(bytes);
+        let hits = zero(word ^ wa) | zero(word ^ wb) | zero(word ^ wc);
+        if hits != 0 {
+            return Some(checked + (hits.trailing_zeros() / 8) as usize);
+        }
+        checked += 8;
+    }
+    let rest = haystack.get(checked..).unwrap_or_default();
+    memchr::memchr3(a, b, c, rest).map(|at| checked + at)
+}
+
+/// Whether the byte at `at` is released: an odd run of release characters between `from` and
+/// it. The common case, no release character just before, is one comparison.
+fn released(input: &[u8], from: usize, at: usize, release: Option<u8>) -> bool {
+    let Some(release) = release else {
+        return false;
+    };
+    let before = input.get(from..at).unwrap_or_default();
+    if before.last() != Some(&release) {
+        return false;
+    }
+    let run = before.iter().rev().take_while(|b| **b == release).count();
+    run % 2 == 1
+}
+
+/// Past the line breaks and indentation between segments (never past the terminator itself,
+/// which may be a newline).
+pub(crate) fn skip_between(input: &[u8], mut position: usize, terminator: u8) -> usize {
+    while let Some(&byte) = input.get(position) {
+        if byte != terminator && matches!(byte, b'\r' | b'\n' | b' ' | b'\t') {
+            position += 1;
+        } else {
+            break;
         }
     }
+    position
+}
 
-    fn skip_between(&mut self) {
-        let terminator = self.separators.segment;
-        while let Some(&byte) = self.input.get(self.position) {
-            if byte != terminator && matches!(byte, b'\r' | b'\n' | b' ' | b'\t') {
-                self.position += 1;
-            } else {
-                break;
-            }
+/// Upper-case letters and digits: what a tag is made of.
+const TAG_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_uppercase() || (byte as u8).is_ascii_digit();
+        byte += 1;
+    }
+    table
+};
+
+/// The tag of a segment's bytes and whether it is a well-formed one (three upper-case letters
+/// or digits). The usual shape, three tag bytes then a separator, is checked without a scan.
+fn tag<'a>(raw: &'a [u8], separators: &Separators) -> (&'a [u8], bool) {
+    let is_separator = |b: u8| b == separators.element || b == separators.component;
+    if let Some(&[a, b, c, d]) = raw.get(..4).and_then(|s| <&[u8; 4]>::try_from(s).ok()) {
+        let three_tag_bytes =
+            TAG_BYTE[usize::from(a)] & TAG_BYTE[usize::from(b)] & TAG_BYTE[usize::from(c)];
+        // Separators may be advised to be letters or digits; only then can one hide among the
+        // three, and only then is it looked for there.
+        if three_tag_bytes
+            && is_separator(d)
+            && !(TAG_BYTE[usize::from(separators.element)]
+                || TAG_BYTE[usize::from(separators.component)])
+        {
+            return (&raw[..3], true);
         }
+    }
+    let tag_end = raw
+        .iter()
+        .position(|b| is_separator(*b))
+        .unwrap_or(raw.len());
+    let tag = &raw[..tag_end];
+    let valid = tag.len() == 3 && tag.iter().all(|b| TAG_BYTE[usize::from(*b)]);
+    (tag, valid)
+}
+
+/// A segment's bytes looked at: its tag checked and a line break inside it said, the same for
+/// the in-memory and the streaming tokenizer.
+pub(crate) fn inspect<'a>(
+    raw: &'a [u8],
+    offset: usize,
+    index: usize,
+    separators: Separators,
+    line_break: bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Segment<'a> {
+    let (tag, valid) = tag(raw, &separators);
+    if !valid {
+        diagnostics.push(Diagnostic {
+            code: "U0003",
+            message: format!(
+                "segment tag {:?} is not three upper-case letters or digits",
+                String::from_utf8_lossy(&tag[..tag.len().min(16)])
+            ),
+            offset,
+            segment: Some(index),
+            element: None,
+        });
+    }
+    if separators.segment != b'\n' && line_break {
+        diagnostics.push(line_break_inside(offset, index));
+    }
+    Segment {
+        tag,
+        raw,
+        offset,
+        index,
+        separators,
+    }
+}
+
+fn line_break_inside(offset: usize, index: usize) -> Diagnostic {
+    Diagnostic {
+        code: "U0005",
+        message: "a line break inside the segment (taken as wrapping)".into(),
+        offset,
+        segment: Some(index),
+        element: None,
+    }
+}
+
+/// The last segment without its terminator: its bytes up to the end of the input less trailing
+/// whitespace, said as such, and whether a line break is inside what is left.
+pub(crate) fn unterminated(
+    input: &[u8],
+    start: usize,
+    index: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (usize, bool) {
+    let mut end = input.len();
+    while end > start && input[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    diagnostics.push(Diagnostic {
+        code: "U0002",
+        message: "the last segment has no terminator".into(),
+        offset: start,
+        segment: Some(index),
+        element: None,
+    });
+    let line_break = memchr::memchr2(b'\n', b'\r', &input[start..end]).is_some();
+    (end, line_break)
+}
+
+/// An empty segment (two terminators in a row), said.
+pub(crate) fn empty(offset: usize, index: usize) -> Diagnostic {
+    Diagnostic {
+        code: "U0004",
+        message: "an empty segment".into(),
+        offset,
+        segment: Some(index),
+        element: None,
     }
 }
 
@@ -218,82 +415,37 @@ impl<'a> Iterator for Tokenizer<'a> {
     type Item = Segment<'a>;
 
     fn next(&mut self) -> Option<Segment<'a>> {
+        let input = self.input;
         loop {
             self.skip_between();
             let start = self.position;
-            if start >= self.input.len() {
+            if start >= input.len() {
                 return None;
             }
-            let end = match self.terminator(start) {
+            let found = segment_end(input, start, &self.separators);
+            let (end, line_break) = match found.at {
                 Some(end) => {
                     self.position = end + 1;
-                    end
+                    (end, found.line_break)
                 }
                 None => {
-                    self.position = self.input.len();
-                    let mut end = self.input.len();
-                    while end > start && self.input[end - 1].is_ascii_whitespace() {
-                        end -= 1;
-                    }
-                    self.diagnostics.push(Diagnostic {
-                        code: "U0002",
-                        message: "the last segment has no terminator".into(),
-                        offset: start,
-                        segment: Some(self.index),
-                        element: None,
-                    });
-                    end
+                    self.position = input.len();
+                    unterminated(input, start, self.index, &mut self.diagnostics)
                 }
             };
-            let raw = &self.input[start..end];
+            let raw = &input[start..end];
             if raw.is_empty() {
-                self.diagnostics.push(Diagnostic {
-                    code: "U0004",
-                    message: "an empty segment".into(),
-                    offset: start,
-                    segment: Some(self.index),
-                    element: None,
-                });
+                self.diagnostics.push(empty(start, self.index));
                 continue;
             }
-            let separators = self.separators;
-            let tag_end = raw
-                .iter()
-                .position(|b| *b == separators.element || *b == separators.component)
-                .unwrap_or(raw.len());
-            let tag = &raw[..tag_end];
-            if tag.len() != 3
-                || !tag
-                    .iter()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            {
-                self.diagnostics.push(Diagnostic {
-                    code: "U0003",
-                    message: format!(
-                        "segment tag {:?} is not three upper-case letters or digits",
-                        String::from_utf8_lossy(&tag[..tag.len().min(16)])
-                    ),
-                    offset: start,
-                    segment: Some(self.index),
-                    element: None,
-                });
-            }
-            if separators.segment != b'\n' && memchr::memchr2(b'\n', b'\r', raw).is_some() {
-                self.diagnostics.push(Diagnostic {
-                    code: "U0005",
-                    message: "a line break inside the segment (taken as wrapping)".into(),
-                    offset: start,
-                    segment: Some(self.index),
-                    element: None,
-                });
-            }
-            let segment = Segment {
-                tag,
+            let segment = inspect(
                 raw,
-                offset: start,
-                index: self.index,
-                separators,
-            };
+                start,
+                self.index,
+                self.separators,
+                line_break,
+                &mut self.diagnostics,
+            );
             self.index += 1;
             return Some(segment);
         }
