@@ -28,11 +28,13 @@
 //! | `U0111` | an unknown syntax identifier in `UNB` |
 //! | `U0201` | a byte outside the character repertoire `UNB` declares (see [`repertoire`]) |
 
+pub mod directory;
 mod envelope;
 pub mod repertoire;
 pub mod serialize;
 mod tokenize;
 
+pub use directory::Directory;
 pub use envelope::{check, Interchange, Message};
 pub use serialize::{from_json, parse_owned, serialize, to_json, OwnedSegment};
 pub use tokenize::{unescape, Element, Segment, Tokenizer};
