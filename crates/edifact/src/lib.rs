@@ -15,6 +15,7 @@
 //! | `U0003` | a segment tag that is not three upper-case letters or digits |
 //! | `U0004` | an empty segment (two terminators in a row) |
 //! | `U0005` | a line break inside a segment |
+//! | `U0006` | a segment longer than a [`StreamTokenizer`]'s limit (streaming only) |
 //! | `U0101` | `UNB` missing, or a service segment out of its place |
 //! | `U0102` | `UNZ` count differs from the messages (or groups) in the interchange |
 //! | `U0103` | `UNZ` reference differs from `UNB`'s |
@@ -32,11 +33,13 @@ pub mod directory;
 mod envelope;
 pub mod repertoire;
 pub mod serialize;
+pub mod stream;
 mod tokenize;
 
 pub use directory::Directory;
 pub use envelope::{check, Interchange, Message};
 pub use serialize::{from_json, parse_owned, serialize, to_json, OwnedSegment};
+pub use stream::StreamTokenizer;
 pub use tokenize::{unescape, Element, Segment, Tokenizer};
 
 /// The characters that structure an interchange.

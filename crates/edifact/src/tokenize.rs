@@ -378,10 +378,12 @@ fn line_break_inside(offset: usize, index: usize) -> Diagnostic {
 }
 
 /// The last segment without its terminator: its bytes up to the end of the input less trailing
-/// whitespace, said as such, and whether a line break is inside what is left.
+/// whitespace, said as such, and whether a line break is inside what is left. `base` is the
+/// input offset of `input[0]` (not 0 for a streaming buffer).
 pub(crate) fn unterminated(
     input: &[u8],
     start: usize,
+    base: usize,
     index: usize,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (usize, bool) {
@@ -392,7 +394,7 @@ pub(crate) fn unterminated(
     diagnostics.push(Diagnostic {
         code: "U0002",
         message: "the last segment has no terminator".into(),
-        offset: start,
+        offset: base + start,
         segment: Some(index),
         element: None,
     });
@@ -430,7 +432,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                 }
                 None => {
                     self.position = input.len();
-                    unterminated(input, start, self.index, &mut self.diagnostics)
+                    unterminated(input, start, 0, self.index, &mut self.diagnostics)
                 }
             };
             let raw = &input[start..end];
