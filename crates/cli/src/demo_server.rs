@@ -47,6 +47,8 @@ const MUST_REACH: &[&str] = &[
     "channel:green",
     "channel:yellow",
     "channel:red",
+    // A CUSDEC from the broker's EDI system accepted like any declaration.
+    "edifact-accepted",
 ];
 
 struct Client {
@@ -384,6 +386,25 @@ fn certify(
     Ok((key, serial))
 }
 
+/// A declaration as an interchange of one D96B CUSDEC from the demo broker's EDI system.
+fn as_cusdec(i: u64, declaration: &Declaration) -> Option<Vec<u8>> {
+    let segments = jinguan_edimap::cusdec::write(declaration, "9").ok()?;
+    Some(jinguan_edimap::interchange(
+        &jinguan_edimap::Envelope {
+            syntax: ("UNOW".into(), "4".into()),
+            sender: "DEMOBROKER".into(),
+            recipient: "JINGUAN".into(),
+            prepared: ("261128".into(), "1200".into()),
+            reference: format!("D{i}"),
+        },
+        &[jinguan_edimap::OutMessage {
+            reference: "1".into(),
+            identifier: jinguan_edimap::cusdec::identifier(),
+            segments,
+        }],
+    ))
+}
+
 fn carry(
     client: &Client,
     tokens: &Tokens,
@@ -391,13 +412,23 @@ fn carry(
     declaration: &Declaration,
     reached: &mut BTreeMap<String, u64>,
 ) {
-    let body = serde_json::to_vec(declaration).unwrap_or_default();
+    // One declaration in five travels as a UN/EDIFACT CUSDEC, as a broker's EDI system sends.
+    let (content_type, body) = match (i % 5 == 4).then(|| as_cusdec(i, declaration)).flatten() {
+        Some(body) => ("application/edifact", body),
+        None => (
+            "application/json",
+            serde_json::to_vec(declaration).unwrap_or_default(),
+        ),
+    };
     let (status, receipt) = client.call(
         "POST",
         "/api/v1/declarations",
         &tokens.broker,
-        Some(("application/json", &body, &format!("demo-{i}"))),
+        Some((content_type, &body, &format!("demo-{i}"))),
     );
+    if content_type == "application/edifact" && status == 201 {
+        *reached.entry("edifact-accepted".into()).or_default() += 1;
+    }
     if status != 201 {
         *reached
             .entry(receipt["status"].as_str().unwrap_or("refused").to_owned())

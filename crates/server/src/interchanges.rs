@@ -105,6 +105,7 @@ pub(crate) async fn receive(
         .filter(|v| !v.is_empty() && v.len() <= 180)
         .map(str::to_owned);
     let checking = app.clone();
+    let denied_id = header_id.clone();
     let (signer, interchange, errors, body) = {
         let headers = headers.clone();
         let principal = principal.clone();
@@ -112,7 +113,7 @@ pub(crate) async fn receive(
             let signer = crate::pki::check_signature(&checking, &principal, &headers, &body)
                 .map_err(|e| {
                     if matches!(e.status, 401 | 403) {
-                        let id = header_id.as_deref().unwrap_or("");
+                        let id = denied_id.as_deref().unwrap_or("");
                         crate::audit::denied(&checking, &principal, "interchange", id, &body, e)
                     } else {
                         e
@@ -128,12 +129,6 @@ pub(crate) async fn receive(
     // Each acknowledged message, processed in order.
     let mut outcomes = Vec::new();
     let mut mapping_errors: Vec<Diagnostic> = Vec::new();
-    let header_id = headers
-        .get("submission-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 180)
-        .map(str::to_owned);
     // A rejected interchange (UCI action 4) rejects every message in it.
     let verdict = contrl::report(&interchange, &refs, &error_code);
     let interchange_ok = verdict.body.first().is_some_and(|uci| uci.get(3, 0) == "7");
