@@ -1,5 +1,8 @@
 //! UN/EDIFACT syntax (ISO 9735, versions 1 to 4): the service string advice, a zero-copy
-//! tokenizer, and the interchange's envelope checked for its control counts and references.
+//! tokenizer, and the interchange's envelope checked for its control counts and references;
+//! and the messages checked against a UN/EDIFACT directory: a [`Directory`] (segment tables as
+//! [`directory::MessageDef`] trees, [`directory::SegmentDef`]s, code lists) read from the UNECE
+//! text by [`directory`], and [`validate()`] walking a [`Message`]'s segments through it.
 //!
 //! Pure: bytes in, segments and diagnostics out. Nothing here allocates per segment but the
 //! diagnostics; values keep their release characters until [`unescape`] is asked for them.
@@ -28,6 +31,32 @@
 //! | `U0110` | a group reference used twice in one interchange |
 //! | `U0111` | an unknown syntax identifier in `UNB` |
 //! | `U0201` | a byte outside the character repertoire `UNB` declares (see [`repertoire`]) |
+//!
+//! Validation against a directory ([`validate()`]) has its own codes (`V0xxx`), each with the
+//! UN/EDIFACT syntax error code (data element 0085) a `CONTRL` reports for it
+//! ([`validate::syntax_error`]). `V0001` is a warning ([`validate::is_warning`]); the others
+//! make the message unacceptable.
+//!
+//! | code | 0085 | what |
+//! |---|---|---|
+//! | `V0001` | – | warning: the message's type is not in the directory (not validated), or the directory is another release than the one the message names |
+//! | `V0101` | 15 | a segment not in the message's segment table |
+//! | `V0102` | 15 | a segment of the table where it is not allowed |
+//! | `V0103` | 13 | a mandatory segment missing |
+//! | `V0104` | 13 | a mandatory segment group missing |
+//! | `V0105` | 35 | a segment repeated more often than its position allows |
+//! | `V0106` | 36 | a segment group repeated more often than it may |
+//! | `V0201` | 16 | more elements than the segment defines |
+//! | `V0202` | 16 | more components than the composite defines, or components in a simple element |
+//! | `V0203` | 35 | an element repeated (syntax 4 repetition separator) more often than it may |
+//! | `V0204` | 13 | a mandatory element missing |
+//! | `V0205` | 13 | a mandatory component missing from a composite that is there |
+//! | `V0301` | 39 | a value longer than its format |
+//! | `V0302` | 40 | a value shorter than its format |
+//! | `V0303` | 37 | characters the format does not allow (not a number for `n`, digits in `a`) |
+//! | `V0304` | 19 | a numeric value with a decimal mark other than the interchange's |
+//! | `V0305` | 38 | a numeric value without a digit before its decimal mark |
+//! | `V0401` | 12 | a value of a coded element that is not in its code list |
 
 pub mod directory;
 mod envelope;
@@ -35,12 +64,14 @@ pub mod repertoire;
 pub mod serialize;
 pub mod stream;
 mod tokenize;
+pub mod validate;
 
 pub use directory::Directory;
 pub use envelope::{check, Interchange, Message};
 pub use serialize::{from_json, parse_owned, serialize, to_json, OwnedSegment};
 pub use stream::StreamTokenizer;
 pub use tokenize::{unescape, Element, Segment, Tokenizer};
+pub use validate::validate;
 
 /// The characters that structure an interchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
