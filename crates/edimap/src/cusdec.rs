@@ -154,7 +154,8 @@ fn party_out(role: &str, party: &Value) -> Seg {
         if code.is_empty() {
             vec![]
         } else {
-            vec![code.to_owned(), "CUS".into()]
+            // China customs' registration code: a list of its own, agency mutually defined.
+            vec![code.to_owned(), "CUS".into(), "ZZZ".into()]
         },
         vec![],
         chunks(text("name"), 35),
@@ -691,7 +692,8 @@ fn container_out(value: &Value) -> Seg {
     let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
     let mut e = els(&["CN", text("container_no")]);
     if !text("size_code").is_empty() {
-        e.push(vec![text("size_code").into()]);
+        // An ISO 6346 size and type code: agency 5, ISO.
+        e.push(vec![text("size_code").into(), String::new(), "5".into()]);
     }
     Seg::new("EQD", e)
 }
@@ -711,7 +713,8 @@ fn document(seg: &Seg) -> Seg {
 
 fn document_out(value: &Value) -> Seg {
     let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or("");
-    let mut e = els(&[text("code")]);
+    // China's attached-document codes (随附单证代码): a list of its own.
+    let mut e = vec![vec![text("code").to_owned(), "CHN".into(), "ZZZ".into()]];
     if !text("number").is_empty() {
         e.push(vec![text("number").into()]);
     }

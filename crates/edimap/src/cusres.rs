@@ -9,11 +9,11 @@
 //! | `FTX+ACB+++<note>` | the note (reasons, or errors in words), 70 characters a component |
 //! | `LOC+22+<customs>` | the customs office |
 //! | `GIS+<code>:CHN:ZZZ` | China's receipt status code (the `DEC_RESULT` `CHANNEL` code) |
-//! | `GIS+<status>:JGS:ZZZ` | the declaration's state (`accepted`, `released` …) |
-//! | `GIS+<channel>:JGC:ZZZ` | the selectivity channel (`green`, `yellow`, `red`) when decided |
+//! | `GIS+<state>:JGS:ZZZ` | the declaration's state after this step, coded in three letters ([`STATES`]: `ACC` accepted, `REL` released …) |
+//! | `GIS+<G\|Y\|R>:JGC:ZZZ` | the selectivity channel (green, yellow, red) when decided |
 //! | `RFF+ABE:<submission id>` | the declarant's reference, as sent |
 //! | `RFF+ABT:<entry id>` | the customs declaration number |
-//! | `ERP+1` `ERC+<code>` `FTX+AAO+++<message>` | one group per error of a rejection |
+//! | `ERP+1` `ERC+<code>::ZZZ` `FTX+AAO+++<message>` | one group per error of a rejection |
 //! | `TAX+5+CUD` / `TAX+7+VAT` / `TAX+7+EXC` + `MOA+55`/`124:<amount>:CNY` | duty, VAT and consumption tax assessed |
 
 use rust_decimal::Decimal;
@@ -23,6 +23,35 @@ use crate::segments::{chunks, els, Seg};
 /// The message identifier written: `CUSRES:D:96B:UN`.
 pub fn identifier() -> [String; 4] {
     ["CUSRES", "D", "96B", "UN"].map(str::to_owned)
+}
+
+/// The declaration's states and their three-letter codes (`GIS` 7365 is `an..3`).
+pub const STATES: &[(&str, &str)] = &[
+    ("received", "RCV"),
+    ("rejected", "REJ"),
+    ("accepted", "ACC"),
+    ("assessed", "ASD"),
+    ("selected", "SEL"),
+    ("reviewed", "REV"),
+    ("inspected", "INS"),
+    ("awaiting_payment", "AWP"),
+    ("paid", "PAI"),
+    ("guaranteed", "GUA"),
+    ("released", "REL"),
+    ("exit_confirmed", "EXC"),
+    ("cancelled", "CAN"),
+    ("held", "HLD"),
+];
+
+/// The channels and their codes.
+const CHANNELS: &[(&str, &str)] = &[("green", "G"), ("yellow", "Y"), ("red", "R")];
+
+fn code_of<'a>(table: &'a [(&str, &'a str)], word: &str) -> Option<&'a str> {
+    table.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+}
+
+fn word_of<'a>(table: &'a [(&'a str, &str)], code: &str) -> Option<&'a str> {
+    table.iter().find(|(_, c)| *c == code).map(|(w, _)| *w)
 }
 
 /// What customs answers, as the CUSRES carries it.
@@ -86,10 +115,10 @@ pub fn write(response: &Response) -> Vec<Seg> {
     if !response.receipt_code.is_empty() {
         out.push(gis(&response.receipt_code, "CHN"));
     }
-    if !response.status.is_empty() {
-        out.push(gis(&response.status, "JGS"));
+    if let Some(state) = code_of(STATES, &response.status) {
+        out.push(gis(state, "JGS"));
     }
-    if let Some(channel) = &response.channel {
+    if let Some(channel) = response.channel.as_deref().and_then(|c| code_of(CHANNELS, c)) {
         out.push(gis(channel, "JGC"));
     }
     if !response.submission_id.is_empty() {
@@ -106,7 +135,11 @@ pub fn write(response: &Response) -> Vec<Seg> {
     }
     for (code, message) in response.errors.iter().take(99) {
         out.push(Seg::new("ERP", els(&["1"])));
-        out.push(Seg::new("ERC", els(&[code])));
+        // Jinguan's error codes: a list of its own (agency mutually defined).
+        out.push(Seg::new(
+            "ERC",
+            vec![vec![code.clone(), String::new(), "ZZZ".into()]],
+        ));
         out.push(Seg::new(
             "FTX",
             vec![
@@ -159,8 +192,10 @@ pub fn read(segments: &[Seg]) -> Response {
             ("LOC", "22") => response.customs = seg.get(1, 0).to_owned(),
             ("GIS", code) => match seg.get(0, 1) {
                 "CHN" => response.receipt_code = code.to_owned(),
-                "JGS" => response.status = code.to_owned(),
-                "JGC" => response.channel = Some(code.to_owned()),
+                "JGS" => response.status = word_of(STATES, code).unwrap_or(code).to_owned(),
+                "JGC" => {
+                    response.channel = Some(word_of(CHANNELS, code).unwrap_or(code).to_owned());
+                }
                 _ => {}
             },
             ("RFF", "ABE") => response.submission_id = seg.get(0, 1).to_owned(),

@@ -112,8 +112,10 @@ pub fn errors(
 /// The 0085 syntax error code of a diagnostic: the envelope's (`U`), the directory validator's
 /// (`V`), or a mapping's (`E`: invalid value).
 pub fn error_code(code: &str) -> Option<&'static str> {
-    contrl::envelope_error(code).or(match code {
-        c if c.starts_with('E') => Some("12"),
-        _ => None,
-    })
+    contrl::envelope_error(code)
+        .or_else(|| jinguan_edifact::validate::syntax_error(code))
+        .or(match code {
+            c if c.starts_with('E') => Some("12"),
+            _ => None,
+        })
 }

@@ -114,30 +114,7 @@ fn the_smooks_sample_gives_its_fields() {
 
 #[test]
 fn a_declaration_survives_cusdec() {
-    let json = r#"{
-      "head": {
-        "ie_flag": "I", "declaration_type": "ZC", "pre_entry_id": "P20261128000001",
-        "declaring_customs": "2201", "ie_port": "2202", "entry_exit_port": "310001",
-        "declaration_date": "2026-11-28", "ie_date": "2026-11-27",
-        "consignee": {"customs_code": "3105961234", "uscc": "91310000MA1FL00000", "name": "上海某某进出口有限公司"},
-        "agent": {"customs_code": "3105980001", "name": "Broker: Co + Partners 'Ltd'?"},
-        "overseas_consignor": {"name_en": "ACME GmbH", "address": "Postfach 1, Empfingen"},
-        "trade_mode": "0110", "levy_nature": "101", "transport_mode": "2",
-        "transport_means": "MSC ANNA", "bill_of_lading": "MSCU1234567",
-        "contract_no": "C-2026-01", "trade_country": "DEU", "departure_port": "DEU003",
-        "transaction_terms": "1", "freight": {"mark": "3", "rate": "1200.50", "currency": "USD"},
-        "packages": 12, "package_type": "22", "gross_weight_kg": "1500.5", "net_weight_kg": "1400",
-        "other_fields": [["EdiRemark", "x"]]
-      },
-      "items": [
-        {"seq": 1, "hs_code": "8471300000", "name": "笔记本电脑", "elements": "0|0|品牌:X|型号:Y",
-         "declared_qty": "100", "declared_unit": "台", "total_price": "50000.00", "currency": "USD",
-         "origin_country": "DEU", "destination_country": "CHN", "duty_mode": "1"},
-        {"seq": 2, "hs_code": "8517130000", "name": "phone", "total_price": "10"}
-      ],
-      "containers": [{"container_no": "MSCU7654321", "size_code": "22G1"}],
-      "documents": [{"code": "A", "number": "A123"}]
-    }"#;
+    let json = include_str!("declaration.json");
     let declaration: Declaration = serde_json::from_str(json).unwrap();
     let bytes = written(&declaration, "9");
     let checked = jinguan_edifact::check(&bytes);
@@ -156,10 +133,81 @@ fn a_declaration_survives_cusdec() {
         "LOC+22+2201'",
         "DTM+137:20261128:102'",
         "MEA+WT+AAD+KGM:1500.5'",
-        "EQD+CN+MSCU7654321+22G1'",
+        "EQD+CN+MSCU7654321+22G1::5'",
         "CST+1+8471300000'",
         "MOA+38:50000.00:USD'",
     ] {
         assert!(text.contains(expected), "{expected} not in {text}");
     }
+}
+
+/// Every diagnostic of the interchange's messages against their directories.
+fn invalid(bytes: &[u8]) -> Vec<String> {
+    let checked = jinguan_edifact::check(bytes);
+    let validation = jinguan_edimap::validation(bytes, &checked, None).unwrap();
+    assert!(
+        validation.messages.iter().all(|(_, _, release)| release.is_some()),
+        "{:?}",
+        validation.messages
+    );
+    validation
+        .diagnostics
+        .iter()
+        .map(|(d, _)| d.to_string())
+        .collect()
+}
+
+#[test]
+fn what_is_written_validates_against_d96b() {
+    let json = include_str!("declaration.json");
+    let declaration: Declaration = serde_json::from_str(json).unwrap();
+    let bytes = written(&declaration, "9");
+    assert_eq!(invalid(&bytes), Vec::<String>::new(), "{}", String::from_utf8_lossy(&bytes));
+    // CUSRES for an acceptance with its assessment, and for a rejection with its errors.
+    for response in [
+        jinguan_edimap::cusres::Response {
+            entry_id: "220120261000000001".into(),
+            submission_id: "batch-1/M1".into(),
+            customs: "2201".into(),
+            status: "accepted".into(),
+            first: true,
+            receipt_code: "P".into(),
+            channel: Some("green".into()),
+            time: "202611281200".into(),
+            note: "risk: no rule fired; random 2 %".into(),
+            errors: vec![],
+            taxes: Some((
+                "1451.20".parse().unwrap(),
+                "0".parse().unwrap(),
+                "9812.11".parse().unwrap(),
+            )),
+        },
+        jinguan_edimap::cusres::Response {
+            submission_id: "batch-1/M2".into(),
+            customs: "2201".into(),
+            status: "rejected".into(),
+            first: true,
+            time: "202611281200".into(),
+            note: "C0103 HS code 9999999999 unknown".into(),
+            errors: vec![("C0103".into(), "HS code 9999999999 unknown on 2026-11-28".into())],
+            ..Default::default()
+        },
+    ] {
+        let bytes = interchange(
+            &envelope(),
+            &[OutMessage {
+                reference: "1".into(),
+                identifier: jinguan_edimap::cusres::identifier(),
+                segments: jinguan_edimap::cusres::write(&response),
+            }],
+        );
+        assert_eq!(invalid(&bytes), Vec::<String>::new(), "{}", String::from_utf8_lossy(&bytes));
+        let read = jinguan_edimap::cusres::read(&declarations_of(&bytes));
+        assert_eq!(read, response);
+    }
+}
+
+fn declarations_of(bytes: &[u8]) -> Vec<Seg> {
+    let checked = jinguan_edifact::check(bytes);
+    read_message(bytes, &checked.messages[0])
 }

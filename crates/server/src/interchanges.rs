@@ -42,6 +42,9 @@ pub const LOGISTICS_LEDGER: &str = "logistics";
 /// Entry kind of a manifest.
 pub const MANIFEST: &str = "manifest";
 
+/// The message types the exchange has an agreement to receive.
+const AGREED: &[&str] = &["CUSDEC", "CUSCAR", "CUSREP"];
+
 /// `?format=`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Format {
@@ -129,10 +132,20 @@ pub(crate) async fn receive(
     // Each acknowledged message, processed in order.
     let mut outcomes = Vec::new();
     let mut mapping_errors: Vec<Diagnostic> = Vec::new();
+    let mut unagreed: Vec<&str> = Vec::new();
     // A rejected interchange (UCI action 4) rejects every message in it.
     let verdict = contrl::report(&interchange, &refs, &error_code);
     let interchange_ok = verdict.body.first().is_some_and(|uci| uci.get(3, 0) == "7");
     for (index, message) in interchange.messages.iter().enumerate() {
+        // A type no agreement covers is refused as such, whatever else is wrong with it.
+        if !AGREED.contains(&message.message_type.as_str()) {
+            unagreed.push(message.reference.as_str());
+            outcomes.push(
+                json!({"reference": message.reference, "type": message.message_type,
+                "status": "rejected", "by": "no agreement"}),
+            );
+            continue;
+        }
         let acknowledged = interchange_ok && verdict.messages.get(index).is_some_and(|(_, ok)| *ok);
         if !acknowledged {
             outcomes.push(
@@ -215,36 +228,14 @@ pub(crate) async fn receive(
                 );
             }
             other => {
-                mapping_errors.push(Diagnostic {
-                    code: "E0303",
-                    message: format!("no agreement to receive {other} here"),
-                    offset: message.offset,
-                    segment: None,
-                    element: None,
-                });
-                outcomes.push(json!({"reference": message.reference, "type": other,
-                    "status": "rejected", "by": "no agreement"}));
+                return Err(crate::internal(format!(
+                    "{other} is agreed but not handled"
+                )))
             }
         }
     }
     // The CONTRL: syntax and validation errors, and what the mapping could not take.
-    let unagreed: Vec<&str> = mapping_errors
-        .iter()
-        .filter(|d| d.code == "E0303")
-        .filter_map(|d| {
-            interchange
-                .messages
-                .iter()
-                .find(|m| m.offset == d.offset)
-                .map(|m| m.reference.as_str())
-        })
-        .collect();
-    let placed: Vec<Diagnostic> = mapping_errors
-        .iter()
-        .filter(|d| d.code != "E0303")
-        .cloned()
-        .collect();
-    refs.extend(placed.iter());
+    refs.extend(mapping_errors.iter());
     let mut report = contrl::report(&interchange, &refs, &error_code);
     refuse_unagreed(&mut report, &unagreed);
     let now = china_now(app.now_ms());

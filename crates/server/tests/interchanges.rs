@@ -235,6 +235,31 @@ fn a_broken_interchange_is_rejected_down_to_the_segment_and_nothing_is_recorded(
         "one declaration recorded: {before:?} -> {after:?}"
     );
 
+    // A value the directory does not have (message function "ZZ9" in BGM 1225): the
+    // message rejected, the segment and element named, nothing recorded.
+    let before = sizes(&server);
+    let text = String::from_utf8(cusdecs(&[43], "IC0009")).unwrap();
+    let bgm = text.find("\nBGM+").unwrap() + 1;
+    let end = text[bgm..].find('\'').unwrap() + bgm;
+    let function = text[..end].rfind('+').unwrap();
+    let wrong = format!("{}+ZZ9{}", &text[..function], &text[end..]);
+    let (status, reply) = post(&server, "batch-4", wrong.as_bytes());
+    assert_eq!(status, 422, "{reply}");
+    let contrl = reply["contrl"].as_str().unwrap().as_bytes().to_vec();
+    let segments = &messages(&contrl)[0];
+    let tail: Vec<String> = segments
+        .iter()
+        .skip_while(|s| s.tag != "UCM")
+        .filter(|s| s.tag != "UNT")
+        .map(Seg::to_text)
+        .collect();
+    assert_eq!(
+        tail,
+        ["UCM+M1+CUSDEC:D:96B:UN+4", "UCS+2", "UCD+12+3"],
+        "{reply}"
+    );
+    assert_eq!(sizes(&server), before);
+
     // A broken envelope rejects everything: UCI action 4, nothing recorded.
     let before = sizes(&server);
     let unz = broken.rfind("UNZ+").unwrap();
@@ -283,11 +308,13 @@ both!(a_cuscar_is_kept_and_a_single_cusdec_is_a_declaration);
 fn a_cuscar_is_kept_and_a_single_cusdec_is_a_declaration(backend: Backend) {
     let server = start("interchanges_cuscar", backend);
     if let Some(corpus) = jinguan_testkit::corpus() {
-        let cuscar = std::fs::read(corpus.join("edifact/samples/smooks/99a_cuscar.edi")).unwrap();
+        let cuscar =
+            std::fs::read(corpus.join("edifact/samples/ts-edifact/CUSCAR_D99B_AU_ICS.edi"))
+                .unwrap();
         let (status, reply) = post(&server, "manifest-1", &cuscar);
         assert_eq!(status, 200, "{reply}");
         let outcomes = reply["messages"].as_array().unwrap();
-        assert_eq!(outcomes.len(), 2);
+        assert_eq!(outcomes.len(), 1);
         assert!(outcomes
             .iter()
             .all(|o| o["status"] == "recorded" && o["ledger"] == "logistics"));
