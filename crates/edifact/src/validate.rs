@@ -677,6 +677,7 @@ mod tests {
 
     use super::*;
     use crate::directory::{parse_message, SegmentDef};
+    use proptest::strategy::Strategy;
 
     /// A small directory: a table with a header segment, a repeating group with a nested one,
     /// and a mandatory summary segment; segments with simple, composite and coded elements.
@@ -885,6 +886,69 @@ mod tests {
         assert!(!is_warning("V0103"));
         assert_eq!(syntax_error("V0001"), None);
         assert_eq!(syntax_error("V0106"), Some("36"));
+    }
+
+    proptest::proptest! {
+        /// Any bytes, shaped like segments of the test table or not: diagnostics, never a
+        /// panic, and every one of them a code of the table with its place.
+        #[test]
+        fn any_message_validates_without_a_panic(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "BGM", "DTM", "NAD", "CTA", "COM", "UNS", "CNT", "FTX", "UNT", "+", ":",
+                        "'", "?", "*", "-", ".", ",", "380", "9", "1.5", "ZZZ", "",
+                    ]).prop_map(String::from),
+                    "[ -~]{0,6}",
+                ],
+                0..60,
+            )
+        ) {
+            let body = format!("UNH+1+TEST:D:96B:UN'{}'UNT+2+1'", parts.concat());
+            let directory = directory();
+            for input in [body.clone(), format!("UNA:+.?*'{body}")] {
+                let interchange = crate::check(input.as_bytes());
+                for message in &interchange.messages {
+                    for d in validate(&directory, input.as_bytes(), message, &interchange.separators) {
+                        proptest::prop_assert!(is_warning(d.code) || syntax_error(d.code).is_some());
+                        proptest::prop_assert!(d.offset <= input.len());
+                    }
+                }
+            }
+        }
+
+        /// The directory readers on any bytes: a directory or an error, never a panic.
+        #[test]
+        fn directory_text_never_panics(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(vec![
+                        "4.3.1  Segment table",
+                        "0010   UNH Message header                            M   1",
+                        "0120       ---- Segment group 1  ------------------ C   99----+",
+                        "0190   FTX Free text                                 C   1---++",
+                        "0130   RFF Reference                                 M   1    |",
+                        "----------------------------------------------------------------------",
+                        "      BGM    BEGINNING OF MESSAGE",
+                        "010   C002  DOCUMENT/MESSAGE NAME                          C",
+                        "      1001   Document/message name, coded                  C  an..3",
+                        "020   1225  MESSAGE FUNCTION, CODED                        M  an..3",
+                        "* 1001  Document/message name, coded",
+                        "  Repr: an..3",
+                        "        1 Certificate of analysis",
+                        "     1     Certificate of analysis",
+                        "",
+                    ]).prop_map(|line| line.as_bytes().to_vec()),
+                    proptest::collection::vec(proptest::num::u8::ANY, 0..80),
+                ],
+                0..40,
+            )
+        ) {
+            let text = lines.join(&b"\r\n"[..]);
+            let _ = crate::directory::parse_message("X", &text);
+            let _ = crate::directory::parse_segments(&text);
+            let _ = crate::directory::parse_code_lists(&text);
+        }
     }
 
     #[test]
