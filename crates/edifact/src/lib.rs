@@ -71,7 +71,7 @@ pub use envelope::{check, Interchange, Message};
 pub use serialize::{from_json, parse_owned, serialize, to_json, OwnedSegment};
 pub use stream::StreamTokenizer;
 pub use tokenize::{unescape, Element, Segment, Tokenizer};
-pub use validate::validate;
+pub use validate::{validate, validate_interchange};
 
 /// The characters that structure an interchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,39 @@ pub fn validate(
     validate_segments(directory, message, segments, separators)
 }
 
+/// Checks every message of `interchange` (read from `input` by [`crate::check`]) in one pass
+/// over the input, each against the directory `directory_for` picks for it (`None`: the
+/// message is not validated). [`validate`] for one message tokenizes from the start of the
+/// input up to it; this is the form for interchanges of many messages.
+pub fn validate_interchange<'d>(
+    input: &[u8],
+    interchange: &crate::Interchange,
+    mut directory_for: impl FnMut(&Message) -> Option<&'d Directory>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut segments = Tokenizer::new(input).peekable();
+    for message in &interchange.messages {
+        let Some(directory) = directory_for(message) else {
+            continue;
+        };
+        // Up to the message's UNH; messages are in input order, so this only moves forward.
+        while segments
+            .peek()
+            .is_some_and(|segment| segment.index < message.first_segment)
+        {
+            segments.next();
+        }
+        let own = segments.by_ref().take(message.segments);
+        out.extend(validate_segments(
+            directory,
+            message,
+            own,
+            &interchange.separators,
+        ));
+    }
+    out
+}
+
 /// Checks a message's segments (`UNH` to `UNT`) against `directory`: [`validate`] for a
 /// caller that already has them, e.g. from one pass over an interchange of many messages.
 pub fn validate_segments<'a>(
@@ -949,6 +982,28 @@ mod tests {
             let _ = crate::directory::parse_segments(&text);
             let _ = crate::directory::parse_code_lists(&text);
         }
+    }
+
+    #[test]
+    fn one_pass_over_an_interchange_is_the_same_as_message_by_message() {
+        let directory = directory();
+        let input = format!(
+            "UNB+UNOC:3+S+R+200101:1200+1'{HEAD}NAD+BY'NAD+SE'NAD+DP'UNS+S'CNT+2:1'UNT+8+1'\
+             UNH+2+ORDERS:D:96B:UN'UNT+2+2'\
+             UNH+3+TEST:D:96B:UN'BGM+999+1'UNS+S'CNT+2:1'UNT+5+3'UNZ+3+1'"
+        );
+        let interchange = crate::check(input.as_bytes());
+        let each: Vec<Diagnostic> = interchange
+            .messages
+            .iter()
+            .flat_map(|m| validate(&directory, input.as_bytes(), m, &interchange.separators))
+            .collect();
+        let once = validate_interchange(input.as_bytes(), &interchange, |_| Some(&directory));
+        assert_eq!(once, each);
+        let codes: Vec<&str> = once.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["V0106", "V0001", "V0401"]);
+        let none = validate_interchange(input.as_bytes(), &interchange, |_| None);
+        assert!(none.is_empty());
     }
 
     #[test]
