@@ -202,7 +202,9 @@ pub fn check(input: &[u8], interchange: &Interchange) -> Vec<Diagnostic> {
     let mut repertoire = Repertoire::Unchecked;
     let mut syntax_id = String::new();
     let mut upper = None;
+    let mut fits = [true; 256];
     for segment in Tokenizer::new(input) {
+        let separators = segment.separators();
         if segment.tag == b"UNB" {
             syntax_id = segment
                 .element(0)
@@ -214,11 +216,13 @@ pub fn check(input: &[u8], interchange: &Interchange) -> Vec<Diagnostic> {
                 Repertoire::Iso8859(part) => Some(UpperHalf::of(part)),
                 _ => None,
             };
+            fits = bytes_that_fit(repertoire, upper.as_ref(), &separators);
         }
-        if repertoire == Repertoire::Unchecked {
+        // One table look-up per byte finds the segments to look at closely: checking every
+        // byte against the separators and the repertoire costs more than reading the input.
+        if segment.raw.iter().all(|b| fits[usize::from(*b)]) {
             continue;
         }
-        let separators = segment.separators();
         let outside = outside_positions(segment.raw, repertoire, upper.as_ref(), &separators);
         let Some(&first) = outside.first() else {
             continue;
@@ -244,6 +248,31 @@ pub fn check(input: &[u8], interchange: &Interchange) -> Vec<Diagnostic> {
         });
     }
     diagnostics
+}
+
+/// Which bytes surely fit wherever they stand: for a single-byte repertoire exactly the bytes
+/// in it (and the service characters and line breaks); for UTF-8 the ASCII ones, a byte from
+/// 0x80 up sending its segment to the closer look; for an unchecked one, all.
+fn bytes_that_fit(
+    repertoire: Repertoire,
+    upper: Option<&UpperHalf>,
+    separators: &Separators,
+) -> [bool; 256] {
+    let mut fits = [false; 256];
+    for (byte, fit) in (0..=255u8).zip(fits.iter_mut()) {
+        let service = [separators.component, separators.element, separators.segment]
+            .contains(&byte)
+            || Some(byte) == separators.release
+            || Some(byte) == separators.repetition
+            || byte == b'\r'
+            || byte == b'\n';
+        *fit = service
+            || match repertoire {
+                Repertoire::Utf8 => matches!(byte, 0x20..=0x7E),
+                other => other.allows(byte, upper),
+            };
+    }
+    fits
 }
 
 /// Where in `raw` bytes outside `repertoire` are, service characters and line breaks (wrapping)
@@ -376,6 +405,35 @@ UNH\x1D1\x1DORDERS\x1FD\x1F96A\x1FUN\x1CUNT\x1D2\x1D1\x1CUNZ\x1D1\x1D1\x1C";
         assert_eq!(said.len(), 1);
         assert_eq!(said[0].segment, Some(2));
         assert!(said[0].message.contains("2 more"), "{}", said[0].message);
+    }
+
+    #[test]
+    fn the_quick_table_agrees_with_the_close_look() {
+        let separators = Separators::default();
+        for syntax in ["UNOA", "UNOB", "UNOC", "UNOG", "UNOJ", "UNOW"] {
+            let repertoire = Repertoire::of(syntax).unwrap();
+            let upper = match repertoire {
+                Repertoire::Iso8859(part) => Some(UpperHalf::of(part)),
+                _ => None,
+            };
+            let fits = bytes_that_fit(repertoire, upper.as_ref(), &separators);
+            for byte in 0..=255u8 {
+                let outside = outside_positions(&[byte], repertoire, upper.as_ref(), &separators);
+                // The table may send a segment to the close look (UTF-8's high bytes), never
+                // pass one the close look refuses.
+                assert!(
+                    !fits[usize::from(byte)] || outside.is_empty(),
+                    "{syntax} {byte:#x}"
+                );
+                if repertoire != Repertoire::Utf8 {
+                    assert_eq!(
+                        fits[usize::from(byte)],
+                        outside.is_empty(),
+                        "{syntax} {byte:#x}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
