@@ -37,9 +37,10 @@ pub fn validate(
 }
 
 /// Checks every message of `interchange` (read from `input` by [`crate::check`]) in one pass
-/// over the input, each against the directory `directory_for` picks for it (`None`: the
-/// message is not validated). [`validate`] for one message tokenizes from the start of the
-/// input up to it; this is the form for interchanges of many messages.
+/// over the input, each against the directory `directory_for` picks for it (`None`: no
+/// directory for the release it names, so it is not validated, which the warning `V0001`
+/// says). [`validate`] for one message tokenizes from the start of the input up to it; this
+/// is the form for interchanges of many messages.
 pub fn validate_interchange<'d>(
     input: &[u8],
     interchange: &crate::Interchange,
@@ -49,6 +50,16 @@ pub fn validate_interchange<'d>(
     let mut segments = Tokenizer::new(input).peekable();
     for message in &interchange.messages {
         let Some(directory) = directory_for(message) else {
+            out.push(Diagnostic {
+                code: "V0001",
+                message: format!(
+                    "no directory for {}{} ({}): not validated",
+                    message.version, message.release, message.message_type
+                ),
+                offset: message.offset,
+                segment: Some(message.first_segment),
+                element: None,
+            });
             continue;
         };
         // Up to the message's UNH; messages are in input order, so this only moves forward.
@@ -1003,7 +1014,7 @@ mod tests {
         let codes: Vec<&str> = once.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["V0106", "V0001", "V0401"]);
         let none = validate_interchange(input.as_bytes(), &interchange, |_| None);
-        assert!(none.is_empty());
+        assert!(none.iter().all(|d| d.code == "V0001") && none.len() == 3);
     }
 
     #[test]

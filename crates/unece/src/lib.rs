@@ -5,8 +5,8 @@
 //! D.03B, D.16A and D.21A. [`releases`] names them; [`directory`] opens one — its message
 //! files (`TRMD`/`EDMD`), segment specifications (`TRSD`/`EDSD`) and code lists (`UNCL`), each
 //! a zip inside the release's zip — and reads them into a [`jinguan_edifact::Directory`] once,
-//! kept for the life of the process. [`nearest`] names the shipped release closest to one
-//! that is not shipped.
+//! kept for the life of the process. [`for_message`] picks a message's own release, and
+//! [`nearest`] names the shipped release closest to one that is not shipped.
 //!
 //! The only IO is decompressing bytes compiled into the binary; the reading of the text is
 //! `jinguan_edifact::directory`'s.
@@ -78,6 +78,15 @@ pub fn directory(release: &str) -> Result<&'static Directory, Error> {
         .get_or_init(|| load(name, bytes))
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// The directory a message names in its `UNH` (version `D` and its release, `96B`), if it
+/// is shipped: the `directory_for` of [`jinguan_edifact::validate_interchange`].
+pub fn for_message(message: &jinguan_edifact::Message) -> Option<&'static Directory> {
+    if message.version != "D" {
+        return None;
+    }
+    directory(&format!("D{}", message.release)).ok()
 }
 
 /// The shipped release closest to `release` (`D97B` → `D96B`), counting two releases a
@@ -225,6 +234,23 @@ mod tests {
         assert_eq!(nearest("D93A"), Some("D95B"));
         assert_eq!(nearest("D24A"), Some("D21A"));
         assert_eq!(nearest("S93A"), None);
+    }
+
+    #[test]
+    fn a_message_names_its_directory() {
+        let input = b"UNH+1+CUSDEC:D:96B:UN'BGM+929+1'UNT+3+1'UNH+2+INVOIC:D:97B:UN'UNT+2+2'";
+        let interchange = jinguan_edifact::check(input);
+        let found: Vec<Option<&str>> = interchange
+            .messages
+            .iter()
+            .map(|m| for_message(m).map(|d| d.release.as_str()))
+            .collect();
+        assert_eq!(found, [Some("D96B"), None]);
+        let said = jinguan_edifact::validate_interchange(input, &interchange, for_message);
+        let codes: Vec<&str> = said.iter().map(|d| d.code).collect();
+        // CUSDEC D96B: neither of its two mandatory UNS (before the detail and the summary
+        // sections); INVOIC D97B: not shipped, a warning.
+        assert_eq!(codes, ["V0103", "V0103", "V0001"], "{said:?}");
     }
 
     #[test]
