@@ -8,6 +8,10 @@
 //! kept for the life of the process. [`for_message`] picks a message's own release, and
 //! [`nearest`] names the shipped release closest to one that is not shipped.
 //!
+//! A release is read whole on first use, all its message types with it: 40 to 80 ms in a
+//! release build (about 200 messages, 160 segments, 270 code lists; inflating is most of it),
+//! little enough that reading each message type on demand is not worth its locking.
+//!
 //! The only IO is decompressing bytes compiled into the binary; the reading of the text is
 //! `jinguan_edifact::directory`'s.
 
