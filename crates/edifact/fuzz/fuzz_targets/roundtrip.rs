@@ -11,8 +11,16 @@ fuzz_target!(|input: &[u8]| {
     let (again, separators_again, _) = parse_owned(&once);
     assert_eq!(serialize(&again, &separators_again, false), once);
     // A tag is not unescaped, so one holding service characters (U0003) is not written back
-    // as it was read.
-    if diagnostics.iter().all(|d| d.code != "U0003") {
+    // as it was read; and a byte the declared ISO 8859 part leaves undefined (U0201) reads as
+    // U+FFFD, which no part can write (it is written `?`).
+    let undefined = segments.iter().any(|s| {
+        s.elements
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|v| v.contains('\u{FFFD}'))
+    });
+    if !undefined && diagnostics.iter().all(|d| d.code != "U0003") {
         let canonical: Vec<OwnedSegment> = segments.iter().map(OwnedSegment::canonical).collect();
         assert_eq!(again, canonical);
     }
