@@ -118,7 +118,11 @@ pub fn write(response: &Response) -> Vec<Seg> {
     if let Some(state) = code_of(STATES, &response.status) {
         out.push(gis(state, "JGS"));
     }
-    if let Some(channel) = response.channel.as_deref().and_then(|c| code_of(CHANNELS, c)) {
+    if let Some(channel) = response
+        .channel
+        .as_deref()
+        .and_then(|c| code_of(CHANNELS, c))
+    {
         out.push(gis(channel, "JGC"));
     }
     if !response.submission_id.is_empty() {

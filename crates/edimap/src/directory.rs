@@ -1,50 +1,41 @@
-//! Each message against the UN directory of its release.
+//! Each message against the UN directory of its release, in one pass over the interchange.
 
-use jinguan_edifact::{Diagnostic, Interchange, Message};
+use jinguan_edifact::{Diagnostic, Directory, Interchange, Message};
 
-/// The release used, and each diagnostic with whether it is an error.
-pub(crate) type Checked = (Option<String>, Vec<(Diagnostic, bool)>);
+/// What validation found: per message the release used (none: not validated), and every
+/// diagnostic with whether it is an error.
+pub(crate) type Checked = (Vec<Option<String>>, Vec<(Diagnostic, bool)>);
 
-/// Validates `message` against its own release's directory when that release is shipped
-/// (`jinguan_unece`), or against `release` when one is given. A message of a release not
-/// shipped, of another agency than `UN`, or of a type its directory does not have, is not
-/// validated: a warning (`V0001`) says so, and the envelope's checks still hold. A release
-/// asked for that is not shipped is an error of the caller.
+/// The directory `message` is validated against: `release` when one is given, else its own
+/// release when it is a UN directory release that is shipped (`jinguan_unece`).
+fn directory_for(message: &Message, release: Option<&str>) -> Option<&'static Directory> {
+    match release {
+        Some(release) => jinguan_unece::directory(release).ok(),
+        None if message.agency == "UN" => jinguan_unece::for_message(message),
+        None => None,
+    }
+}
+
+/// Validates every message of `interchange`; a message of a release not shipped, of another
+/// agency than `UN`, or of a type its directory does not have, is not validated: a warning
+/// (`V0001`) says so, and the envelope's checks still hold. A release asked for that is not
+/// shipped is an error of the caller.
 pub(crate) fn validate(
     input: &[u8],
     interchange: &Interchange,
-    message: &Message,
     release: Option<&str>,
 ) -> Result<Checked, String> {
-    let own = format!("{}{}", message.version, message.release);
-    let chosen = match release {
-        Some(release) => Some(release.to_owned()),
-        None if message.agency == "UN" && message.version == "D" => Some(own.clone()),
-        None => None,
-    };
-    let directory = match chosen.as_deref().map(jinguan_unece::directory) {
-        Some(Ok(directory)) => directory,
-        Some(Err(e)) if release.is_some() => return Err(e.to_string()),
-        _ => {
-            let warning = Diagnostic {
-                code: "V0001",
-                message: format!(
-                    "{} {}:{}:{} has no UN directory shipped (releases {}): not validated",
-                    message.message_type,
-                    message.version,
-                    message.release,
-                    message.agency,
-                    jinguan_unece::releases().join(", ")
-                ),
-                offset: message.offset,
-                segment: Some(message.first_segment),
-                element: None,
-            };
-            return Ok((None, vec![(warning, false)]));
-        }
-    };
-    let found =
-        jinguan_edifact::validate::validate(directory, input, message, &interchange.separators);
+    if let Some(release) = release {
+        jinguan_unece::directory(release).map_err(|e| e.to_string())?;
+    }
+    let used = interchange
+        .messages
+        .iter()
+        .map(|m| directory_for(m, release).map(|d| d.release.clone()))
+        .collect();
+    let found = jinguan_edifact::validate::validate_interchange(input, interchange, |m| {
+        directory_for(m, release)
+    });
     let diagnostics = found
         .into_iter()
         .map(|d| {
@@ -52,5 +43,5 @@ pub(crate) fn validate(
             (d, error)
         })
         .collect();
-    Ok((Some(directory.release.clone()), diagnostics))
+    Ok((used, diagnostics))
 }

@@ -20,7 +20,7 @@ mod directory;
 pub mod manifest;
 mod segments;
 
-pub use segments::{interchange, read_message, Envelope, Finding, OutMessage, Seg};
+pub use segments::{interchange, read_message, read_messages, Envelope, Finding, OutMessage, Seg};
 
 /// Why a model could not be written as a message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -79,15 +79,15 @@ pub fn validation(
             .diagnostics
             .push((d.clone(), !warnings.iter().any(|w| std::ptr::eq(*w, d))));
     }
-    for message in &interchange.messages {
-        let used = directory::validate(input, interchange, message, release)?;
+    let (used, diagnostics) = directory::validate(input, interchange, release)?;
+    for (message, release) in interchange.messages.iter().zip(used) {
         found.messages.push((
             message.reference.clone(),
             message.message_type.clone(),
-            used.0,
+            release,
         ));
-        found.diagnostics.extend(used.1);
     }
+    found.diagnostics.extend(diagnostics);
     found.diagnostics.sort_by_key(|(d, _)| d.offset);
     Ok(found)
 }

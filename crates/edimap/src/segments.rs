@@ -67,6 +67,30 @@ impl Seg {
     }
 }
 
+/// The segments of every message of `interchange` in `input`, in one pass.
+pub fn read_messages(input: &[u8], interchange: &jinguan_edifact::Interchange) -> Vec<Vec<Seg>> {
+    let mut tokenizer = Tokenizer::new(input);
+    let separators = tokenizer.separators();
+    let mut segments = tokenizer.by_ref().peekable();
+    let mut out = Vec::with_capacity(interchange.messages.len());
+    for message in &interchange.messages {
+        while segments
+            .peek()
+            .is_some_and(|s| s.index < message.first_segment)
+        {
+            segments.next();
+        }
+        out.push(
+            segments
+                .by_ref()
+                .take(message.segments)
+                .map(|segment| owned(&segment, &separators))
+                .collect(),
+        );
+    }
+    out
+}
+
 /// Text of a value: UTF-8 when it is, else each byte as its ISO 8859-1 character (the
 /// repertoires of UNOA to UNOC are within it).
 pub(crate) fn text(bytes: &[u8]) -> String {

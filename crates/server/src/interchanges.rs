@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::TimeZone;
 use jinguan_edifact::{Diagnostic, Interchange};
-use jinguan_edimap::{contrl, cusdec, cusres, manifest, read_message, Seg};
+use jinguan_edimap::{contrl, cusdec, cusres, manifest, read_messages, Seg};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -136,6 +136,7 @@ pub(crate) async fn receive(
     // A rejected interchange (UCI action 4) rejects every message in it.
     let verdict = contrl::report(&interchange, &refs, &error_code);
     let interchange_ok = verdict.body.first().is_some_and(|uci| uci.get(3, 0) == "7");
+    let mut all_segments = read_messages(&body, &interchange);
     for (index, message) in interchange.messages.iter().enumerate() {
         // A type no agreement covers is refused as such, whatever else is wrong with it.
         if !AGREED.contains(&message.message_type.as_str()) {
@@ -163,7 +164,7 @@ pub(crate) async fn receive(
         };
         let mut principal = principal.clone();
         principal.origin.request = format!("{}/msg-{}", principal.origin.request, index + 1);
-        let segments = read_message(&body, message);
+        let segments = std::mem::take(&mut all_segments[index]);
         match message.message_type.as_str() {
             "CUSDEC" => {
                 let read = cusdec::read(&segments);
