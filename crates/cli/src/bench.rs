@@ -39,19 +39,13 @@ pub(crate) enum BenchCommand {
     /// acknowledged by their parties) beside a bare SQL read, and the latency from
     /// submission to receipt in the mailbox at a fixed rate; embedded or NATS JetStream.
     Exchange(crate::exchange_bench::Params),
-    /// UN/EDIFACT: tokenizing, splitting into components and checking the envelope of an
-    /// interchange repeated into one large input; MB/s on one core (best of `--runs`).
-    Edifact {
-        /// The interchange.
-        #[arg(long)]
-        file: PathBuf,
-        /// Copies of it in the input.
-        #[arg(long, default_value_t = 50)]
-        repeat: usize,
-        /// Timed runs.
-        #[arg(long, default_value_t = 5)]
-        runs: usize,
-    },
+    /// UN/EDIFACT: tokenizing, every element and component visited, the envelope checked and
+    /// streaming with its peak memory, on one core, over an interchange repeated into one large
+    /// input and generated CUSDEC interchanges; pydifact and edifact-rs beside (`--peers`).
+    Edifact(crate::edifact_bench::Params),
+    /// One streaming pass over an interchange, printing its time and peak resident memory (the
+    /// child process of `bench edifact`).
+    EdifactStream(crate::edifact_bench::StreamParams),
     /// Synthetic declaration generation throughput (JSON lines into memory).
     Gen {
         /// Declarations per run.
@@ -86,7 +80,8 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
             crate::signature_bench::run(&params, &refdata)
         }
-        BenchCommand::Edifact { file, repeat, runs } => crate::edi::bench(&file, repeat, runs),
+        BenchCommand::Edifact(params) => crate::edifact_bench::run(&params),
+        BenchCommand::EdifactStream(params) => crate::edifact_bench::stream(&params),
         BenchCommand::Exchange(params) => {
             let refdata =
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;

@@ -1,7 +1,6 @@
 //! `jinguan edi …`: UN/EDIFACT interchanges read, checked and measured.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use clap::Subcommand;
 
@@ -213,56 +212,4 @@ fn parse(file: &Path, json: bool) -> Result<(), Failure> {
             ),
         )),
     }
-}
-
-/// `jinguan bench edifact`: tokenizing and envelope checking, bytes per second on one core.
-pub(crate) fn bench(file: &Path, repeat: usize, runs: usize) -> Result<(), Failure> {
-    let one = read(file)?;
-    // The interchange repeated: one large input of realistic segments.
-    let mut input = Vec::with_capacity(one.len() * repeat.max(1));
-    for _ in 0..repeat.max(1) {
-        input.extend_from_slice(&one);
-    }
-    let best = |work: &dyn Fn() -> usize| {
-        let mut best = Duration::MAX;
-        let mut count = 0;
-        for _ in 0..runs.max(1) {
-            let start = Instant::now();
-            count = work();
-            best = best.min(start.elapsed());
-        }
-        (best, count)
-    };
-    let (tokenize, segments) = best(&|| {
-        let mut n = 0usize;
-        for segment in jinguan_edifact::Tokenizer::new(&input) {
-            n += segment.raw.len().min(1);
-        }
-        n
-    });
-    let (elements_time, elements) = best(&|| {
-        let mut n = 0usize;
-        for segment in jinguan_edifact::Tokenizer::new(&input) {
-            for element in segment.elements() {
-                n += element.components().count();
-            }
-        }
-        n
-    });
-    let (envelope, messages) = best(&|| jinguan_edifact::check(&input).messages.len());
-    let mb = input.len() as f64 / 1e6;
-    let rate = |d: Duration| mb / d.as_secs_f64();
-    say!(
-        "{}",
-        serde_json::to_string_pretty(&serde_json::json!({
-            "file": file.display().to_string(),
-            "input_mb": mb,
-            "runs": runs,
-            "tokenize": {"segments": segments, "best_s": tokenize.as_secs_f64(), "mb_per_s": rate(tokenize)},
-            "tokenize_and_split_components": {"components": elements, "best_s": elements_time.as_secs_f64(), "mb_per_s": rate(elements_time)},
-            "envelope_check": {"messages": messages, "best_s": envelope.as_secs_f64(), "mb_per_s": rate(envelope)},
-        }))
-        .unwrap_or_default()
-    );
-    Ok(())
 }

@@ -9,6 +9,7 @@ mod demo;
 mod demo_server;
 mod describe;
 mod edi;
+mod edifact_bench;
 mod exchange_bench;
 mod gen;
 mod intake_bench;

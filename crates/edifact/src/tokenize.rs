@@ -246,19 +246,14 @@ const SHORT_WORDS: usize = 4;
 /// place, eight bytes at a time, and the vector search is left the rest.
 #[inline]
 fn find3(haystack: &[u8], a: u8, b: u8, c: u8) -> Option<usize> {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let (wa, wb, wc) = (LOW * u64::from(a), LOW * u64::from(b), LOW * u64::from(c));
-    // A byte of `x` equal to zero sets its high bit here; bits above the first zero byte may
-    // be set falsely, so only the lowest is used.
-    let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
     let mut checked = 0;
     for chunk in haystack.chunks_exact(8).take(SHORT_WORDS) {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
             break;
         };
         let word = u64::from_le_bytes(bytes);
-        let hits = zero(word ^ wa) | zero(word ^ wb) | zero(word ^ wc);
+        let hits = zero_byte(word ^ wa) | zero_byte(word ^ wb) | zero_byte(word ^ wc);
         if hits != 0 {
             return Some(checked + (hits.trailing_zeros() / 8) as usize);
         }
@@ -266,6 +261,16 @@ fn find3(haystack: &[u8], a: u8, b: u8, c: u8) -> Option<usize> {
     }
     let rest = haystack.get(checked..).unwrap_or_default();
     memchr::memchr3(a, b, c, rest).map(|at| checked + at)
+}
+
+const LOW: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each zero byte of `x` set. Bits above the first zero byte may be set
+/// falsely (a borrow), so only the lowest set bit may be relied on.
+#[inline]
+fn zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(LOW) & !x & HIGH
 }
 
 /// Whether the byte at `at` is released: an odd run of release characters between `from` and
