@@ -146,7 +146,10 @@ fn invalid(bytes: &[u8]) -> Vec<String> {
     let checked = jinguan_edifact::check(bytes);
     let validation = jinguan_edimap::validation(bytes, &checked, None).unwrap();
     assert!(
-        validation.messages.iter().all(|(_, _, release)| release.is_some()),
+        validation
+            .messages
+            .iter()
+            .all(|(_, _, release)| release.is_some()),
         "{:?}",
         validation.messages
     );
@@ -162,7 +165,12 @@ fn what_is_written_validates_against_d96b() {
     let json = include_str!("declaration.json");
     let declaration: Declaration = serde_json::from_str(json).unwrap();
     let bytes = written(&declaration, "9");
-    assert_eq!(invalid(&bytes), Vec::<String>::new(), "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(
+        invalid(&bytes),
+        Vec::<String>::new(),
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
     // CUSRES for an acceptance with its assessment, and for a rejection with its errors.
     for response in [
         jinguan_edimap::cusres::Response {
@@ -189,7 +197,10 @@ fn what_is_written_validates_against_d96b() {
             first: true,
             time: "202611281200".into(),
             note: "C0103 HS code 9999999999 unknown".into(),
-            errors: vec![("C0103".into(), "HS code 9999999999 unknown on 2026-11-28".into())],
+            errors: vec![(
+                "C0103".into(),
+                "HS code 9999999999 unknown on 2026-11-28".into(),
+            )],
             ..Default::default()
         },
     ] {
@@ -201,7 +212,12 @@ fn what_is_written_validates_against_d96b() {
                 segments: jinguan_edimap::cusres::write(&response),
             }],
         );
-        assert_eq!(invalid(&bytes), Vec::<String>::new(), "{}", String::from_utf8_lossy(&bytes));
+        assert_eq!(
+            invalid(&bytes),
+            Vec::<String>::new(),
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
         let read = jinguan_edimap::cusres::read(&declarations_of(&bytes));
         assert_eq!(read, response);
     }
