@@ -193,12 +193,13 @@ fn measure(input: &Input, params: &Params, peer_bin: &Path) -> Result<String, Fa
         row.push_str(" – | – | – | – |");
         return Ok(row);
     }
-    let pydifact_runs = if mb > 20.0 {
-        1
+    let pydifact_runs = if mb > 5.0 { 1 } else { params.runs.clamp(1, 3) };
+    let pydifact = if mb > params.pydifact_max_mb as f64 {
+        Err(format!("not run (over {} MB)", params.pydifact_max_mb))
     } else {
-        params.runs.clamp(1, 3)
+        pydifact(&params.python, &input.path, pydifact_runs)
     };
-    match pydifact(&params.python, &input.path, pydifact_runs) {
+    match pydifact {
         Ok(seconds) => {
             let _ = write!(
                 row,
@@ -207,7 +208,12 @@ fn measure(input: &Input, params: &Params, peer_bin: &Path) -> Result<String, Fa
             );
         }
         Err(why) => {
-            let _ = write!(row, " fails: {why} | – |");
+            let said = if why.starts_with("not run") {
+                ""
+            } else {
+                "fails: "
+            };
+            let _ = write!(row, " {said}{why} | – |");
         }
     }
     match edifact_rs(peer_bin, &input.path, params.runs) {
