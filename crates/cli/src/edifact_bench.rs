@@ -111,9 +111,9 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
         exe.with_file_name("edifact-peer")
     });
     let mut table = String::from(
-        "| input | MB | tokenize MB/s | parse MB/s | check MB/s | stream MB/s | stream peak RSS \
-         MB | pydifact s | ours/pydifact | edifact-rs MB/s | ours/edifact-rs |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| input | MB | tokenize MB/s | parse MB/s | check MB/s | validate MB/s | stream MB/s | \
+         stream peak RSS MB | pydifact s | ours/pydifact | edifact-rs MB/s | ours/edifact-rs |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for input in &inputs {
         let row = measure(input, params, &peer_bin)?;
@@ -125,7 +125,9 @@ pub(crate) fn run(params: &Params) -> Result<(), Failure> {
     say!(
         "tokenize: every segment cut and its tag checked; parse: and every element and \
          component visited (the work the peers do; the ratios are of this column); check: \
-         the envelope (counts, references) and the character repertoire; stream: parse from \
+         the envelope (counts, references) and the character repertoire; validate: check and \
+         every message against its UN directory (segment table, elements, formats, codes; the \
+         directory read once, before the runs); stream: parse from \
          the file through a 64 KiB buffer in a child process, file reading included, its peak \
          resident memory (VmHWM) beside. Best of {} runs; pydifact best of at most 3 (1 above \
          5 MB).",
@@ -170,16 +172,21 @@ fn measure(input: &Input, params: &Params, peer_bin: &Path) -> Result<String, Fa
     let (checked, errors) = best_of(params.runs, &|| {
         jinguan_edifact::check(bytes).errors().count()
     });
-    std::hint::black_box((segments, components, errors));
+    let (validated, findings) = best_of(params.runs, &|| {
+        let interchange = jinguan_edifact::check(bytes);
+        jinguan_edimap::validation(bytes, &interchange, None).map_or(0, |v| v.diagnostics.len())
+    });
+    std::hint::black_box((segments, components, errors, findings));
     let stream = stream_child(&input.path)?;
     let mut row = String::new();
     let _ = write!(
         row,
-        "| {} | {mb:.1} | {:.0} | {:.0} | {:.0} | {} | {} |",
+        "| {} | {mb:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} |",
         input.name,
         rate(tokenize),
         rate(parsed),
         rate(checked),
+        rate(validated),
         stream
             .get("seconds")
             .and_then(serde_json::Value::as_f64)
