@@ -52,7 +52,7 @@ const OPERATIONS: &[Operation] = &[
                   201 accepted, 422 rejected with every error (recorded), 200 the original \
                   receipt of a repeat, 409 the same id with another body.",
         roles: &["enterprise", "broker"],
-        body: &["application/json", "application/xml"],
+        body: &["application/json", "application/xml", "application/edifact"],
         query: &[],
         statuses: &[200, 201, 400, 401, 403, 409, 413, 415, 422],
     },
@@ -85,12 +85,13 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         method: "get",
         path: "/api/v1/declarations/{entry_id}/receipts",
-        summary:
-            "Every receipt as JSON; with format=xml the latest (or seq=N) as China's DEC_RESULT.",
+        summary: "Every receipt as JSON; with format=xml the latest (or seq=N) as China's \
+                  DEC_RESULT; with format=edifact every receipt as a CUSRES (D96B) in one \
+                  interchange.",
         roles: &["enterprise", "broker", "officer", "bank", "admin"],
         body: &[],
         query: &[
-            ("format", "json (default) or xml"),
+            ("format", "json (default), xml or edifact"),
             ("seq", "with format=xml: the receipt of this ledger entry"),
         ],
         statuses: &[200, 400, 401, 404],
@@ -287,6 +288,20 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200, 201, 400, 401, 403, 409, 413, 415, 422],
     },
     Operation {
+        method: "post",
+        path: "/api/v1/interchanges",
+        summary: "A UN/EDIFACT interchange of one or many messages: answered with its CONTRL \
+                  (200 acknowledged, 422 rejected down to segment and element; format=json: \
+                  {accepted, contrl, errors, messages[{reference, type, status, entry_id, \
+                  receipt}]}); each acknowledged CUSDEC cleared as a declaration under \
+                  <Submission-Id>/<UNH reference>, CUSCAR and CUSREP kept in the logistics \
+                  ledger, other types refused (UCM 4, 0085 17).",
+        roles: &["enterprise", "broker"],
+        body: &["application/edifact"],
+        query: &[("format", "edifact (default, the CONTRL) or json")],
+        statuses: &[200, 400, 401, 403, 413, 415, 422],
+    },
+    Operation {
         method: "get",
         path: "/api/v1/routes",
         summary: "The routing table: {routes[{syntax, message_type, module, description}]}.",
@@ -310,6 +325,11 @@ const OPERATIONS: &[Operation] = &[
                 "cursor to read after (default: the last acknowledged)",
             ),
             ("limit", "at most this many (1 to 1000, default 100)"),
+            (
+                "format",
+                "json (default) or edifact: the messages as one interchange of CUSRES, the \
+                 cursor in X-Mailbox-Next",
+            ),
         ],
         statuses: &[200, 400, 401, 403],
     },

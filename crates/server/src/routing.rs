@@ -286,13 +286,18 @@ mod tests {
             .unwrap_err();
         assert_eq!(ceb.code(), "H0470");
         assert!(ceb.to_string().contains("CEB311Message"), "{ceb}");
-        let cusdec = routes
+        let orders = routes
             .route(
                 "application/edifact",
-                b"UNA:+.? 'UNB+UNOC:3+A+B+261128:1200+1'UNH+1+CUSDEC:D:96B:UN'",
+                b"UNA:+.? 'UNB+UNOC:3+A+B+261128:1200+1'UNH+1+ORDERS:D:96A:UN'",
             )
             .unwrap_err();
-        assert!(cusdec.to_string().contains("\"CUSDEC\""), "{cusdec}");
+        assert!(orders.to_string().contains("\"ORDERS\""), "{orders}");
+        let cusdec = b"UNA:+.? 'UNB+UNOC:3+A+B+261128:1200+1'UNH+1+CUSDEC:D:96B:UN'";
+        assert_eq!(
+            routes.route("application/edifact", cusdec).unwrap().module,
+            "clearance"
+        );
         let odd = routes
             .route(
                 "application/edifact",
