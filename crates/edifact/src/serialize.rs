@@ -161,7 +161,12 @@ pub fn serialize_with(
     let mut first_segment_end = None;
     let mut syntax_id = String::new();
     for segment in segments {
-        if segment.tag == "UNB" {
+        // The tag a reader will see is the one written (service characters and leading white
+        // space left out): when that is `UNB`, its syntax identifier rules from here, as it
+        // will for the reader.
+        let mut written_tag = Vec::new();
+        write_tag(&mut written_tag, &segment.tag, &syntax_id, separators);
+        if written_tag == b"UNB" {
             syntax_id = segment.value(0, 0).unwrap_or_default().to_owned();
         }
         let start = body.len();

@@ -279,3 +279,20 @@ fn every_corpus_sample_reads_back_from_its_canonical_form() {
          malformed tag) read back as the segments written"
     );
 }
+
+/// Found by the fuzzer: a segment whose tag is a release character, a line break and `UNB` is
+/// written as `UNB` (a tag is written without service characters and leading white space), so
+/// the reader of the written form takes it for a `UNB` and its syntax identifier rules what
+/// follows: the writer must encode what follows by it too, or the canonical form is not a
+/// fixed point.
+#[test]
+fn a_tag_written_as_unb_declares_the_syntax_for_what_follows() {
+    let input = include_bytes!("regressions/tag-becomes-unb.edi");
+    let (segments, separators, _) = jinguan_edifact::parse_owned(input);
+    let once = jinguan_edifact::serialize(&segments, &separators, false);
+    let (again, separators_again, _) = jinguan_edifact::parse_owned(&once);
+    assert_eq!(
+        jinguan_edifact::serialize(&again, &separators_again, false),
+        once
+    );
+}
