@@ -12,9 +12,11 @@
 //! `(model, diagnostics)`.
 
 pub mod c14n;
+pub mod ceb;
 pub mod check;
 pub mod decmessage;
 mod fields;
 pub mod receipt;
 pub mod xml;
 pub mod xmldsig;
+pub mod xsd;
