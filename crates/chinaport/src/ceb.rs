@@ -9,7 +9,10 @@
 
 use std::sync::OnceLock;
 
-use crate::xsd::Schema;
+use jinguan_types::Diagnostic;
+
+use crate::xml::Element;
+use crate::xsd::{Content, Decl, Schema};
 
 /// The CEB namespace.
 pub const NAMESPACE: &str = "http://www.chinaport.gov.cn/ceb";
@@ -54,5 +57,432 @@ pub fn schema(edition: Edition) -> &'static Schema {
         // it is a build defect, not an input error.
         #[allow(clippy::expect_used)]
         Schema::from_json(json).expect("the shipped CEB schema is valid JSON")
+    })
+}
+
+/// Messages an enterprise sends, each with the receipt customs answers it with.
+pub const RECEIPT_OF: &[(&str, &str)] = &[
+    ("CEB311Message", "CEB312Message"),
+    ("CEB411Message", "CEB412Message"),
+    ("CEB511Message", "CEB512Message"),
+    ("CEB513Message", "CEB514Message"),
+    ("CEB621Message", "CEB622Message"),
+    ("CEB623Message", "CEB624Message"),
+    ("CEB625Message", "CEB626Message"),
+    ("CEB711Message", "CEB712Message"),
+    ("CEB303Message", "CEB304Message"),
+    ("CEB403Message", "CEB404Message"),
+    ("CEB505Message", "CEB506Message"),
+    ("CEB507Message", "CEB508Message"),
+    ("CEB509Message", "CEB510Message"),
+    ("CEB603Message", "CEB604Message"),
+    ("CEB605Message", "CEB606Message"),
+    ("CEB607Message", "CEB608Message"),
+    ("CEB213Message", "CEB214Message"),
+    ("CEB215Message", "CEB216Message"),
+    ("CEB701Message", "CEB702Message"),
+];
+
+/// Messages customs sends on its own: tax bills (816), their status (818), the format-check
+/// notice (900) and the export summary result (792).
+pub const NOTIFICATIONS: &[&str] = &[
+    "CEB816Message",
+    "CEB818Message",
+    "CEB900Message",
+    "CEB792Message",
+];
+
+/// The receipt that answers an inbound message type.
+pub fn receipt_of(inbound: &str) -> Option<&'static str> {
+    RECEIPT_OF
+        .iter()
+        .find(|(i, _)| *i == inbound)
+        .map(|(_, r)| *r)
+}
+
+/// Element values in document order (names are local).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Fields(pub Vec<(String, String)>);
+
+impl Fields {
+    /// The value of a field, if present and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The value of a field, empty when absent.
+    pub fn text(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    /// Sets a field, replacing its value if present.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        let value = value.into();
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
+    fn of(element: &Element) -> Self {
+        Self(
+            element
+                .children
+                .iter()
+                .map(|c| (c.name.clone(), c.text.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// One business entity of a message: an order, a payment, an inventory, a receipt...
+/// Entities with a head and item lists (`InventoryHead` + `InventoryList`) have both; flat
+/// ones (`InvtCancel`, `PaymentReturn`) have their fields as the head and no lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Entity {
+    /// The entity's element name (`Inventory`, `InvtCancel`, ...).
+    pub name: String,
+    /// The head's element name when the entity has one (`InventoryHead`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_name: Option<String>,
+    /// The head's (or the flat entity's) fields.
+    pub head: Fields,
+    /// The item lists' element name (`InventoryList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_name: Option<String>,
+    /// The items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<Fields>,
+}
+
+/// A CEB message read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Message {
+    /// The root element, e.g. `CEB621Message`.
+    pub root: String,
+    /// The edition whose schema it satisfies (the newest one, when both do).
+    #[serde(skip)]
+    pub edition: Option<Edition>,
+    /// The message's `guid` attribute.
+    pub guid: String,
+    /// The `version` attribute.
+    pub version: String,
+    /// The business entities.
+    pub entities: Vec<Entity>,
+    /// The sender's transfer block (`copCode`, `copName`, `dxpMode`, `dxpId`).
+    pub base_transfer: Fields,
+    /// Whether it carries an XML signature (checked by [`crate::xmldsig`]).
+    pub signed: bool,
+}
+
+impl Message {
+    /// The message type number (`621` of `CEB621Message`).
+    pub fn number(&self) -> &str {
+        self.root
+            .strip_prefix("CEB")
+            .and_then(|r| r.strip_suffix("Message"))
+            .unwrap_or("")
+    }
+
+    /// Whether some entity asks to be declared (`appStatus` 2), which requires a signature.
+    pub fn declares(&self) -> bool {
+        self.entities
+            .iter()
+            .any(|e| e.head.get("appStatus") == Some("2"))
+    }
+}
+
+/// Why a document is not a CEB message at all. Content problems are diagnostics instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CebError {
+    /// Not well-formed, hostile or too large.
+    #[error(transparent)]
+    Xml(#[from] crate::xml::XmlError),
+    /// The document element is not a CEB message in the CEB namespace.
+    #[error("X0320: {0}")]
+    NotCeb(String),
+}
+
+impl CebError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Xml(e) => e.code,
+            Self::NotCeb(_) => "X0320",
+        }
+    }
+}
+
+/// Reads a CEB message: the document checked against the schema of each edition (the
+/// newest that accepts it; the 2022-05 one's diagnostics when neither does), and its
+/// entities. The diagnostics are the schema's: an empty list means the message is valid.
+pub fn parse(bytes: &[u8]) -> Result<(Message, Vec<Diagnostic>), CebError> {
+    let document = crate::xml::parse(bytes, crate::xml::Limits::default())?;
+    read(&document)
+}
+
+/// [`parse`] of a document already read.
+pub fn read(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
+    if !document.name.starts_with("CEB") {
+        return Err(CebError::NotCeb(format!(
+            "the document element is {}, not a CEBnnnMessage",
+            document.name
+        )));
+    }
+    if !document
+        .attributes
+        .iter()
+        .any(|(n, v)| (n == "xmlns" || n.starts_with("xmlns:")) && v == NAMESPACE)
+    {
+        return Err(CebError::NotCeb(format!(
+            "{} is not in the CEB namespace {NAMESPACE}",
+            document.name
+        )));
+    }
+    let mut edition = None;
+    let mut diagnostics = Vec::new();
+    for candidate in Edition::ALL {
+        let found = schema(candidate).validate(document);
+        if found.is_empty() {
+            edition = Some(candidate);
+            diagnostics.clear();
+            break;
+        }
+        if candidate == Edition::Gacc202205 {
+            diagnostics = found;
+        }
+    }
+    let mut message = Message {
+        root: document.name.clone(),
+        edition,
+        guid: document.attribute("guid").unwrap_or_default().to_owned(),
+        version: document.attribute("version").unwrap_or_default().to_owned(),
+        entities: Vec::new(),
+        base_transfer: Fields::default(),
+        signed: false,
+    };
+    for child in &document.children {
+        match child.name.as_str() {
+            "BaseTransfer" => message.base_transfer = Fields::of(child),
+            "Signature" => message.signed = true,
+            "BaseSubscribe" | "ExtendMessage" => {}
+            _ => message.entities.push(entity(child)),
+        }
+    }
+    Ok((message, diagnostics))
+}
+
+fn entity(element: &Element) -> Entity {
+    let nested = element.children.iter().any(|c| !c.children.is_empty());
+    if !nested {
+        return Entity {
+            name: element.name.clone(),
+            head: Fields::of(element),
+            ..Entity::default()
+        };
+    }
+    let mut entity = Entity {
+        name: element.name.clone(),
+        ..Entity::default()
+    };
+    for (i, part) in element.children.iter().enumerate() {
+        if i == 0 {
+            entity.head_name = Some(part.name.clone());
+            entity.head = Fields::of(part);
+        } else {
+            entity.list_name.get_or_insert_with(|| part.name.clone());
+            entity.lists.push(Fields::of(part));
+        }
+    }
+    entity
+}
+
+/// Why a message could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("X0321: the {root} written does not satisfy its schema: {}", .diagnostics.iter().map(|d| format!("{}: {}", d.path, d.message)).collect::<Vec<_>>().join("; "))]
+pub struct WriteError {
+    /// The message type.
+    pub root: String,
+    /// What the schema found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Writes a message of `root` type holding `entities`, with each field placed where the
+/// schema orders it, and checks the result against the schema before returning it: what
+/// this returns validates, or it is an error naming what is wrong.
+pub fn write(
+    edition: Edition,
+    root: &str,
+    guid: &str,
+    entities: &[Entity],
+    base_transfer: Option<&Fields>,
+) -> Result<String, WriteError> {
+    let fail = |diagnostics: Vec<Diagnostic>| WriteError {
+        root: root.to_owned(),
+        diagnostics,
+    };
+    let schema = schema(edition);
+    let Some(decl) = schema.root(root) else {
+        return Err(fail(vec![Diagnostic::new(
+            jinguan_types::Severity::Error,
+            crate::xsd::codes::UNKNOWN_ROOT,
+            root,
+            format!("{root} is not a message of {}", schema.edition),
+        )]));
+    };
+    let mut out = String::with_capacity(1024);
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<ceb:{root} guid=\"{}\" version=\"1.0\" xmlns:ceb=\"{NAMESPACE}\">\n",
+        escape(guid)
+    ));
+    if let Content::Sequence { children, .. } = &decl.content {
+        for particle in children {
+            if particle.name == "BaseTransfer" {
+                if let Some(fields) = base_transfer {
+                    write_fields(&mut out, "BaseTransfer", &particle.content, fields, 1);
+                }
+                continue;
+            }
+            for entity in entities.iter().filter(|e| e.name == particle.name) {
+                write_entity(&mut out, particle, entity);
+            }
+        }
+    }
+    out.push_str(&format!("</ceb:{root}>\n"));
+    // Read back and checked: the schema, not this function, says what is valid.
+    let document =
+        crate::xml::parse(out.as_bytes(), crate::xml::Limits::default()).map_err(|e| {
+            fail(vec![Diagnostic::new(
+                jinguan_types::Severity::Error,
+                e.code,
+                root,
+                e.message,
+            )])
+        })?;
+    let diagnostics = schema.validate(&document);
+    if diagnostics.is_empty() {
+        Ok(out)
+    } else {
+        Err(fail(diagnostics))
+    }
+}
+
+fn write_entity(out: &mut String, particle: &Decl, entity: &Entity) {
+    let Content::Sequence { children, .. } = &particle.content else {
+        return;
+    };
+    let nested = children
+        .iter()
+        .any(|c| matches!(c.content, Content::Sequence { .. }));
+    if !nested {
+        write_fields(out, &particle.name, &particle.content, &entity.head, 1);
+        return;
+    }
+    out.push_str(&format!("  <ceb:{}>\n", particle.name));
+    for (i, part) in children.iter().enumerate() {
+        if i == 0 {
+            write_fields(out, &part.name, &part.content, &entity.head, 2);
+        } else {
+            for list in &entity.lists {
+                write_fields(out, &part.name, &part.content, list, 2);
+            }
+        }
+    }
+    out.push_str(&format!("  </ceb:{}>\n", particle.name));
+}
+
+/// Writes `fields` as the children of `name`, in the order the schema declares them; a field
+/// the schema does not declare is written last, for the check to name.
+fn write_fields(out: &mut String, name: &str, content: &Content, fields: &Fields, depth: usize) {
+    let indent = "  ".repeat(depth);
+    out.push_str(&format!("{indent}<ceb:{name}>\n"));
+    let declared: Vec<&str> = match content {
+        Content::Sequence { children, .. } => children.iter().map(|c| c.name.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let mut emit = |field: &str, value: &str| {
+        out.push_str(&format!(
+            "{indent}  <ceb:{field}>{}</ceb:{field}>\n",
+            escape(value)
+        ));
+    };
+    for field in &declared {
+        for (n, v) in &fields.0 {
+            if n == field {
+                emit(n, v);
+            }
+        }
+    }
+    for (n, v) in &fields.0 {
+        if !declared.contains(&n.as_str()) {
+            emit(n, v);
+        }
+    }
+    out.push_str(&format!("{indent}</ceb:{name}>\n"));
+}
+
+fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::xml::escape(text)
+}
+
+/// What a receipt says about one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `returnStatus`: `2` declared, `120` stored by customs, `399` cleared, `800` released,
+    /// `100` returned; negative numbers are processing errors (`ceb_error_codes`).
+    pub status: String,
+    /// `returnInfo`, e.g. `[Code:2600;Desc:放行]`.
+    pub info: String,
+    /// Numbers customs assigned (`preNo`, `invtNo`, ...), written where the receipt has them.
+    pub assigned: Fields,
+}
+
+/// The receipt entity answering `entity` of an inbound message: every field the receipt's
+/// schema declares is taken from the entity's head where it has one of that name (the ids
+/// a receipt echoes), then from `outcome.assigned`; `returnStatus`, `returnTime`
+/// (`yyyyMMddHHmmssSSS`) and `returnInfo` from the outcome.
+pub fn receipt_entity(
+    edition: Edition,
+    receipt_root: &str,
+    entity: &Entity,
+    outcome: &Outcome,
+    time: chrono::NaiveDateTime,
+) -> Option<Entity> {
+    let decl = schema(edition).root(receipt_root)?;
+    let Content::Sequence { children, .. } = &decl.content else {
+        return None;
+    };
+    let particle = children.first()?;
+    let Content::Sequence {
+        children: fields, ..
+    } = &particle.content
+    else {
+        return None;
+    };
+    let mut head = Fields::default();
+    for field in fields {
+        let value = match field.name.as_str() {
+            "returnStatus" => Some(outcome.status.clone()),
+            "returnInfo" => Some(outcome.info.clone()),
+            "returnTime" => Some(time.format("%Y%m%d%H%M%S%3f").to_string()),
+            name => outcome
+                .assigned
+                .get(name)
+                .or_else(|| entity.head.get(name))
+                .map(str::to_owned),
+        };
+        if let Some(value) = value {
+            head.0.push((field.name.clone(), value));
+        }
+    }
+    Some(Entity {
+        name: particle.name.clone(),
+        head,
+        ..Entity::default()
     })
 }

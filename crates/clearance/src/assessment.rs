@@ -411,6 +411,71 @@ pub fn assess(import: bool, items: &[Item<'_>]) -> Result<Assessment, Assessment
     })
 }
 
+/// The share of the statutory VAT and consumption tax collected on cross-border e-commerce
+/// retail imports within the limits (财关税〔2018〕49号): 70 %.
+pub const CROSS_BORDER_SHARE: Decimal = Decimal::from_parts(7, 0, 0, false, 1);
+
+/// Taxes on a cross-border e-commerce retail import within the per-transaction and yearly
+/// limits: no duty; consumption tax and VAT at [`CROSS_BORDER_SHARE`] of the statutory
+/// amounts, the statutory VAT on value plus the statutory consumption tax (so the sum is
+/// `value × (c + v) / (1 − c) × 70 %` for ad valorem rates). Nothing is waived: the 50-yuan
+/// waiver is for declarations, not for retail parcels. `customs_value` of each item is its
+/// dutiable price (goods, freight and insurance) in yuan.
+pub fn assess_cross_border(items: &[Item<'_>]) -> Result<Assessment, AssessmentError> {
+    let mut taxes = Vec::with_capacity(items.len());
+    let (mut consumption_tax, mut vat) = (Decimal::ZERO, Decimal::ZERO);
+    for item in items {
+        let duty = nothing("no duty on cross-border retail imports within the limits");
+        let statutory_consumption = match usable(item.line.consumption_tax.as_ref()) {
+            None => None,
+            Some((rate, expr)) => {
+                let apply = Apply {
+                    item,
+                    column: "consumption_tax",
+                };
+                Some((rate, apply.consumption(rate, expr, Decimal::ZERO)?))
+            }
+        };
+        let (rate, expr) = usable(item.line.vat.as_ref()).ok_or_else(|| no_rate(item, "vat"))?;
+        let RateExpr::AdValorem { percent } = expr else {
+            return Err(Apply {
+                item,
+                column: "vat",
+            }
+            .unsupported(rate));
+        };
+        let statutory_ct = statutory_consumption.map_or(Decimal::ZERO, |(_, a)| a);
+        let statutory_vat = (item.customs_value + statutory_ct) * percent / Decimal::ONE_HUNDRED;
+        let ct_line = match statutory_consumption {
+            None => nothing("no consumption tax on this line"),
+            Some((ct_rate, amount)) => line(
+                ct_rate,
+                amount * CROSS_BORDER_SHARE,
+                "consumption tax at 70 % of the statutory amount (cross-border retail)",
+            ),
+        };
+        let vat_line = line(
+            rate,
+            statutory_vat * CROSS_BORDER_SHARE,
+            "VAT at 70 % of the statutory amount (cross-border retail)",
+        );
+        consumption_tax += ct_line.amount;
+        vat += vat_line.amount;
+        taxes.push(ItemTaxes {
+            duty,
+            consumption_tax: ct_line,
+            vat: vat_line,
+        });
+    }
+    Ok(Assessment {
+        items: taxes,
+        duty: Decimal::ZERO,
+        consumption_tax,
+        vat,
+        waived: Vec::new(),
+    })
+}
+
 /// The export duty: the provisional export rate where there is one, else the export rate.
 fn export_duty(item: &Item<'_>) -> Result<TaxLine, AssessmentError> {
     let l = item.line;

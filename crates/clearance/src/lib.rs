@@ -16,6 +16,7 @@
 //! Principal types: [`Lifecycle`], [`State`], [`Event`], [`Actor`], [`TransitionError`].
 
 pub mod assessment;
+pub mod crossborder;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod risk;

@@ -1,0 +1,150 @@
+//! CEB messages: every official sample read, and every receipt and notification Jinguan
+//! writes accepted by `xmllint --schema` against the official XSD of its edition.
+//!
+//! Samples and XSDs are read in place from `../shared/corpus` (see `ceb_schema.rs`).
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use jinguan_chinaport::ceb::{self, Edition, Entity, Fields, Outcome};
+use jinguan_testkit::corpus;
+
+fn folder(edition: Edition) -> &'static str {
+    match edition {
+        Edition::Gacc2018 => "gacc-2018-113",
+        Edition::Gacc202205 => "gacc-202205",
+    }
+}
+
+fn flow(root: &str) -> &'static str {
+    let n: u32 = root[3..6].parse().unwrap();
+    // Import: 311-316, 411-412, 511-514, 621-626, 711-712, 816-818, 900.
+    if matches!(n, 311..=314 | 411..=414 | 511..=514 | 621..=626 | 711..=712 | 816..=818 | 900) {
+        "import"
+    } else {
+        "export"
+    }
+}
+
+fn samples(dir: &Path, edition: Edition) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for f in ["import", "export"] {
+        for entry in std::fs::read_dir(dir.join(folder(edition)).join("samples").join(f)).unwrap() {
+            out.push(entry.unwrap().path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// xmllint's verdict and complaint on one file.
+fn xmllint(xsd: &Path, file: &Path) -> (bool, String) {
+    let output = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(xsd)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("xmllint must be installed (libxml2-utils): {e}"));
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_official_sample_is_read_with_its_entities() {
+    let Some(dir) = corpus().map(|c| c.join("china/ceb")) else {
+        return;
+    };
+    let mut read = 0;
+    for edition in Edition::ALL {
+        for path in samples(&dir, edition) {
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.display().to_string();
+            match ceb::parse(&bytes) {
+                Ok((message, _diagnostics)) => {
+                    assert!(!message.entities.is_empty(), "{name}");
+                    assert_eq!(message.guid.len(), 36, "{name}");
+                    for entity in &message.entities {
+                        assert!(!entity.head.0.is_empty(), "{name}: {entity:?}");
+                    }
+                }
+                // The one sample whose document element is misnamed (CEB214 for
+                // CEB214Message) is not a CEB message, and is told so.
+                Err(e) => {
+                    assert!(
+                        name.ends_with("gacc-202205/samples/export/CEB214Message.xml"),
+                        "{name}: {e}"
+                    );
+                    assert_eq!(e.code(), "X0320");
+                }
+            }
+            read += 1;
+        }
+    }
+    assert_eq!(read, 74);
+}
+
+fn now() -> chrono::NaiveDateTime {
+    NaiveDate::from_ymd_opt(2026, 11, 29)
+        .unwrap()
+        .and_hms_milli_opt(10, 11, 12, 345)
+        .unwrap()
+}
+
+#[test]
+fn every_receipt_we_write_satisfies_the_official_xsd() {
+    let Some(dir) = corpus().map(|c| c.join("china/ceb")) else {
+        return;
+    };
+    let work = std::env::temp_dir().join(format!("jinguan-ceb-receipts-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut written = std::collections::BTreeSet::new();
+    for edition in Edition::ALL {
+        for path in samples(&dir, edition) {
+            let Ok((message, diagnostics)) = ceb::parse(&std::fs::read(&path).unwrap()) else {
+                continue;
+            };
+            let Some(receipt_root) = ceb::receipt_of(&message.root) else {
+                continue;
+            };
+            if !diagnostics.is_empty() {
+                continue;
+            }
+            let mut assigned = Fields::default();
+            assigned.set("preNo", "B20261129000000001");
+            assigned.set("invtNo", "37002026I000000001");
+            let outcome = Outcome {
+                status: "120".into(),
+                info: "[Code:2100;Desc:海关入库]".into(),
+                assigned,
+            };
+            let entities: Vec<Entity> = message
+                .entities
+                .iter()
+                .map(|e| ceb::receipt_entity(edition, receipt_root, e, &outcome, now()).unwrap())
+                .collect();
+            let xml = ceb::write(edition, receipt_root, &message.guid, &entities, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let file = work.join(format!("{}-{receipt_root}.xml", folder(edition)));
+            std::fs::write(&file, &xml).unwrap();
+            let xsd = dir
+                .join(folder(edition))
+                .join(format!("xsd/ceb_{}_business.xsd", flow(receipt_root)));
+            let (ok, complaint) = xmllint(&xsd, &file);
+            assert!(ok, "{}: {complaint}\n{xml}", file.display());
+            written.insert(receipt_root.to_owned());
+        }
+    }
+    // Every receipt of the catalogue (CEB214 and 216 from the 2022-05 samples alone).
+    let expected: std::collections::BTreeSet<String> = ceb::RECEIPT_OF
+        .iter()
+        .map(|(_, r)| (*r).to_owned())
+        .collect();
+    assert_eq!(written, expected);
+    std::fs::remove_dir_all(&work).unwrap();
+}
