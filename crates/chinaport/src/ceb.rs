@@ -486,3 +486,35 @@ pub fn receipt_entity(
         ..Entity::default()
     })
 }
+
+/// The CEB900 `MessageReturn` entity: a message failed its format check. `original` is the
+/// message as received (kept whole, as the specification asks, so the sender can match it).
+pub fn format_check_entity(
+    guid: &str,
+    status: &str,
+    info: &str,
+    time: chrono::NaiveDateTime,
+    original_id: &str,
+    original_type: &str,
+    original: &str,
+) -> Entity {
+    let mut head = Fields::default();
+    head.set("guid", guid);
+    head.set("returnStatus", status);
+    head.set("returnInfo", info.chars().take(5000).collect::<String>());
+    head.set("returnTime", time.format("%Y%m%d%H%M%S%3f").to_string());
+    head.set(
+        "oriCopMsgId",
+        original_id.chars().take(255).collect::<String>(),
+    );
+    head.set(
+        "oriMessageType",
+        original_type.chars().take(15).collect::<String>(),
+    );
+    head.set("oriBizMessage", original);
+    Entity {
+        name: "MessageReturn".into(),
+        head,
+        ..Entity::default()
+    }
+}

@@ -148,3 +148,70 @@ fn every_receipt_we_write_satisfies_the_official_xsd() {
     assert_eq!(written, expected);
     std::fs::remove_dir_all(&work).unwrap();
 }
+
+#[test]
+fn a_summary_result_we_write_satisfies_the_official_xsd() {
+    let Some(dir) = corpus().map(|c| c.join("china/ceb")) else {
+        return;
+    };
+    // The 2018 edition's sample summary application (CEB701), answered with a result (792)
+    // numbering its inventories.
+    let sample = dir.join("gacc-2018-113/samples/export/CEB701Message.xml");
+    let (apply, diagnostics) = ceb::parse(&std::fs::read(sample).unwrap()).unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let head = &apply.entities[0].head;
+    let mut result = Fields::default();
+    for (field, value) in [
+        ("guid", apply.guid.as_str()),
+        ("customsCode", head.text("customsCode")),
+        ("sumNo", "51322026E000000001"),
+        ("opDate", "20261129101112345"),
+        ("declSeqNo", "513220261000000001"),
+        ("decState", "1"),
+        ("agentCode", head.text("agentCode")),
+        ("agentName", head.text("agentName")),
+        ("ebcCode", head.text("ebcCode")),
+        ("ebcName", head.text("ebcName")),
+        ("declAgentCode", head.text("declAgentCode")),
+        ("declAgentName", head.text("declAgentName")),
+        ("grossWeight", "12.5"),
+        ("netWeight", "11"),
+        ("msgCount", "1"),
+        ("msgSeqNo", "1"),
+    ] {
+        result.set(field, value);
+    }
+    for edition in Edition::ALL {
+        let mut lists = Vec::new();
+        for (n, item) in apply.entities[0].lists.iter().enumerate() {
+            let mut list = Fields::default();
+            list.set("invtNo", item.text("invtNo"));
+            list.set("logisticsNo", format!("L{n:08}"));
+            // The 2022-05 schema calls the item's sequence gseqno; 2018 has no such field.
+            if edition == Edition::Gacc202205 {
+                list.set("gseqno", (n + 1).to_string());
+            }
+            list.set("gnum", "1");
+            list.set("gcode", "6109100021");
+            lists.push(list);
+        }
+        let entity = Entity {
+            name: "SummaryResult".into(),
+            head_name: Some("SummaryResultHead".into()),
+            head: result.clone(),
+            list_name: Some("SummaryResultList".into()),
+            lists,
+        };
+        let xml = ceb::write(edition, "CEB792Message", &apply.guid, &[entity], None)
+            .unwrap_or_else(|e| panic!("{edition:?}: {e}"));
+        let file = std::env::temp_dir().join(format!("jinguan-ceb792-{}.xml", std::process::id()));
+        std::fs::write(&file, &xml).unwrap();
+        let (ok, complaint) = xmllint(
+            &dir.join(folder(edition))
+                .join("xsd/ceb_export_business.xsd"),
+            &file,
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert!(ok, "{edition:?}: {complaint}\n{xml}");
+    }
+}

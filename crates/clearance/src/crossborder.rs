@@ -783,3 +783,93 @@ pub fn refund_value(inventory: &Inventory, bill: &TaxBill, reversal: &Reversal) 
     }
     total.min(bill.value)
 }
+
+/// The numbers an electronic tax bill carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxBillIds {
+    /// The bill's own 36-character id.
+    pub guid: String,
+    /// The inventory's number (`invtNo`).
+    pub invt_no: String,
+    /// The bill's number (`taxNo`).
+    pub tax_no: String,
+    /// `1` issued, `2` summarised for payment, `3` void.
+    pub status: String,
+}
+
+/// The CEB816 `Tax` entity of a bill: the head (customs duty, VAT, consumption tax, status,
+/// the guarantor and companies) and one `TaxListRd` per item with its dutiable price.
+pub fn tax_bill_entity(
+    inventory: &Inventory,
+    bill: &TaxBill,
+    ids: &TaxBillIds,
+    time: chrono::NaiveDateTime,
+) -> Entity {
+    let amount = |d: Decimal| round_fen(d).to_string();
+    let mut head = Fields::default();
+    head.set("guid", ids.guid.clone());
+    head.set("returnTime", time.format("%Y%m%d%H%M%S%3f").to_string());
+    head.set("invtNo", ids.invt_no.clone());
+    head.set("taxNo", ids.tax_no.clone());
+    head.set("customsTax", amount(bill.assessment.duty));
+    head.set("valueAddedTax", amount(bill.assessment.vat));
+    head.set("consumptionTax", amount(bill.assessment.consumption_tax));
+    head.set("status", ids.status.clone());
+    for (field, value) in [
+        ("assureCode", &inventory.assure_code),
+        ("ebcCode", &inventory.ebc_code),
+        ("logisticsCode", &inventory.logistics_code),
+        ("agentCode", &inventory.agent_code),
+        ("customsCode", &inventory.customs_code),
+    ] {
+        if !value.is_empty() {
+            head.set(field, value.clone());
+        }
+    }
+    let lists = inventory
+        .items
+        .iter()
+        .zip(&bill.assessment.items)
+        .zip(&bill.tax_prices)
+        .map(|((item, taxes), price)| {
+            let mut list = Fields::default();
+            list.set("gnum", item.gnum.to_string());
+            list.set("gcode", item.gcode.clone());
+            list.set("taxPrice", amount(*price));
+            list.set("customsTax", amount(taxes.duty.amount));
+            list.set("valueAddedTax", amount(taxes.vat.amount));
+            list.set("consumptionTax", amount(taxes.consumption_tax.amount));
+            list
+        })
+        .collect();
+    Entity {
+        name: "Tax".into(),
+        head_name: Some("TaxHeadRd".into()),
+        head,
+        list_name: Some("TaxListRd".into()),
+        lists,
+    }
+}
+
+/// The CEB818 `Tax` entity saying a bill's status changed (`2` summarised, `3` void).
+pub fn tax_status_entity(
+    inventory: &Inventory,
+    ids: &TaxBillIds,
+    time: chrono::NaiveDateTime,
+) -> Entity {
+    let mut head = Fields::default();
+    head.set("guid", ids.guid.clone());
+    head.set("returnTime", time.format("%Y%m%d%H%M%S%3f").to_string());
+    head.set("invtNo", ids.invt_no.clone());
+    head.set("taxNo", ids.tax_no.clone());
+    head.set("status", ids.status.clone());
+    if !inventory.assure_code.is_empty() {
+        head.set("assureCode", inventory.assure_code.clone());
+    }
+    Entity {
+        name: "Tax".into(),
+        head_name: Some("TaxHeadStatus".into()),
+        head,
+        ..Entity::default()
+    }
+}

@@ -397,3 +397,116 @@ fn a_missing_line_or_field_is_a_coded_error() {
     );
     assert!(bad.iter().any(|d| d.path.ends_with("orderNo")), "{bad:?}");
 }
+
+/// xmllint's verdict on `xml` against the official import XSD of the 2022-05 edition.
+fn xmllint_import(xml: &str, name: &str) -> Option<(bool, String)> {
+    let dir = jinguan_testkit::corpus()?.join("china/ceb/gacc-202205/xsd");
+    let file = std::env::temp_dir().join(format!("jinguan-{name}-{}.xml", std::process::id()));
+    std::fs::write(&file, xml).unwrap();
+    let output = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(dir.join("ceb_import_business.xsd"))
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("xmllint must be installed (libxml2-utils): {e}"));
+    std::fs::remove_file(&file).unwrap();
+    Some((
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+#[test]
+fn tax_bills_status_notices_and_format_notices_satisfy_the_official_xsd() {
+    use jinguan_chinaport::ceb::{self, Edition};
+    let refdata = RefData::load().unwrap();
+    let (with_ct, without) = lines(&refdata);
+    let mut inv = inventory(
+        &[
+            (&with_ct.code.to_string(), "1", "1000"),
+            (&without.code.to_string(), "2", "500"),
+        ],
+        "30",
+    );
+    inv.assure_code = "ass201603081155".into();
+    inv.agent_code = "1105910159".into();
+    let time = chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+        .unwrap()
+        .and_hms_milli_opt(8, 0, 0, 7)
+        .unwrap();
+    let ids = crossborder::TaxBillIds {
+        guid: "7D9E2F4A-1B3C-4D5E-8F60-718293A4B5C6".into(),
+        invt_no: "37002026I000000001".into(),
+        tax_no: "37002026I00000000101".into(),
+        status: "1".into(),
+    };
+    for year_total in ["0", "25000"] {
+        let bill = crossborder::assess(
+            &inv,
+            &[Some(with_ct), Some(without)],
+            Decimal::ONE,
+            d(year_total),
+            2026,
+        )
+        .unwrap();
+        let tax = crossborder::tax_bill_entity(&inv, &bill, &ids, time);
+        let xml = ceb::write(
+            Edition::Gacc202205,
+            "CEB816Message",
+            &ids.guid,
+            &[tax],
+            None,
+        )
+        .unwrap();
+        assert!(xml.contains("<ceb:taxPrice>1020</ceb:taxPrice>"), "{xml}");
+        if let Some((ok, complaint)) = xmllint_import(&xml, "ceb816") {
+            assert!(ok, "{complaint}\n{xml}");
+        }
+    }
+    let status = crossborder::tax_status_entity(&inv, &ids, time);
+    let xml = ceb::write(
+        Edition::Gacc202205,
+        "CEB818Message",
+        &ids.guid,
+        &[status],
+        None,
+    )
+    .unwrap();
+    if let Some((ok, complaint)) = xmllint_import(&xml, "ceb818") {
+        assert!(ok, "{complaint}\n{xml}");
+    }
+    let original = "<ceb:CEB311Message guid=\"x\"><ceb:Order>&amp; broken";
+    let notice = ceb::format_check_entity(
+        &ids.guid,
+        "-301000",
+        "报文格式错误: X0001",
+        time,
+        "x",
+        "CEB311Message",
+        original,
+    );
+    let xml = ceb::write(
+        Edition::Gacc202205,
+        "CEB900Message",
+        &ids.guid,
+        &[notice],
+        None,
+    )
+    .unwrap();
+    if let Some((ok, complaint)) = xmllint_import(&xml, "ceb900") {
+        assert!(ok, "{complaint}\n{xml}");
+    }
+    // What the schema refuses is not written: a tax bill without its number.
+    let mut broken = crossborder::tax_status_entity(&inv, &ids, time);
+    broken.head.0.retain(|(n, _)| n != "taxNo");
+    let err = ceb::write(
+        Edition::Gacc202205,
+        "CEB818Message",
+        &ids.guid,
+        &[broken],
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(err.diagnostics[0].code, "X0311", "{err}");
+}
