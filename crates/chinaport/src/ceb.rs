@@ -313,7 +313,8 @@ pub struct WriteError {
 
 /// Writes a message of `root` type holding `entities`, with each field placed where the
 /// schema orders it, and checks the result against the schema before returning it: what
-/// this returns validates, or it is an error naming what is wrong.
+/// this returns validates, or it is an error naming what is wrong — except for a signature
+/// the schema requires (CEB623, 625, 711), which the sender adds afterwards.
 pub fn write(
     edition: Edition,
     root: &str,
@@ -364,7 +365,15 @@ pub fn write(
                 e.message,
             )])
         })?;
-    let diagnostics = schema.validate(&document);
+    // A signature the schema requires is added by the signer, after writing (xmldsig::sign
+    // puts it last, where these schemas have it): its absence is all that is allowed here.
+    let diagnostics: Vec<Diagnostic> = schema
+        .validate(&document)
+        .into_iter()
+        .filter(|d| {
+            !(d.code == crate::xsd::codes::MISSING && d.path == format!("{root}/Signature"))
+        })
+        .collect();
     if diagnostics.is_empty() {
         Ok(out)
     } else {
@@ -428,6 +437,28 @@ fn write_fields(out: &mut String, name: &str, content: &Content, fields: &Fields
 
 fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     crate::xml::escape(text)
+}
+
+/// The fields a message's (first) entity must have, by its schema: for a receipt, what
+/// every return must carry.
+pub fn required_fields(edition: Edition, root: &str) -> Vec<String> {
+    let Some(decl) = schema(edition).root(root) else {
+        return Vec::new();
+    };
+    let Content::Sequence { children, .. } = &decl.content else {
+        return Vec::new();
+    };
+    let Some(Content::Sequence {
+        children: fields, ..
+    }) = children.first().map(|c| &c.content)
+    else {
+        return Vec::new();
+    };
+    fields
+        .iter()
+        .filter(|f| f.min > 0)
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 /// What a receipt says about one entity.

@@ -154,10 +154,15 @@ pub(crate) fn rows_after(
     let rows = app
         .store
         .query(&Statement::new(
+            // A declaration's receipt is its record's row in decl_event; a cross-border
+            // message's receipt or notice is its document in ceb_receipt.
             "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
-                    e.receipt_code, e.note, e.events, e.version
-             FROM mailbox m JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
+                    e.receipt_code, e.note, e.events, e.version, r.message_type, r.xml
+             FROM mailbox m
+             LEFT JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
+             LEFT JOIN ceb_receipt r ON r.entry_id = m.entry_id
              WHERE m.party = ?1 AND m.cursor > ?2
+               AND (e.entry_id IS NOT NULL OR r.entry_id IS NOT NULL)
              ORDER BY m.cursor LIMIT ?3",
             vec![
                 Value::Text(party.to_owned()),
@@ -170,8 +175,21 @@ pub(crate) fn rows_after(
         .iter()
         .map(|row| {
             let get = |i: usize| row.get(i);
-            let ledger = as_text(get(2));
             let seq = as_int(get(3));
+            if let Some(Value::Text(message_type)) = get(10) {
+                let ledger = crate::crossborder::LEDGER;
+                return serde_json::json!({
+                    "cursor": as_int(get(0)),
+                    "message_id": format!("{ledger}:{seq}"),
+                    "entry_id": as_text(get(1)),
+                    "ledger": ledger,
+                    "seq": seq,
+                    "time": crate::declarations::time_text(as_int(get(4))),
+                    "message_type": message_type,
+                    "xml": as_text(get(11)),
+                });
+            }
+            let ledger = as_text(get(2));
             serde_json::json!({
                 "cursor": as_int(get(0)),
                 "message_id": format!("{ledger}:{seq}"),
@@ -213,7 +231,8 @@ pub(crate) async fn pull(
                 // Each message a CUSRES whose reference is its cursor; where the cursor
                 // stands travels in headers, as acknowledging needs it.
                 let mut cusres = Vec::new();
-                for m in &messages {
+                // CEB receipts are XML documents of their own; EDIFACT carries declarations'.
+                for m in messages.iter().filter(|m| m.get("xml").is_none()) {
                     let entry_id = m["entry_id"].as_str().unwrap_or("");
                     let (submission_id, customs) =
                         crate::interchanges::reference_of(&app, entry_id)?;

@@ -44,6 +44,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod crossborder;
 mod declarations;
 pub mod exchange;
 pub mod interchanges;
@@ -187,6 +188,9 @@ pub struct App {
     learning: Mutex<Learning>,
     // Striped locks serialising changes to one declaration (read state, decide, append).
     stripes: Vec<Mutex<()>>,
+    // Striped locks serialising the decisions of one cross-border buyer (read the yearly
+    // total, decide, append), so that two inventories at once never both slip under a limit.
+    buyer_stripes: Vec<Mutex<()>>,
     // Per customs district, the next entry-id serial of this node's block and its last.
     serials: Mutex<std::collections::HashMap<String, (i64, i64)>>,
     // Declarations being decided at once: one per core. Deciding is all processor work;
@@ -227,6 +231,7 @@ pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
         Arc::new(exchange::AckTable),
         Arc::new(webhooks::WebhookTable),
         Arc::new(serials::SerialTable),
+        Arc::new(crossborder::CebTables),
     ]
 }
 
@@ -263,6 +268,7 @@ impl App {
                 since: 0,
             }),
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            buyer_stripes: (0..64).map(|_| Mutex::new(())).collect(),
             serials: Mutex::default(),
             deciding: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
@@ -408,6 +414,29 @@ impl App {
             .unwrap_or_else(|e| e.into_inner())
             .insert(id, key.clone());
         Ok(key)
+    }
+
+    /// The locks of these buyers' stripes, taken in stripe order (so two callers never wait
+    /// on each other crosswise).
+    pub(crate) fn buyer_locks(&self, buyers: &[String]) -> Vec<std::sync::MutexGuard<'_, ()>> {
+        let mut stripes: Vec<usize> = buyers
+            .iter()
+            .map(|b| {
+                b.bytes()
+                    .fold(0usize, |h, c| h.wrapping_mul(31).wrapping_add(c.into()))
+                    % self.buyer_stripes.len()
+            })
+            .collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        stripes
+            .into_iter()
+            .map(|i| {
+                self.buyer_stripes[i]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+            })
+            .collect()
     }
 
     pub(crate) fn stripe(&self, entry_id: &str) -> std::sync::MutexGuard<'_, ()> {

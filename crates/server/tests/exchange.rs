@@ -356,8 +356,9 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
     let mut unroutable: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "application/xml",
-            b"<?xml version=\"1.0\"?><CEB311Message guid=\"4CDE1CFD\" version=\"1.0\"/>".to_vec(),
-            "CEB311Message",
+            // A receipt customs sends: nobody sends it in.
+            b"<?xml version=\"1.0\"?><CEB312Message guid=\"4CDE1CFD\" version=\"1.0\"/>".to_vec(),
+            "CEB312Message",
         ),
         (
             "application/edifact",
@@ -366,14 +367,6 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
             "ORDERS",
         ),
     ];
-    if let Some(corpus) = jinguan_testkit::corpus() {
-        let sample = corpus.join("china/ceb/misc/CEB621Message_unsigned_example.xml");
-        unroutable.push((
-            "application/xml",
-            std::fs::read(sample).unwrap(),
-            "CEB621Message",
-        ));
-    }
     for (i, (content_type, body, name)) in unroutable.iter().enumerate() {
         let (status, refusal) = send(content_type, &format!("unroutable-{i}"), body);
         assert_eq!(
@@ -400,6 +393,29 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
         before,
         "nothing recorded for what was not routed"
     );
+    // A real inventory goes to the cross-border module, whose schema wants it signed: a
+    // CEB900 format notice says so.
+    if let Some(corpus) = jinguan_testkit::corpus() {
+        let sample = corpus.join("china/ceb/misc/CEB621Message_unsigned_example.xml");
+        let auth = format!("Bearer {broker}");
+        let (status, notice) = server.raw(
+            "POST",
+            "/api/v1/messages",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/xml"),
+            ],
+            &std::fs::read(sample).unwrap(),
+        );
+        assert_eq!(status, 422);
+        let (notice, _) = jinguan_chinaport::ceb::parse(&notice).unwrap();
+        assert_eq!(notice.root, "CEB900Message");
+        let info = notice.entities[0].head.text("returnInfo");
+        assert!(
+            info.contains("X0311") && info.contains("Signature"),
+            "{info}"
+        );
+    }
     // No routing for a caller the platform does not know.
     let (status, _) = server.call(
         "POST",
@@ -412,7 +428,8 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
     // The table itself is public data.
     let (status, table) = server.get("/api/v1/routes", "");
     assert_eq!(status, 200);
-    assert_eq!(table["routes"].as_array().unwrap().len(), 4, "{table}");
+    // Four declaration routes and the 19 CEB messages enterprises send.
+    assert_eq!(table["routes"].as_array().unwrap().len(), 23, "{table}");
 }
 
 both!(acknowledged_messages_are_pruned_by_their_partys_retention_and_stay_in_the_ledger);

@@ -42,6 +42,7 @@
 //! [`Head::entry_exit_port`]: jinguan_types::declaration::Head::entry_exit_port
 
 mod catalog;
+pub mod ceb;
 mod generate;
 mod goods;
 mod ids;

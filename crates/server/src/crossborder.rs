@@ -1,0 +1,968 @@
+//! Cross-border e-commerce (CEB) messages: received, checked, decided, recorded, answered.
+//!
+//! `POST /api/v1/messages` routes every enterprise-to-customs CEB message here. A message is
+//! read against the official schemas (`422` with a CEB900 format notice when it does not
+//! satisfy them), its signature checked (one is required where an entity asks to be
+//! declared, `appStatus` 2), and each of its entities decided:
+//!
+//! - orders (311), payments (411) and waybills (511) are stored, keyed as inventories name
+//!   them, and acknowledged `120` (海关入库); other documents likewise;
+//! - an import inventory (621) declared is matched against its order, payment and waybill
+//!   (`100` 退单 with the mismatches' codes when they disagree), refused as a repeat
+//!   (`-621004`) when its order was already declared, else numbered (`preNo`, `invtNo`),
+//!   taxed — cross-border at 70 % within the buyer's limits, general trade above them — and
+//!   released (`800`), with a CEB816 tax bill;
+//! - a cancellation (623) or return (625) of a released inventory gives its value back to
+//!   the buyer's yearly total (`399`), with a CEB818 voiding the tax bill of a cancellation.
+//!
+//! The whole message — body as received, every decision, every receipt written — is one
+//! ledger entry (ledger [`LEDGER`]); the query tables below are kept from it in the same
+//! transaction, and the receipts go into the sender's mailbox (and the guarantor's, for tax
+//! bills). Inventories of one buyer are decided one at a time (striped locks held from
+//! reading the yearly total to the durable append), so two at once can never both slip
+//! under the limit.
+//!
+//! | table | one row per |
+//! |---|---|
+//! | `ceb_doc` | (kind, key): the order, payment, waybill or inventory on record, as decided |
+//! | `ceb_invt` | inventory number: the inventory released, its bill and whether reversed |
+//! | `ceb_buyer_year` | (buyer, year): what the buyer bought, in fen |
+//! | `ceb_receipt` | receipt written: its message type and XML, for the mailboxes |
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDateTime};
+use jinguan_chinaport::ceb::{self, Edition, Entity, Fields, Message, Outcome};
+use jinguan_clearance::crossborder::{
+    self, Inventory, Order, Payment, Regime, Reversal, TaxBill, TaxBillIds, Waybill,
+};
+use jinguan_ledger::{Entry, Submission};
+use jinguan_store::projection::{Dialect, Projection, Statement, Value};
+use jinguan_store::Status;
+use jinguan_types::{CurrencyCode, HsCode};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Principal;
+use crate::authz::{authorize, Action as Permission};
+use crate::declarations::{as_int, as_text};
+use crate::pki::Signer;
+use crate::record::Received;
+use crate::{blocking, internal, ApiError, App};
+
+/// The ledger CEB messages are recorded in.
+pub const LEDGER: &str = "crossborder";
+/// Entry kind of a CEB message and what was decided.
+pub const KIND: &str = "ceb.message";
+
+/// One receipt or notice written, and who receives it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Written {
+    /// Its message type (`CEB622Message`).
+    pub message_type: String,
+    /// The document.
+    pub xml: String,
+    /// The mailboxes it goes to.
+    pub parties: Vec<String>,
+}
+
+/// A document stored, as `ceb_doc` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Doc {
+    /// `order`, `payment`, `waybill`, `inventory`, or the entity's name for other kinds.
+    pub kind: String,
+    /// How it is found: `ebpCode/orderNo` for orders, payments and inventories,
+    /// `logisticsCode/logisticsNo` for waybills.
+    pub key: String,
+    /// The `returnStatus` given.
+    pub status: String,
+    /// The entity as received.
+    pub entity: Entity,
+}
+
+/// An inventory released, as `ceb_invt` keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Released {
+    /// The inventory number given.
+    pub invt_no: String,
+    /// Its document key.
+    pub key: String,
+    /// Its buyer's key.
+    pub buyer: String,
+    /// The year it counts in.
+    pub year: i32,
+    /// The inventory.
+    pub inventory: Inventory,
+    /// Its bill.
+    pub bill: TaxBill,
+}
+
+/// A reversal of a released inventory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reversed {
+    /// The inventory reversed.
+    pub invt_no: String,
+    /// `cancelled` (623) or `returned` (625).
+    pub status: String,
+    /// Its buyer's key.
+    pub buyer: String,
+    /// The year it counted in.
+    pub year: i32,
+    /// What goes back to the buyer's yearly total, in yuan.
+    pub refund: Decimal,
+}
+
+/// The ledger entry of one CEB message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CebRecord {
+    /// Its type (`CEB621Message`).
+    pub root: String,
+    /// Its `guid`.
+    pub guid: String,
+    /// The edition whose schema it satisfied.
+    pub edition: String,
+    /// Who sent it.
+    pub party: String,
+    /// Who signed it, when signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<Signer>,
+    /// The request it came in.
+    pub origin: crate::origin::Origin,
+    /// The body as received.
+    pub received: Received,
+    /// Documents stored.
+    pub docs: Vec<Doc>,
+    /// Inventories released.
+    pub released: Vec<Released>,
+    /// Reversals.
+    pub reversed: Vec<Reversed>,
+    /// Receipts and notices written.
+    pub written: Vec<Written>,
+}
+
+fn fen(yuan: Decimal) -> i64 {
+    let fen = jinguan_types::round_fen(yuan) * Decimal::ONE_HUNDRED;
+    i64::try_from(fen.trunc().mantissa()).unwrap_or(i64::MAX)
+}
+
+/// The CEB query tables.
+pub struct CebTables;
+
+impl Projection for CebTables {
+    fn name(&self) -> &str {
+        "crossborder"
+    }
+
+    fn create(&self, dialect: Dialect) -> Vec<String> {
+        let clustered = dialect.clustered();
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS ceb_doc (
+                kind TEXT NOT NULL, key TEXT NOT NULL, ledger TEXT NOT NULL, seq BIGINT NOT NULL,
+                status TEXT NOT NULL, party TEXT NOT NULL, entity TEXT NOT NULL,
+                PRIMARY KEY (kind, key)){clustered}"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS ceb_invt (
+                invt_no TEXT PRIMARY KEY, key TEXT NOT NULL, ledger TEXT NOT NULL,
+                seq BIGINT NOT NULL, buyer TEXT NOT NULL, year BIGINT NOT NULL,
+                value_fen BIGINT NOT NULL, status TEXT NOT NULL, released TEXT NOT NULL){clustered}"
+            ),
+            "CREATE INDEX IF NOT EXISTS ceb_invt_key ON ceb_invt (key)".into(),
+            format!(
+                "CREATE TABLE IF NOT EXISTS ceb_buyer_year (
+                buyer TEXT NOT NULL, year BIGINT NOT NULL, total_fen BIGINT NOT NULL,
+                PRIMARY KEY (buyer, year)){clustered}"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS ceb_receipt (
+                entry_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, message_type TEXT NOT NULL,
+                xml TEXT NOT NULL){clustered}"
+            ),
+        ]
+    }
+
+    fn reset(&self) -> Vec<String> {
+        ["ceb_doc", "ceb_invt", "ceb_buyer_year", "ceb_receipt"]
+            .iter()
+            .map(|t| format!("DELETE FROM {t}"))
+            .collect()
+    }
+
+    fn apply(&self, entry: &Entry) -> Vec<Statement> {
+        if entry.kind != KIND {
+            return Vec::new();
+        }
+        let Ok(record) = serde_json::from_slice::<CebRecord>(&entry.payload) else {
+            return Vec::new();
+        };
+        rows(entry, &record)
+    }
+}
+
+fn text(value: impl Into<String>) -> Value {
+    Value::Text(value.into())
+}
+
+fn int(value: i64) -> Value {
+    Value::Integer(value)
+}
+
+fn seq(entry: &Entry) -> Value {
+    int(i64::try_from(entry.seq).unwrap_or(i64::MAX))
+}
+
+fn rows(entry: &Entry, record: &CebRecord) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    for doc in &record.docs {
+        statements.push(Statement::new(
+            "INSERT INTO ceb_doc (kind, key, ledger, seq, status, party, entity)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (kind, key) DO UPDATE SET ledger = excluded.ledger,
+                seq = excluded.seq, status = excluded.status, party = excluded.party,
+                entity = excluded.entity",
+            vec![
+                text(doc.kind.clone()),
+                text(doc.key.clone()),
+                text(entry.ledger.clone()),
+                seq(entry),
+                text(doc.status.clone()),
+                text(record.party.clone()),
+                text(serde_json::to_string(&doc.entity).unwrap_or_default()),
+            ],
+        ));
+    }
+    for released in &record.released {
+        let value = fen(released.bill.value);
+        statements.push(Statement::new(
+            "INSERT INTO ceb_invt (invt_no, key, ledger, seq, buyer, year, value_fen, status, released)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'released', ?8)
+             ON CONFLICT (invt_no) DO NOTHING",
+            vec![
+                text(released.invt_no.clone()),
+                text(released.key.clone()),
+                text(entry.ledger.clone()),
+                seq(entry),
+                text(released.buyer.clone()),
+                int(i64::from(released.year)),
+                int(value),
+                text(serde_json::to_string(released).unwrap_or_default()),
+            ],
+        ));
+        statements.push(Statement::new(
+            "INSERT INTO ceb_buyer_year (buyer, year, total_fen) VALUES (?1, ?2, ?3)
+             ON CONFLICT (buyer, year) DO UPDATE SET total_fen = ceb_buyer_year.total_fen + ?3",
+            vec![
+                text(released.buyer.clone()),
+                int(i64::from(released.year)),
+                int(value),
+            ],
+        ));
+    }
+    for reversed in &record.reversed {
+        statements.push(Statement::new(
+            "UPDATE ceb_invt SET status = ?2 WHERE invt_no = ?1",
+            vec![
+                text(reversed.invt_no.clone()),
+                text(reversed.status.clone()),
+            ],
+        ));
+        statements.push(Statement::new(
+            "UPDATE ceb_buyer_year SET total_fen = total_fen - ?3 WHERE buyer = ?1 AND year = ?2",
+            vec![
+                text(reversed.buyer.clone()),
+                int(i64::from(reversed.year)),
+                int(fen(reversed.refund)),
+            ],
+        ));
+    }
+    // Receipts, and each into its parties' mailboxes (parties in one order in every
+    // transaction, as the declarations' mailboxes are filled).
+    for (n, written) in record.written.iter().enumerate() {
+        let id = format!("ceb:{}:{}:{n}", entry.ledger, entry.seq);
+        statements.push(Statement::new(
+            "INSERT INTO ceb_receipt (entry_id, seq, message_type, xml) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (entry_id) DO NOTHING",
+            vec![
+                text(id.clone()),
+                seq(entry),
+                text(written.message_type.clone()),
+                text(written.xml.clone()),
+            ],
+        ));
+        let mut parties = written.parties.clone();
+        parties.sort();
+        parties.dedup();
+        for party in parties {
+            statements.push(Statement::new(
+                "INSERT INTO mailbox_counter (party, last) VALUES (?1, 1)
+                 ON CONFLICT (party) DO UPDATE SET last = mailbox_counter.last + 1",
+                vec![text(party.clone())],
+            ));
+            statements.push(Statement::new(
+                "INSERT INTO mailbox (party, cursor, entry_id, seq, time_ms)
+                 SELECT ?1, last, ?2, ?3, ?4 FROM mailbox_counter WHERE party = ?1",
+                vec![
+                    text(party),
+                    text(id.clone()),
+                    seq(entry),
+                    int(entry.time_ms),
+                ],
+            ));
+        }
+    }
+    statements
+}
+
+/// `POST /api/v1/messages` for a CEB message.
+pub(crate) async fn receive(
+    app: Arc<App>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Declare, "crossborder").await?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "H0002",
+            e.body_text(),
+        )
+    })?;
+    blocking(move || decide(&app, &principal, &headers, &body)).await
+}
+
+fn xml_response(status: StatusCode, xml: String, reference: Option<String>) -> Response {
+    let mut response = (status, xml).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    if let Some(reference) = reference.and_then(|r| HeaderValue::from_str(&r).ok()) {
+        response.headers_mut().insert("x-ledger-ref", reference);
+    }
+    response
+}
+
+/// The time now in China (UTC+8): receipts carry local times, as the E-Port's do.
+fn time_of(app: &App) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_millis(app.now_ms() + 8 * 3_600_000)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
+/// A new upper-case 36-character id for a notice.
+fn new_guid(app: &App, salt: &str) -> String {
+    let digest = jinguan_crypto::sm3(format!("{}:{salt}", app.now_ms()).as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn format_notice(app: &App, original: &[u8], root: &str, guid: &str, info: &str) -> String {
+    let text = String::from_utf8_lossy(original);
+    let notice = ceb::format_check_entity(
+        &new_guid(app, guid),
+        "-900001",
+        info,
+        time_of(app),
+        guid,
+        root,
+        &text,
+    );
+    ceb::write(
+        Edition::Gacc202205,
+        "CEB900Message",
+        &new_guid(app, "900"),
+        &[notice],
+        None,
+    )
+    .unwrap_or_default()
+}
+
+fn decide(
+    app: &App,
+    principal: &Principal,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let (message, diagnostics) =
+        ceb::parse(body).map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    if !diagnostics.is_empty() {
+        let info = diagnostics
+            .iter()
+            .take(20)
+            .map(|d| format!("[Code:{};Desc:{}: {}]", d.code, d.path, d.message))
+            .collect::<Vec<_>>()
+            .join("");
+        let notice = format_notice(app, body, &message.root, &message.guid, &info);
+        return Ok(xml_response(StatusCode::UNPROCESSABLE_ENTITY, notice, None));
+    }
+    let Some(receipt_root) = ceb::receipt_of(&message.root) else {
+        return Err(ApiError::unprocessable(
+            "H0490",
+            format!(
+                "{} is a message customs sends; enterprises send {}",
+                message.root,
+                ceb::RECEIPT_OF
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    // The signature: checked when there is one; required where an entity is declared.
+    // Refusals are audited, as at the declarations' door.
+    let refused = |e: ApiError| {
+        if matches!(e.status, 401 | 403) {
+            crate::audit::denied(app, principal, "declare", &message.guid, body, e)
+        } else {
+            e
+        }
+    };
+    let signer = crate::pki::check_signature(app, principal, headers, body).map_err(refused)?;
+    if signer.is_none() && message.declares() {
+        return Err(refused(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "H0420",
+            "appStatus 2 (declared) requires the declaring enterprise's XML signature",
+        )));
+    }
+    let edition = message.edition.unwrap_or(Edition::Gacc202205);
+    let key = format!(
+        "{}:{}:ceb:{}:{}",
+        principal.party.len(),
+        principal.party,
+        message.root,
+        message.guid
+    );
+    // A repeat of a message on record is answered with what was answered then.
+    if let Some(answer) = recorded_answer(app, &key)? {
+        return Ok(answer);
+    }
+    // Inventories, cancellations and returns of one buyer are decided one at a time.
+    let buyers: Vec<String> = message
+        .entities
+        .iter()
+        .filter_map(|e| {
+            let head = &e.head;
+            Some(format!(
+                "{}:{}",
+                head.get("buyerIdType")?,
+                head.get("buyerIdNumber")?
+            ))
+        })
+        .collect();
+    let _guards = app.buyer_locks(&buyers);
+    let mut record = CebRecord {
+        root: message.root.clone(),
+        guid: message.guid.clone(),
+        edition: edition.id().to_owned(),
+        party: principal.party.clone(),
+        signer,
+        origin: principal.origin.clone(),
+        received: crate::declarations::received_of("application/xml", body),
+        docs: Vec::new(),
+        released: Vec::new(),
+        reversed: Vec::new(),
+        written: Vec::new(),
+    };
+    let now = time_of(app);
+    let mut returns = Vec::new();
+    let mut year_totals: std::collections::HashMap<(String, i32), Decimal> =
+        std::collections::HashMap::new();
+    for entity in &message.entities {
+        let mut outcome = match message.number() {
+            "621" => inventory(app, &message, entity, &mut record, &mut year_totals, now)?,
+            "623" | "625" => reversal(app, &message, entity, &mut record, &mut year_totals, now)?,
+            _ => document(&message, entity, &mut record),
+        };
+        complete(app, edition, receipt_root, entity, &mut outcome, now)?;
+        let returned = ceb::receipt_entity(edition, receipt_root, entity, &outcome, now)
+            .ok_or_else(|| internal(format!("no receipt entity for {receipt_root}")))?;
+        returns.push(returned);
+    }
+    let receipt = ceb::write(edition, receipt_root, &message.guid, &returns, None)
+        .map_err(|e| internal(e.to_string()))?;
+    record.written.insert(
+        0,
+        Written {
+            message_type: receipt_root.to_owned(),
+            xml: receipt.clone(),
+            parties: vec![principal.party.clone()],
+        },
+    );
+    let submission = Submission {
+        kind: KIND.into(),
+        schema_version: 1,
+        submitter: principal.party.clone(),
+        submission_id: key.clone(),
+        payload: serde_json::to_vec(&record).map_err(internal)?,
+        submitter_signature: None,
+    };
+    let appended = match app.store.append(LEDGER, submission) {
+        Ok(appended) => appended,
+        // The same message twice at once: the other was recorded first.
+        Err(e) if e.code() == "S0001" => {
+            return recorded_answer(app, &key)?.ok_or_else(|| ApiError::store(e));
+        }
+        Err(e) => return Err(ApiError::store(e)),
+    };
+    app.mailboxes_filled();
+    let status = if appended.status == Status::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(xml_response(
+        status,
+        receipt,
+        Some(format!("{LEDGER}:{}", appended.seq)),
+    ))
+}
+
+/// Fills what a receipt requires that neither the decision nor the message gave: the
+/// pre-entry number (`preNo`, given by the E-Port on receipt whatever customs decides: `B`,
+/// the date and a serial of the customs district) and, where the message left its own
+/// number out, `copNo` as the order number.
+fn complete(
+    app: &App,
+    edition: Edition,
+    receipt_root: &str,
+    entity: &Entity,
+    outcome: &mut Outcome,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let required = ceb::required_fields(edition, receipt_root);
+    let missing = |outcome: &Outcome, name: &str| {
+        required.iter().any(|r| r == name)
+            && outcome.assigned.get(name).is_none()
+            && entity.head.get(name).is_none()
+    };
+    if missing(outcome, "preNo") {
+        let customs = entity.head.get("customsCode").unwrap_or("0000");
+        let serial = app.next_serial(customs).map_err(ApiError::store)?;
+        outcome
+            .assigned
+            .set("preNo", format!("B{}{serial:09}", now.format("%Y%m%d")));
+    }
+    if missing(outcome, "copNo") {
+        let order: String = entity.head.text("orderNo").chars().take(20).collect();
+        outcome.assigned.set("copNo", order);
+    }
+    Ok(())
+}
+
+/// The receipt recorded for a message already on the ledger.
+fn recorded_answer(app: &App, key: &str) -> Result<Option<Response>, ApiError> {
+    let Some(seq) = app.store.seq_of(LEDGER, key).map_err(ApiError::store)? else {
+        return Ok(None);
+    };
+    let (entry, _) = app.store.entry(LEDGER, seq).map_err(ApiError::store)?;
+    let record: CebRecord = serde_json::from_slice(&entry.payload).map_err(internal)?;
+    let xml = record
+        .written
+        .first()
+        .map(|w| w.xml.clone())
+        .unwrap_or_default();
+    Ok(Some(xml_response(
+        StatusCode::OK,
+        xml,
+        Some(format!("{LEDGER}:{seq}")),
+    )))
+}
+
+fn outcome(status: &str, info: impl Into<String>, assigned: Fields) -> Outcome {
+    Outcome {
+        status: status.to_owned(),
+        info: info.into(),
+        assigned,
+    }
+}
+
+fn doc_key(kind: &str, head: &Fields) -> String {
+    match kind {
+        "waybill" => format!(
+            "{}/{}",
+            head.text("logisticsCode"),
+            head.text("logisticsNo")
+        ),
+        _ => format!("{}/{}", head.text("ebpCode"), head.text("orderNo")),
+    }
+}
+
+/// Orders, payments, waybills and every other document: stored and acknowledged.
+fn document(message: &Message, entity: &Entity, record: &mut CebRecord) -> Outcome {
+    let kind = match message.number() {
+        "311" => "order",
+        "411" => "payment",
+        "511" => "waybill",
+        _ => entity.name.as_str(),
+    };
+    let checked = match kind {
+        "order" => Order::from_entity(entity).map(|_| ()),
+        "payment" => Payment::from_entity(entity).map(|_| ()),
+        "waybill" => Waybill::from_entity(entity).map(|_| ()),
+        _ => Ok(()),
+    };
+    if let Err(diagnostics) = checked {
+        return outcome(
+            &format!("-{}001", message.number()),
+            describe(&diagnostics),
+            Fields::default(),
+        );
+    }
+    let declared = entity.head.get("appStatus") == Some("2");
+    let status = if declared { "120" } else { "1" };
+    record.docs.push(Doc {
+        kind: kind.to_owned(),
+        key: doc_key(kind, &entity.head),
+        status: status.to_owned(),
+        entity: entity.clone(),
+    });
+    let info = if declared {
+        "[Code:2100;Desc:海关入库]"
+    } else {
+        "电子口岸已暂存"
+    };
+    outcome(status, info, Fields::default())
+}
+
+fn describe(diagnostics: &[jinguan_types::Diagnostic]) -> String {
+    diagnostics
+        .iter()
+        .map(|d| format!("[Code:{};Desc:{}: {}]", d.code, d.path, d.message))
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+fn stored(app: &App, kind: &str, key: &str) -> Result<Option<Entity>, ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT entity FROM ceb_doc WHERE kind = ?1 AND key = ?2 AND status = '120'",
+            vec![text(kind), text(key)],
+        ))
+        .map_err(ApiError::store)?;
+    Ok(rows
+        .first()
+        .and_then(|row| serde_json::from_str(&as_text(row.first())).ok()))
+}
+
+fn year_total(
+    app: &App,
+    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
+    buyer: &str,
+    year: i32,
+) -> Result<Decimal, ApiError> {
+    if let Some(total) = totals.get(&(buyer.to_owned(), year)) {
+        return Ok(*total);
+    }
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT total_fen FROM ceb_buyer_year WHERE buyer = ?1 AND year = ?2",
+            vec![text(buyer), int(i64::from(year))],
+        ))
+        .map_err(ApiError::store)?;
+    let total = Decimal::new(rows.first().map_or(0, |r| as_int(r.first())), 2);
+    totals.insert((buyer.to_owned(), year), total);
+    Ok(total)
+}
+
+fn mismatch_info(found: &[crossborder::Mismatch]) -> String {
+    found
+        .iter()
+        .map(|m| format!("[Code:{};Desc:{}]", m.code, m.message))
+        .collect()
+}
+
+/// An import inventory: matched, numbered, taxed and released.
+fn inventory(
+    app: &App,
+    message: &Message,
+    entity: &Entity,
+    record: &mut CebRecord,
+    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
+    now: NaiveDateTime,
+) -> Result<Outcome, ApiError> {
+    let inv = match Inventory::from_entity(entity) {
+        Ok(inv) => inv,
+        Err(diagnostics) => {
+            return Ok(outcome(
+                "-621001",
+                describe(&diagnostics),
+                Fields::default(),
+            ))
+        }
+    };
+    let key = inv.key();
+    if !inv.declared {
+        record.docs.push(Doc {
+            kind: "inventory".into(),
+            key,
+            status: "1".into(),
+            entity: entity.clone(),
+        });
+        return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
+    }
+    // One declared inventory per order: a second is a repeat, whatever it says.
+    let repeated = !app
+        .store
+        .query(&Statement::new(
+            "SELECT invt_no FROM ceb_invt WHERE key = ?1 AND status = 'released'",
+            vec![text(key.clone())],
+        ))
+        .map_err(ApiError::store)?
+        .is_empty()
+        || record.released.iter().any(|r| r.key == key);
+    if repeated {
+        return Ok(outcome(
+            "-621004",
+            format!("清单[{key}]已经申报过，请勿重复申报"),
+            Fields::default(),
+        ));
+    }
+    let order = stored(app, "order", &key)?.and_then(|e| Order::from_entity(&e).ok());
+    let payment = stored(app, "payment", &key)?.and_then(|e| Payment::from_entity(&e).ok());
+    let waybill = stored(
+        app,
+        "waybill",
+        &format!("{}/{}", inv.logistics_code, inv.logistics_no),
+    )?
+    .and_then(|e| Waybill::from_entity(&e).ok());
+    let found =
+        crossborder::match_documents(&inv, order.as_ref(), payment.as_ref(), waybill.as_ref());
+    if !found.is_empty() {
+        return Ok(outcome("100", mismatch_info(&found), Fields::default()));
+    }
+    // Rates: the lines of the items' codes; the currency's rate to yuan for the month.
+    let lines: Vec<_> = inv
+        .items
+        .iter()
+        .map(|i| {
+            HsCode::parse(&i.gcode)
+                .ok()
+                .and_then(|c| app.refdata.tariff.get(&c))
+        })
+        .collect();
+    let received_on = now.date();
+    let to_yuan = match to_yuan(app, &inv.currency, received_on) {
+        Some(rate) => rate,
+        None => {
+            return Ok(outcome(
+                "-621001",
+                format!(
+                    "[Code:C0609;Desc:no exchange rate for currency {:?}]",
+                    inv.currency
+                ),
+                Fields::default(),
+            ))
+        }
+    };
+    let buyer = inv.buyer.key();
+    let year = crossborder::year_of(&inv, received_on);
+    let before = year_total(app, totals, &buyer, year)?;
+    let bill = match crossborder::assess(&inv, &lines, to_yuan, before, year) {
+        Ok(bill) => bill,
+        Err(e) => {
+            return Ok(outcome(
+                "-621001",
+                format!("[Code:{};Desc:{e}]", e.code()),
+                Fields::default(),
+            ))
+        }
+    };
+    totals.insert((buyer.clone(), year), bill.year_total_after());
+    let serial = app
+        .next_serial(&inv.customs_code)
+        .map_err(ApiError::store)?;
+    let pre_no = format!("B{}{serial:09}", received_on.format("%Y%m%d"));
+    let invt_no = format!("{}{}I{serial:09}", inv.customs_code, received_on.year());
+    let mut assigned = Fields::default();
+    assigned.set("preNo", pre_no);
+    assigned.set("invtNo", invt_no.clone());
+    let ids = TaxBillIds {
+        guid: new_guid(app, &invt_no),
+        invt_no: invt_no.clone(),
+        tax_no: format!("{invt_no}01"),
+        status: "1".into(),
+    };
+    let tax = crossborder::tax_bill_entity(&inv, &bill, &ids, now);
+    let bill_xml = ceb::write(
+        Edition::Gacc202205,
+        "CEB816Message",
+        &ids.guid,
+        &[tax],
+        None,
+    )
+    .map_err(|e| internal(e.to_string()))?;
+    let mut parties = vec![record.party.clone()];
+    if !inv.assure_code.is_empty() {
+        parties.push(inv.assure_code.clone());
+    }
+    record.written.push(Written {
+        message_type: "CEB816Message".into(),
+        xml: bill_xml,
+        parties,
+    });
+    let info = match bill.regime {
+        Regime::CrossBorder => "[Code:2600;Desc:放行]".to_owned(),
+        other => format!(
+            "[Code:2600;Desc:放行][Code:{};Desc:taxed as general trade: {}]",
+            other.code().unwrap_or_default(),
+            match other {
+                Regime::OverTransactionLimit => "above the 5,000 yuan per-transaction limit",
+                _ => "above the buyer's 26,000 yuan yearly limit",
+            }
+        ),
+    };
+    let _ = message;
+    record.docs.push(Doc {
+        kind: "inventory".into(),
+        key: key.clone(),
+        status: "800".into(),
+        entity: entity.clone(),
+    });
+    record.released.push(Released {
+        invt_no,
+        key,
+        buyer,
+        year,
+        inventory: inv,
+        bill,
+    });
+    Ok(outcome("800", info, assigned))
+}
+
+fn to_yuan(app: &App, currency: &str, on: chrono::NaiveDate) -> Option<Decimal> {
+    if currency == "142" || currency == "CNY" {
+        return Some(Decimal::ONE);
+    }
+    let iso = app
+        .refdata
+        .currency_from_legacy(currency)
+        .or_else(|| CurrencyCode::parse(currency).ok())?;
+    app.refdata.exchange_rates.rate_on(iso, on)
+}
+
+/// A cancellation or return of a released inventory.
+fn reversal(
+    app: &App,
+    message: &Message,
+    entity: &Entity,
+    record: &mut CebRecord,
+    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
+    now: NaiveDateTime,
+) -> Result<Outcome, ApiError> {
+    let number = message.number();
+    let reversal = match Reversal::from_entity(entity) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            return Ok(outcome(
+                &format!("-{number}001"),
+                describe(&diagnostics),
+                Fields::default(),
+            ))
+        }
+    };
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT status, released FROM ceb_invt WHERE invt_no = ?1",
+            vec![text(reversal.invt_no.clone())],
+        ))
+        .map_err(ApiError::store)?;
+    let Some(row) = rows.first() else {
+        return Ok(outcome(
+            &format!("-{number}004"),
+            format!("查无此数据: no released inventory {}", reversal.invt_no),
+            Fields::default(),
+        ));
+    };
+    let released: Released = serde_json::from_str(&as_text(row.get(1))).map_err(internal)?;
+    let already = as_text(row.first()) != "released"
+        || record
+            .reversed
+            .iter()
+            .any(|r| r.invt_no == reversal.invt_no);
+    if already || released.inventory.buyer != reversal.buyer {
+        let why = if already {
+            format!(
+                "inventory {} was already {}",
+                reversal.invt_no,
+                as_text(row.first())
+            )
+        } else {
+            format!("inventory {} is not this buyer's", reversal.invt_no)
+        };
+        return Ok(outcome(&format!("-{number}001"), why, Fields::default()));
+    }
+    let refund = crossborder::refund_value(&released.inventory, &released.bill, &reversal);
+    let slot = totals
+        .entry((released.buyer.clone(), released.year))
+        .or_insert(Decimal::ZERO);
+    *slot -= refund;
+    let status = if number == "623" {
+        "cancelled"
+    } else {
+        "returned"
+    };
+    record.reversed.push(Reversed {
+        invt_no: reversal.invt_no.clone(),
+        status: status.into(),
+        buyer: released.buyer.clone(),
+        year: released.year,
+        refund,
+    });
+    if number == "623" {
+        // The tax bill of a cancelled inventory is void.
+        let ids = TaxBillIds {
+            guid: new_guid(app, &reversal.invt_no),
+            invt_no: released.invt_no.clone(),
+            tax_no: format!("{}01", released.invt_no),
+            status: "3".into(),
+        };
+        let notice = crossborder::tax_status_entity(&released.inventory, &ids, now);
+        let xml = ceb::write(
+            Edition::Gacc202205,
+            "CEB818Message",
+            &ids.guid,
+            &[notice],
+            None,
+        )
+        .map_err(|e| internal(e.to_string()))?;
+        record.written.push(Written {
+            message_type: "CEB818Message".into(),
+            xml,
+            parties: vec![record.party.clone()],
+        });
+    }
+    let serial = app
+        .next_serial(released.inventory.customs_code.as_str())
+        .map_err(ApiError::store)?;
+    let mut assigned = Fields::default();
+    assigned.set("preNo", format!("B{}{serial:09}", now.format("%Y%m%d")));
+    assigned.set("invtNo", released.invt_no);
+    Ok(outcome(
+        "399",
+        format!(
+            "[Code:2800;Desc:审结][{} yuan back to the buyer's {} total]",
+            refund, released.year
+        ),
+        assigned,
+    ))
+}

@@ -1,0 +1,304 @@
+//! Cross-border e-commerce through `POST /api/v1/messages`: the four companies' messages
+//! matched, inventories taxed and released with their receipts and tax bills in the sender's
+//! mailbox, repeats answered as before, mismatches and bad messages coded, and a buyer's
+//! yearly limit held under concurrency. Run on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Server, TestClock};
+use jinguan_chinaport::ceb;
+use jinguan_chinaport::xmldsig;
+use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_refdata::rate::RateExpr;
+use jinguan_refdata::RefData;
+use jinguan_testkit::ceb::{cancellation, messages, Goods, Parcel, Parties};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+both!(a_parcel_is_matched_taxed_released_and_answered);
+both!(a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once);
+
+/// Certifies a new key for the broker; the key and the certificate's serial.
+fn certify(server: &Server) -> (SigningKey, String) {
+    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+    let (status, issued) = server.post_json(
+        "/api/v1/pki/certificates",
+        &server.admin.clone(),
+        &json!({
+            "party": "test-broker", "role": "broker", "name": "test-broker signer",
+            "public_key": key.verifying_key().to_pem(),
+        }),
+    );
+    assert_eq!(status, 201, "{issued}");
+    (key, issued["serial"].as_str().unwrap().to_owned())
+}
+
+/// Posts a CEB message as the broker: the status and the receipt's first return, read.
+fn post(server: &Server, xml: &[u8]) -> (u16, Vec<u8>) {
+    let auth = format!("Bearer {}", server.broker);
+    server.raw(
+        "POST",
+        "/api/v1/messages",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/xml"),
+        ],
+        xml,
+    )
+}
+
+/// The (returnStatus, returnInfo, invtNo) of a receipt's first return.
+fn first_return(body: &[u8]) -> (String, String, String) {
+    let (message, diagnostics) =
+        ceb::parse(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)));
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let head = &message.entities[0].head;
+    (
+        head.text("returnStatus").to_owned(),
+        head.text("returnInfo").to_owned(),
+        head.text("invtNo").to_owned(),
+    )
+}
+
+fn signed(xml: &str, key: &SigningKey, serial: &str) -> Vec<u8> {
+    xmldsig::sign(xml.as_bytes(), key, serial, None).unwrap()
+}
+
+/// A line of the shipped tariff with ad valorem VAT and no consumption tax.
+fn plain_code() -> String {
+    let refdata = RefData::load().unwrap();
+    refdata
+        .tariff
+        .lines
+        .iter()
+        .find(|l| {
+            matches!(
+                l.vat.as_ref().and_then(|r| r.expr()),
+                Some(RateExpr::AdValorem { .. })
+            ) && l.consumption_tax.as_ref().and_then(|r| r.expr()).is_none()
+                && matches!(l.mfn.as_ref().and_then(|r| r.expr()), Some(RateExpr::AdValorem { percent }) if !percent.is_zero())
+        })
+        .unwrap()
+        .code
+        .to_string()
+}
+
+fn parcel(order: &str, buyer: &str, code: &str, price: i64) -> Parcel {
+    Parcel {
+        order_no: order.into(),
+        buyer_id: buyer.into(),
+        freight: Decimal::ZERO,
+        goods: vec![Goods {
+            gcode: code.into(),
+            name: "商品".into(),
+            qty: 1,
+            price: Decimal::from(price),
+        }],
+    }
+}
+
+/// Sends the order, payment and waybill of a parcel, each acknowledged 120.
+fn send_documents(
+    server: &Server,
+    key: &SigningKey,
+    serial: &str,
+    m: &jinguan_testkit::ceb::Messages,
+) {
+    for xml in [&m.order, &m.payment, &m.waybill] {
+        let (status, body) = post(server, &signed(xml, key, serial));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(first_return(&body).0, "120");
+    }
+}
+
+fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
+    let server = common::start_signed("ceb", backend, Arc::new(TestClock::default()));
+    let (key, serial) = certify(&server);
+    let parties = Parties::default();
+    let code = plain_code();
+    let p = parcel("ORD-1", "110101199003070011", &code, 300);
+    let m = messages(&parties, &p, "20261129100000", true);
+
+    // The inventory before its documents: sent back (100) naming all three missing.
+    let (status, body) = post(&server, &signed(&m.inventory, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "100");
+    for code in ["C0601", "C0602", "C0603"] {
+        assert!(info.contains(code), "{info}");
+    }
+
+    send_documents(&server, &key, &serial, &m);
+    // The same inventory again is the same message: answered as before, nothing new.
+    let (status, again) = post(&server, &signed(&m.inventory, &key, &serial));
+    assert_eq!(status, 200);
+    assert_eq!(first_return(&again).0, "100");
+    // A new one (another guid) is decided now: matched, numbered, taxed, released.
+    let fresh = m.inventory.replace(
+        &jinguan_testkit::ceb::guid(621, "ORD-1"),
+        &jinguan_testkit::ceb::guid(6210, "ORD-1"),
+    );
+    let (status, body) = post(&server, &signed(&fresh, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (returned, info, invt_no) = first_return(&body);
+    assert_eq!(returned, "800", "{info}");
+    assert_eq!(invt_no.len(), 18);
+    assert!(invt_no.starts_with("37002026I"), "{invt_no}");
+
+    // The mailbox: acknowledgements, the receipt and the tax bill, as XML documents.
+    let (status, mailbox) = server.get("/api/v1/mailbox", &server.broker.clone());
+    assert_eq!(status, 200, "{mailbox}");
+    let kinds: Vec<&str> = mailbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["message_type"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "CEB622Message",
+            "CEB312Message",
+            "CEB412Message",
+            "CEB512Message",
+            "CEB622Message",
+            "CEB816Message"
+        ]
+    );
+    let bill = mailbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["message_type"] == "CEB816Message")
+        .unwrap()["xml"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (tax, diagnostics) = ceb::parse(bill.as_bytes()).unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let head = &tax.entities[0].head;
+    assert_eq!(head.text("invtNo"), invt_no);
+    assert_eq!(head.text("customsTax"), "0");
+    assert!(head.text("valueAddedTax").parse::<Decimal>().unwrap() > Decimal::ZERO);
+
+    // A second inventory for the same order is a repeat (-621004), whatever its guid.
+    let repeat = m.inventory.replace(
+        &jinguan_testkit::ceb::guid(621, "ORD-1"),
+        &jinguan_testkit::ceb::guid(6211, "ORD-1"),
+    );
+    let (_, body) = post(&server, &signed(&repeat, &key, &serial));
+    assert_eq!(first_return(&body).0, "-621004");
+
+    // Declared without a signature: refused, nothing recorded.
+    let other = messages(
+        &parties,
+        &parcel("ORD-2", "110101199003070011", &code, 10),
+        "20261129100000",
+        true,
+    );
+    let auth = format!("Bearer {}", server.broker);
+    let (status, refused) = server.call(
+        "POST",
+        "/api/v1/messages",
+        &server.broker.clone(),
+        &[("Content-Type", "application/xml")],
+        other.order.as_bytes(),
+    );
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (401, Some("H0420")),
+        "{refused}"
+    );
+    // Not valid by the schema: 422 and a CEB900 notice naming what is wrong.
+    let broken = other.order.replace("<ceb:orderNo>ORD-2</ceb:orderNo>", "");
+    let (status, body) = server.raw(
+        "POST",
+        "/api/v1/messages",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/xml"),
+        ],
+        &signed(&broken, &key, &serial),
+    );
+    assert_eq!(status, 422);
+    let (notice, _) = ceb::parse(&body).unwrap();
+    assert_eq!(notice.root, "CEB900Message");
+    assert!(notice.entities[0]
+        .head
+        .text("returnInfo")
+        .contains("orderNo"));
+
+    // Cancelled: accepted (399) with a notice voiding the tax bill.
+    let cancel = cancellation(&parties, &p, &invt_no, "20261129110000");
+    let (status, body) = post(&server, &signed(&cancel, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(first_return(&body).0, "399");
+    let (_, body) = post(
+        &server,
+        &signed(
+            &cancel.replace(
+                &jinguan_testkit::ceb::guid(623, "ORD-1"),
+                &jinguan_testkit::ceb::guid(6230, "ORD-1"),
+            ),
+            &key,
+            &serial,
+        ),
+    );
+    assert_eq!(first_return(&body).0, "-623001", "cancelled twice");
+    let _ = Value::Null;
+}
+
+fn a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once(
+    backend: common::Backend,
+) {
+    let server = common::start_signed("cebyear", backend, Arc::new(TestClock::default()));
+    let (key, serial) = certify(&server);
+    let parties = Parties::default();
+    let code = plain_code();
+    let buyer = "110101199003070022";
+    // 24,000 of purchases in six inventories, all within the limits.
+    for n in 0..6 {
+        let p = parcel(&format!("Y-{n}"), buyer, &code, 4000);
+        let m = messages(&parties, &p, "20261129100000", true);
+        send_documents(&server, &key, &serial, &m);
+        let (_, body) = post(&server, &signed(&m.inventory, &key, &serial));
+        let (status, info, _) = first_return(&body);
+        assert_eq!(status, "800", "{info}");
+        assert!(!info.contains("C0621"), "{info}");
+    }
+    // Four of 1,000 at once: two fit under 26,000, two do not, whatever the order.
+    let batch: Vec<_> = (0..4)
+        .map(|n| {
+            let m = messages(
+                &parties,
+                &parcel(&format!("Z-{n}"), buyer, &code, 1000),
+                "20261129100000",
+                true,
+            );
+            send_documents(&server, &key, &serial, &m);
+            signed(&m.inventory, &key, &serial)
+        })
+        .collect();
+    let infos: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .iter()
+            .map(|xml| scope.spawn(|| post(&server, xml)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (status, body) = h.join().unwrap();
+                assert_eq!(status, 201);
+                let (returned, info, _) = first_return(&body);
+                assert_eq!(returned, "800", "{info}");
+                info
+            })
+            .collect()
+    });
+    let over = infos.iter().filter(|i| i.contains("C0621")).count();
+    assert_eq!(over, 2, "{infos:?}");
+}
