@@ -353,7 +353,7 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
             .collect()
     };
     let before = sizes(&server);
-    let mut unroutable: Vec<(&str, Vec<u8>, &str)> = vec![
+    let unroutable: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "application/xml",
             // A receipt customs sends: nobody sends it in.
