@@ -49,6 +49,12 @@ const MUST_REACH: &[&str] = &[
     "channel:red",
     // A CUSDEC from the broker's EDI system accepted like any declaration.
     "edifact-accepted",
+    // Cross-border parcels: released (800), sent back for a missing payment (100), a buyer
+    // over the yearly limit taxed as general trade, a cancellation accepted (399).
+    "ceb:800",
+    "ceb:100",
+    "ceb:general-trade",
+    "ceb:399",
 ];
 
 struct Client {
@@ -103,6 +109,23 @@ impl Client {
     }
 }
 
+impl crate::demo_ceb::PostXml for Client {
+    fn post_xml(&self, token: &str, body: &[u8]) -> (u16, String) {
+        let result = self
+            .agent
+            .post(&format!("{}/api/v1/messages", self.base))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "application/xml")
+            .send_bytes(body);
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => return (0, e.to_string()),
+        };
+        let status = response.status();
+        (status, response.into_string().unwrap_or_default())
+    }
+}
+
 struct Tokens {
     broker: String,
     enterprise: String,
@@ -137,6 +160,7 @@ pub(crate) fn run(
         },
     )
     .map_err(|e| Failure::new("E0409", e.to_string()))?;
+    let cross_border = crate::demo_ceb::CrossBorder::new(crate::demo_ceb::goods(&refdata));
     let first = generator.declaration(0);
     let party_code =
         |p: &jinguan_types::declaration::Party| p.customs_code.clone().or_else(|| p.uscc.clone());
@@ -285,6 +309,26 @@ pub(crate) fn run(
         }
         let declaration = generator.declaration(fed);
         carry(&client, &tokens, fed, &declaration, &mut reached);
+        // A cross-border parcel beside every other declaration.
+        if let (1, Some(signer)) = (fed % 2, &client.signer) {
+            let ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+            // China time, as the companies' systems write it.
+            let time = chrono::DateTime::from_timestamp_millis(ms + 8 * 3_600_000)
+                .unwrap_or_default()
+                .format("%Y%m%d%H%M%S")
+                .to_string();
+            crate::demo_ceb::carry(
+                &client,
+                &tokens.broker,
+                signer,
+                &cross_border,
+                fed / 2,
+                &time,
+                &mut reached,
+            );
+        }
         fed += 1;
         if fed % 100 == 0 && seconds.is_none() && count.is_none() {
             say!("  {fed} declarations fed; reached: {}", summary(&reached));

@@ -6,6 +6,7 @@
 
 mod bench;
 mod demo;
+mod demo_ceb;
 mod demo_server;
 mod describe;
 mod edi;
