@@ -15,6 +15,7 @@ pub mod c14n;
 pub mod ceb;
 pub mod check;
 pub mod decmessage;
+pub mod dxp;
 mod fields;
 pub mod receipt;
 pub mod xml;

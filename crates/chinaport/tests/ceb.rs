@@ -215,3 +215,93 @@ fn a_summary_result_we_write_satisfies_the_official_xsd() {
         assert!(ok, "{edition:?}: {complaint}\n{xml}");
     }
 }
+
+/// Byte-level damage to every official sample (truncations, flipped and inserted bytes,
+/// swapped spans) never panics the reader or the schema check: each input is a message with
+/// diagnostics or a coded refusal.
+#[test]
+fn damaged_messages_never_panic() {
+    let Some(dir) = corpus().map(|c| c.join("china/ceb")) else {
+        return;
+    };
+    let mut state: u64 = 0x5eed_cafe_f00d_0001;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from((state >> 33) % n.max(1) as u64).unwrap()
+    };
+    let (mut refused, mut read) = (0, 0);
+    for edition in Edition::ALL {
+        for path in samples(&dir, edition) {
+            let original = std::fs::read(&path).unwrap();
+            for _ in 0..40 {
+                let mut bytes = original.clone();
+                match next(4) {
+                    0 => bytes.truncate(next(bytes.len())),
+                    1 => {
+                        for _ in 0..1 + next(8) {
+                            let at = next(bytes.len());
+                            bytes[at] = u8::try_from(next(256)).unwrap();
+                        }
+                    }
+                    2 => {
+                        let at = next(bytes.len());
+                        let junk: &[u8] =
+                            [&b"<"[..], b"&", b"]]>", b"<!--", b"\xff\xfe", b"</ceb:x>"][next(6)];
+                        bytes.splice(at..at, junk.iter().copied());
+                    }
+                    _ => {
+                        let a = next(bytes.len());
+                        let b = next(bytes.len());
+                        let (lo, hi) = (a.min(b), a.max(b));
+                        bytes[lo..hi].reverse();
+                    }
+                }
+                match ceb::parse(&bytes) {
+                    Ok(_) => read += 1,
+                    Err(e) => {
+                        assert!(e.code().starts_with('X'), "{e}");
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        refused > 1000 && read > 100,
+        "refused {refused}, read {read}"
+    );
+}
+
+#[test]
+fn hostile_xml_is_refused_with_its_code() {
+    // Entities: no DTD at all, so neither the billion laughs nor an external entity.
+    let laughs = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;\">]>\
+                  <ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">&b;</ceb:CEB311Message>";
+    assert_eq!(ceb::parse(laughs.as_bytes()).unwrap_err().code(), "X0003");
+    let external = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\
+                    <ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">&e;</ceb:CEB311Message>";
+    assert_eq!(ceb::parse(external.as_bytes()).unwrap_err().code(), "X0003");
+    // Depth.
+    let deep = format!(
+        "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">{}{}</ceb:CEB311Message>",
+        "<a>".repeat(10_000),
+        "</a>".repeat(10_000)
+    );
+    assert_eq!(ceb::parse(deep.as_bytes()).unwrap_err().code(), "X0004");
+    // Size.
+    let huge = format!(
+        "<ceb:CEB311Message xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\">{}</ceb:CEB311Message>",
+        "x".repeat(9 * 1024 * 1024)
+    );
+    assert_eq!(ceb::parse(huge.as_bytes()).unwrap_err().code(), "X0002");
+    // Not CEB, or CEB's name in another namespace.
+    assert_eq!(ceb::parse(b"<DecMessage/>").unwrap_err().code(), "X0320");
+    assert_eq!(
+        ceb::parse(b"<CEB311Message xmlns=\"urn:other\"/>")
+            .unwrap_err()
+            .code(),
+        "X0320"
+    );
+}

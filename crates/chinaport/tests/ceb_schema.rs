@@ -365,3 +365,76 @@ fn mutated_samples_get_xmllints_verdict() {
     assert!(invalid > 300, "{invalid}");
     assert!(valid > 20, "{valid}");
 }
+
+#[test]
+fn the_dxp_envelope_schema_is_the_official_one_and_what_we_write_satisfies_it() {
+    let Some(dir) = ceb_dir() else {
+        return;
+    };
+    let xsd = dir.join("gacc-202205/xsd/ceb_terminal_node.xsd");
+    let fresh = xsd::compile(
+        "dxp-terminal",
+        &[("ceb_terminal_node.xsd", &std::fs::read(&xsd).unwrap())],
+        |name| name == "DxpMsg" || name == "DxpRep",
+    )
+    .unwrap();
+    let shipped_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/schemas/dxp-terminal.json");
+    if std::env::var_os("JINGUAN_BLESS").is_some() {
+        std::fs::write(&shipped_path, fresh.to_json()).unwrap();
+    }
+    assert!(
+        jinguan_chinaport::dxp::schema().to_json() == fresh.to_json(),
+        "{} is stale: rerun this test with JINGUAN_BLESS=1",
+        shipped_path.display()
+    );
+    // An envelope carrying an official sample, written and read back; xmllint agrees.
+    let sample = std::fs::read(dir.join("gacc-202205/samples/import/CEB311Message.xml")).unwrap();
+    let time = chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    let envelope = jinguan_chinaport::dxp::write(
+        "msg-1",
+        "DXPENT0000000001",
+        &["DXPEDCCEB0000002"],
+        time,
+        "CEB311Message",
+        &sample,
+        "CEB311Message.xml",
+    )
+    .unwrap();
+    let work = std::env::temp_dir().join(format!("jinguan-dxp-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let file = work.join("dxp.xml");
+    std::fs::write(&file, &envelope).unwrap();
+    assert_eq!(xmllint(&xsd, std::slice::from_ref(&file)), vec![true]);
+    let read = jinguan_chinaport::dxp::parse(envelope.as_bytes()).unwrap();
+    assert_eq!(read.data, sample);
+    assert_eq!(read.sender_id, "DXPENT0000000001");
+    assert_eq!(read.msg_type, "CEB311Message");
+    // Broken envelopes: both verdicts agree, and ours is coded.
+    let broken = [
+        envelope.replace("DXPENT0000000001", "DXPENT00000000012345"),
+        envelope.replace("<dxp:MsgType>CEB311Message</dxp:MsgType>\n", ""),
+        envelope.replace("ver=\"1.0\"", "ver=\"2.0\""),
+        envelope.replace("2026-11-29T10:00:00", "20261129100000"),
+    ];
+    for (i, text) in broken.iter().enumerate() {
+        let file = work.join(format!("broken-{i}.xml"));
+        std::fs::write(&file, text).unwrap();
+        assert_eq!(
+            xmllint(&xsd, std::slice::from_ref(&file)),
+            vec![false],
+            "{i}"
+        );
+        assert_eq!(
+            jinguan_chinaport::dxp::parse(text.as_bytes())
+                .unwrap_err()
+                .code(),
+            "X0331",
+            "{i}"
+        );
+    }
+    std::fs::remove_dir_all(&work).unwrap();
+}

@@ -32,6 +32,10 @@ pub(crate) enum BenchCommand {
     /// A load client for a running server's declaration intake over HTTP: throughput at
     /// saturation, or latency percentiles at a fixed rate (`--rate`).
     Intake(crate::intake_bench::Params),
+    /// Cross-border e-commerce: CEB621 inventories end to end (read, schema, signature,
+    /// matching, tax, durable ledger, receipt) on a server this process starts, at
+    /// saturation and at a fixed rate; libxml2's schema check of the same messages beside.
+    Crossborder(crate::crossborder_bench::Params),
     /// SM2 and Ed25519 signing and verification on one core beside `openssl speed`, and
     /// the ceiling checking declarations' signatures puts on intake.
     Signatures(crate::signature_bench::Params),
@@ -86,6 +90,11 @@ pub(crate) fn run(command: BenchCommand, data_dir: Option<&PathBuf>) -> Result<(
             let refdata =
                 RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
             crate::exchange_bench::run(&params, refdata)
+        }
+        BenchCommand::Crossborder(params) => {
+            let refdata =
+                RefData::load_from(&source).map_err(|e| Failure::new("E0302", e.to_string()))?;
+            crate::crossborder_bench::run(&params, refdata)
         }
         BenchCommand::Intake(params) => {
             let refdata =

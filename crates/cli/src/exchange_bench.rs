@@ -113,6 +113,46 @@ impl Client {
     }
 }
 
+/// Serves `app` on a loopback port from a thread of its own: the stop signal, the address
+/// and the thread.
+#[allow(clippy::type_complexity)]
+pub(crate) fn start_server(
+    app: Arc<jinguan_server::App>,
+) -> Result<
+    (
+        tokio::sync::oneshot::Sender<()>,
+        std::net::SocketAddr,
+        std::thread::JoinHandle<Result<(), Failure>>,
+    ),
+    Failure,
+> {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (ready, address) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || -> Result<(), Failure> {
+        let runtime =
+            tokio::runtime::Runtime::new().map_err(|e| Failure::new("E0403", e.to_string()))?;
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| Failure::new("E0404", e.to_string()))?;
+            let _ = ready.send(
+                listener
+                    .local_addr()
+                    .map_err(|e| Failure::new("E0404", e.to_string()))?,
+            );
+            jinguan_server::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await
+            .map_err(|e| Failure::new("E0405", e.to_string()))
+        })
+    });
+    let address = address
+        .recv()
+        .map_err(|_| Failure::new("E0404", "the server did not start"))?;
+    Ok((stop, address, server))
+}
+
 pub(crate) fn run(params: &Params, refdata: RefData) -> Result<(), Failure> {
     let scratch =
         std::env::temp_dir().join(format!("jinguan-bench-exchange-{}", std::process::id()));
@@ -146,30 +186,7 @@ pub(crate) fn run(params: &Params, refdata: RefData) -> Result<(), Failure> {
             .jetstream = Some(Arc::new(jetstream));
     }
     let store = app.store.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (ready, address) = std::sync::mpsc::channel();
-    let server = std::thread::spawn(move || -> Result<(), Failure> {
-        let runtime =
-            tokio::runtime::Runtime::new().map_err(|e| Failure::new("E0403", e.to_string()))?;
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| Failure::new("E0404", e.to_string()))?;
-            let _ = ready.send(
-                listener
-                    .local_addr()
-                    .map_err(|e| Failure::new("E0404", e.to_string()))?,
-            );
-            jinguan_server::serve(listener, app, async {
-                let _ = stopped.await;
-            })
-            .await
-            .map_err(|e| Failure::new("E0405", e.to_string()))
-        })
-    });
-    let address = address
-        .recv()
-        .map_err(|_| Failure::new("E0404", "the server did not start"))?;
+    let (stop, address, server) = start_server(app)?;
     let base = format!("http://{address}");
     let token = |party: &str, role| {
         jinguan_server::auth::create_token(&scratch, party, role)

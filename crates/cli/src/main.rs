@@ -5,6 +5,7 @@
 //! trade data, works the ledger and runs benchmarks. Every failure prints one line starting with a stable code and exits non-zero.
 
 mod bench;
+mod crossborder_bench;
 mod demo;
 mod demo_ceb;
 mod demo_server;

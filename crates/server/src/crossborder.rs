@@ -966,3 +966,75 @@ fn reversal(
         assigned,
     ))
 }
+
+/// The node id Jinguan answers DXP envelopes from.
+pub const NODE_ID: &str = "DXPJINGUAN000001";
+
+/// `POST /api/v1/messages` for a DXP terminal-node envelope (`DxpMsg`): the envelope checked
+/// against its schema, the CEB message it carries decided as if sent bare, and the answer
+/// (the receipt, or the CEB900 notice) carried back in an envelope from [`NODE_ID`] to the
+/// sending node.
+pub(crate) async fn receive_dxp(
+    app: Arc<App>,
+    principal: Principal,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Declare, "crossborder").await?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "H0002",
+            e.body_text(),
+        )
+    })?;
+    let envelope = jinguan_chinaport::dxp::parse(&body).map_err(|e| {
+        let status = if e.code() == "X0331" {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        ApiError::new(status, "bad_envelope", e.code(), e.to_string())
+    })?;
+    let carried = crate::routing::identify("application/xml", &envelope.data)
+        .ok()
+        .map(|(_, root)| root)
+        .unwrap_or_default();
+    if ceb::receipt_of(&carried).is_none() {
+        return Err(ApiError::unprocessable(
+            "H0491",
+            format!(
+                "the envelope carries {carried:?}; DXP envelopes here carry the CEB messages \
+                 enterprises send"
+            ),
+        ));
+    }
+    let inner = envelope.data.clone();
+    let decider = app.clone();
+    let answer = blocking(move || decide(&decider, &principal, &headers, &inner)).await?;
+    let status = answer.status();
+    let reference = answer
+        .headers()
+        .get("x-ledger-ref")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let receipt = axum::body::to_bytes(answer.into_body(), usize::MAX)
+        .await
+        .map_err(internal)?;
+    let receipt_type = crate::routing::identify("application/xml", &receipt)
+        .map(|(_, root)| root)
+        .unwrap_or_default();
+    let id = new_guid(&app, &envelope.cop_msg_id);
+    let wrapped = jinguan_chinaport::dxp::write(
+        &id,
+        NODE_ID,
+        &[envelope.sender_id.as_str()],
+        time_of(&app),
+        &receipt_type,
+        &receipt,
+        &format!("{receipt_type}_{id}.xml"),
+    )
+    .map_err(|e| internal(e.to_string()))?;
+    Ok(xml_response(status, wrapped, reference))
+}

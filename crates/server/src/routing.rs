@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::{ApiError, App};
 
 /// The modules messages can be routed to.
-pub const MODULES: &[&str] = &["clearance", "crossborder"];
+pub const MODULES: &[&str] = &["clearance", "crossborder", "dxp"];
 
 /// The shipped routing table.
 pub const SHIPPED: &str = include_str!("../routes.json");
@@ -244,6 +244,9 @@ pub(crate) async fn inbound(
             "clearance" => {}
             "crossborder" => {
                 return crate::crossborder::receive(app, principal, headers, body).await;
+            }
+            "dxp" => {
+                return crate::crossborder::receive_dxp(app, principal, headers, body).await;
             }
             other => return Err(crate::internal(format!("no module {other}"))),
         }

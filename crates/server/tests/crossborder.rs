@@ -132,7 +132,32 @@ fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
         assert!(info.contains(code), "{info}");
     }
 
-    send_documents(&server, &key, &serial, &m);
+    // The order in a DXP terminal-node envelope, as the E-Port's client sends it: the receipt
+    // comes back in an envelope addressed to the sending node.
+    let time = chrono::NaiveDate::from_ymd_opt(2026, 11, 29)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    let envelope = jinguan_chinaport::dxp::write(
+        "cop-1",
+        "DXPENT0000000001",
+        &["DXPEDCCEB0000002"],
+        time,
+        "CEB311Message",
+        &signed(&m.order, &key, &serial),
+        "order.xml",
+    )
+    .unwrap();
+    let (status, body) = post(&server, envelope.as_bytes());
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let answer = jinguan_chinaport::dxp::parse(&body).unwrap();
+    assert_eq!(answer.receiver_ids, ["DXPENT0000000001"]);
+    assert_eq!(answer.msg_type, "CEB312Message");
+    assert_eq!(first_return(&answer.data).0, "120");
+    for xml in [&m.payment, &m.waybill] {
+        let (status, body) = post(&server, &signed(xml, &key, &serial));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    }
     // The same inventory again is the same message: answered as before, nothing new.
     let (status, again) = post(&server, &signed(&m.inventory, &key, &serial));
     assert_eq!(status, 200);

@@ -127,6 +127,42 @@ fn transfer(code: &str) -> Fields {
 /// The four messages of `parcel` between `parties`, dated `app_time` (`yyyyMMddHHmmss`),
 /// declared (`appStatus` 2) when `declare`, else stored (1).
 pub fn messages(parties: &Parties, parcel: &Parcel, app_time: &str, declare: bool) -> Messages {
+    batch(parties, std::slice::from_ref(parcel), app_time, declare)
+}
+
+/// The four messages of several parcels, each message carrying one entity per parcel (up to
+/// 100, the schemas' limit), as a platform sending in bulk does. The messages' guids are
+/// those of the first parcel.
+pub fn batch(parties: &Parties, parcels: &[Parcel], app_time: &str, declare: bool) -> Messages {
+    let mut entities: [Vec<Entity>; 4] = Default::default();
+    for parcel in parcels {
+        let [order, payment, waybill, inventory] = entities_of(parties, parcel, app_time, declare);
+        entities[0].push(order);
+        entities[1].push(payment);
+        entities[2].push(waybill);
+        entities[3].push(inventory);
+    }
+    let first = parcels.first().map_or("", |p| p.order_no.as_str());
+    let write = |root: &str, kind: u32, entities: &[Entity], sender: &str| {
+        ceb::write(
+            Edition::Gacc202205,
+            root,
+            &guid(kind, first),
+            entities,
+            Some(&transfer(sender)),
+        )
+        .unwrap_or_else(|e| panic!("a generated {root} must satisfy its schema: {e}"))
+    };
+    Messages {
+        order: write("CEB311Message", 311, &entities[0], &parties.platform),
+        payment: write("CEB411Message", 411, &entities[1], &parties.payer),
+        waybill: write("CEB511Message", 511, &entities[2], &parties.carrier),
+        inventory: write("CEB621Message", 621, &entities[3], &parties.shop),
+    }
+}
+
+/// The order, payment, waybill and inventory entities of one parcel.
+fn entities_of(parties: &Parties, parcel: &Parcel, app_time: &str, declare: bool) -> [Entity; 4] {
     let status = if declare { "2" } else { "1" };
     let paid = parcel.goods_value() + parcel.freight;
     let buyer_name = "测试买家".to_owned();
@@ -140,16 +176,6 @@ pub fn messages(parties: &Parties, parcel: &Parcel, app_time: &str, declare: boo
             ("appTime", app_time.to_owned()),
             ("appStatus", status.to_owned()),
         ]
-    };
-    let write = |root: &str, kind: u32, entity: Entity, sender: &str| {
-        ceb::write(
-            Edition::Gacc202205,
-            root,
-            &guid(kind, &order_no),
-            &[entity],
-            Some(&transfer(sender)),
-        )
-        .unwrap_or_else(|e| panic!("a generated {root} must satisfy its schema: {e}"))
     };
     let mut order_head = head(311);
     order_head.extend([
@@ -308,12 +334,7 @@ pub fn messages(parties: &Parties, parcel: &Parcel, app_time: &str, declare: boo
         list_name: Some("InventoryList".into()),
         lists: inventory_lists,
     };
-    Messages {
-        order: write("CEB311Message", 311, order, &parties.platform),
-        payment: write("CEB411Message", 411, payment, &parties.payer),
-        waybill: write("CEB511Message", 511, waybill, &parties.carrier),
-        inventory: write("CEB621Message", 621, inventory, &parties.shop),
-    }
+    [order, payment, waybill, inventory]
 }
 
 /// A cancellation (CEB623) of a released inventory `invt_no` of `parcel`.
