@@ -583,10 +583,15 @@ impl Schema {
     pub fn validate(&self, document: &Element) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
         match self.roots.get(&document.name) {
-            Some(decl) => check_element(decl, document, &document.name, &mut diagnostics),
+            Some(decl) => check_element(
+                decl,
+                document,
+                &Path::root(&document.name),
+                &mut diagnostics,
+            ),
             None => diagnostics.push(error(
                 codes::UNKNOWN_ROOT,
-                &document.name,
+                &Path::root(&document.name),
                 format!(
                     "{} is not a message of the {} schema",
                     document.name, self.edition
@@ -597,11 +602,66 @@ impl Schema {
     }
 }
 
-fn error(code: &str, path: &str, message: String) -> Diagnostic {
-    Diagnostic::new(Severity::Error, code, path.to_owned(), message)
+/// Where an element is, rendered only when a diagnostic needs it: validating a valid message
+/// builds no strings.
+#[derive(Clone, Copy)]
+struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    name: &'a str,
+    /// 1-based position among repeats, 0 when the element cannot repeat.
+    index: u32,
+    attribute: bool,
 }
 
-fn check_element(decl: &Decl, element: &Element, path: &str, out: &mut Vec<Diagnostic>) {
+impl<'a> Path<'a> {
+    fn root(name: &'a str) -> Self {
+        Self {
+            parent: None,
+            name,
+            index: 0,
+            attribute: false,
+        }
+    }
+
+    fn child(&'a self, name: &'a str, index: u32) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            name,
+            index,
+            attribute: false,
+        }
+    }
+
+    fn attribute(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            name,
+            index: 0,
+            attribute: true,
+        }
+    }
+
+    fn render(&self) -> String {
+        let mut text = self.parent.map(Path::render).unwrap_or_default();
+        if self.parent.is_some() {
+            text.push('/');
+        }
+        if self.attribute {
+            text.push('@');
+        }
+        text.push_str(self.name);
+        if self.index > 0 {
+            text.push_str(&format!("[{}]", self.index));
+        }
+        text
+    }
+}
+
+fn error(code: &str, path: &Path<'_>, message: String) -> Diagnostic {
+    Diagnostic::new(Severity::Error, code, path.render(), message)
+}
+
+fn check_element(decl: &Decl, element: &Element, path: &Path<'_>, out: &mut Vec<Diagnostic>) {
     match &decl.content {
         Content::Any | Content::Foreign { .. } => {}
         Content::Text { facets, attributes } => {
@@ -636,17 +696,21 @@ fn check_element(decl: &Decl, element: &Element, path: &str, out: &mut Vec<Diagn
     }
 }
 
-fn check_sequence(particles: &[Decl], element: &Element, path: &str, out: &mut Vec<Diagnostic>) {
+fn check_sequence(
+    particles: &[Decl],
+    element: &Element,
+    path: &Path<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut at = 0;
     let mut count = 0u32;
-    let mut index: BTreeMap<&str, u32> = BTreeMap::new();
     for child in &element.children {
         // Move past particles that do not match, each satisfied or reported missing.
         loop {
             let Some(particle) = particles.get(at) else {
                 out.push(error(
                     codes::UNEXPECTED,
-                    &format!("{path}/{}", child.name),
+                    &path.child(&child.name, 0),
                     format!(
                         "{} is not expected here (after the last element of {})",
                         child.name, element.name
@@ -662,7 +726,7 @@ fn check_sequence(particles: &[Decl], element: &Element, path: &str, out: &mut V
                 let (code, at_path, message) = if later {
                     (
                         codes::MISSING,
-                        format!("{path}/{}", particle.name),
+                        path.child(&particle.name, 0),
                         format!(
                             "{} is missing from {} before {}{}",
                             particle.name,
@@ -674,7 +738,7 @@ fn check_sequence(particles: &[Decl], element: &Element, path: &str, out: &mut V
                 } else {
                     (
                         codes::UNEXPECTED,
-                        format!("{path}/{}", child.name),
+                        path.child(&child.name, 0),
                         format!(
                             "{} is not expected here; expected {}{}",
                             child.name,
@@ -691,13 +755,8 @@ fn check_sequence(particles: &[Decl], element: &Element, path: &str, out: &mut V
         }
         let particle = &particles[at];
         count += 1;
-        let n = index.entry(child.name.as_str()).or_insert(0);
-        *n += 1;
-        let child_path = if particle.max == Some(1) {
-            format!("{path}/{}", child.name)
-        } else {
-            format!("{path}/{}[{n}]", child.name)
-        };
+        // Repeats of one particle are consecutive, so the count is the position.
+        let child_path = path.child(&child.name, if particle.max == Some(1) { 0 } else { count });
         if particle.max.is_some_and(|max| count > max) {
             out.push(error(
                 codes::TOO_MANY,
@@ -718,7 +777,7 @@ fn check_sequence(particles: &[Decl], element: &Element, path: &str, out: &mut V
         if seen < particle.min {
             out.push(error(
                 codes::MISSING,
-                &format!("{path}/{}", particle.name),
+                &path.child(&particle.name, 0),
                 format!(
                     "{} is missing from {}{}",
                     particle.name,
@@ -742,7 +801,7 @@ fn doc_suffix(decl: &Decl) -> String {
 fn check_attributes(
     declared: &[Attribute],
     element: &Element,
-    path: &str,
+    path: &Path<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
     for attribute in declared {
@@ -750,13 +809,13 @@ fn check_attributes(
             Some(value) => check_value(
                 &attribute.facets,
                 value.trim(),
-                &format!("{path}/@{}", attribute.name),
+                &path.attribute(&attribute.name),
                 "",
                 out,
             ),
             None if attribute.required => out.push(error(
                 codes::ATTRIBUTE,
-                &format!("{path}/@{}", attribute.name),
+                &path.attribute(&attribute.name),
                 format!(
                     "attribute {} is required on {}",
                     attribute.name, element.name
@@ -770,7 +829,7 @@ fn check_attributes(
         if !namespaced && !declared.iter().any(|a| &a.name == name) {
             out.push(error(
                 codes::ATTRIBUTE,
-                &format!("{path}/@{name}"),
+                &path.attribute(name),
                 format!("attribute {name} is not declared on {}", element.name),
             ));
         }
@@ -778,7 +837,7 @@ fn check_attributes(
 }
 
 /// Checks one value against its facets.
-fn check_value(facets: &Facets, text: &str, path: &str, doc: &str, out: &mut Vec<Diagnostic>) {
+fn check_value(facets: &Facets, text: &str, path: &Path<'_>, doc: &str, out: &mut Vec<Diagnostic>) {
     // An empty value takes the declared fixed or default value (XSD 1.0, 3.3.4).
     let text = match (&facets.fixed, &facets.default) {
         (Some(value), _) | (None, Some(value)) if text.is_empty() => value.as_str(),
@@ -795,12 +854,8 @@ fn check_value(facets: &Facets, text: &str, path: &str, doc: &str, out: &mut Vec
             return;
         }
     }
-    let what = if doc.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", doc.chars().take(40).collect::<String>())
-    };
-    let shown: String = text.chars().take(40).collect();
+    // Quoted only when a diagnostic is written.
+    let (shown, what) = (Shown(text), What(doc));
     match facets.base {
         Base::String => {}
         Base::Decimal => {
@@ -913,6 +968,29 @@ fn check_value(facets: &Facets, text: &str, path: &str, doc: &str, out: &mut Vec
                 facets.enumeration.join(", ")
             ),
         ));
+    }
+}
+
+/// A value as a diagnostic quotes it: its first 40 characters, debug-quoted.
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Debug for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let head: String = self.0.chars().take(40).collect();
+        write!(f, "{head:?}")
+    }
+}
+
+/// A field's documentation as a diagnostic adds it: ` (...)`, or nothing.
+struct What<'a>(&'a str);
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let head: String = self.0.chars().take(40).collect();
+        write!(f, " ({head})")
     }
 }
 

@@ -59,6 +59,44 @@ pub const LEDGER: &str = "crossborder";
 /// Entry kind of a CEB message and what was decided.
 pub const KIND: &str = "ceb.message";
 
+/// What this node has decided and the ledger may not hold yet: each buyer's yearly total as
+/// decided (loaded from `ceb_buyer_year` on first use, then kept here, so that deciding never
+/// waits for an earlier decision's commit), and the orders released and inventories reversed
+/// whose entries are still on their way. A decision whose entry is not written is taken back
+/// ([`Changes::undo`]).
+#[derive(Debug, Default)]
+pub struct Decided {
+    totals: std::sync::Mutex<std::collections::HashMap<(String, i32), Decimal>>,
+    keys: std::sync::Mutex<std::collections::HashSet<String>>,
+}
+
+/// The changes one message made to [`Decided`].
+#[derive(Debug, Default)]
+struct Changes {
+    deltas: Vec<((String, i32), Decimal)>,
+    keys: Vec<String>,
+}
+
+impl Changes {
+    /// The entry is written (or refused): its keys are the ledger's to answer for now.
+    fn settle(&self, decided: &Decided) {
+        let mut keys = decided.keys.lock().unwrap_or_else(|e| e.into_inner());
+        for key in &self.keys {
+            keys.remove(key);
+        }
+    }
+
+    /// The entry was not written: its amounts leave the buyers' totals.
+    fn undo(&self, decided: &Decided) {
+        let mut totals = decided.totals.lock().unwrap_or_else(|e| e.into_inner());
+        for (slot, delta) in &self.deltas {
+            if let Some(total) = totals.get_mut(slot) {
+                *total -= *delta;
+            }
+        }
+    }
+}
+
 /// One receipt or notice written, and who receives it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Written {
@@ -197,11 +235,68 @@ impl Projection for CebTables {
         if entry.kind != KIND {
             return Vec::new();
         }
-        let Ok(record) = serde_json::from_slice::<CebRecord>(&entry.payload) else {
+        // Read without the body as received and without building the documents: the
+        // ledger's one writer thread runs this for every entry, and copies raw JSON where
+        // a table keeps JSON.
+        let Ok(record) = serde_json::from_slice::<Rows<'_>>(&entry.payload) else {
             return Vec::new();
         };
         rows(entry, &record)
     }
+}
+
+/// What the tables take from a [`CebRecord`], borrowed from the entry's payload.
+#[derive(Deserialize)]
+struct Rows<'a> {
+    #[serde(borrow)]
+    party: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    docs: Vec<DocRow<'a>>,
+    #[serde(borrow, default)]
+    released: Vec<&'a serde_json::value::RawValue>,
+    #[serde(default)]
+    reversed: Vec<Reversed>,
+    #[serde(borrow, default)]
+    written: Vec<WrittenRow<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DocRow<'a> {
+    #[serde(borrow)]
+    kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    key: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    status: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    entity: &'a serde_json::value::RawValue,
+}
+
+#[derive(Deserialize)]
+struct ReleasedKeys<'a> {
+    #[serde(borrow)]
+    invt_no: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    key: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    buyer: std::borrow::Cow<'a, str>,
+    year: i32,
+    bill: BillValue,
+}
+
+#[derive(Deserialize)]
+struct BillValue {
+    value: Decimal,
+}
+
+#[derive(Deserialize)]
+struct WrittenRow<'a> {
+    #[serde(borrow)]
+    message_type: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    xml: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    parties: Vec<std::borrow::Cow<'a, str>>,
 }
 
 fn text(value: impl Into<String>) -> Value {
@@ -216,7 +311,7 @@ fn seq(entry: &Entry) -> Value {
     int(i64::try_from(entry.seq).unwrap_or(i64::MAX))
 }
 
-fn rows(entry: &Entry, record: &CebRecord) -> Vec<Statement> {
+fn rows(entry: &Entry, record: &Rows<'_>) -> Vec<Statement> {
     let mut statements = Vec::new();
     for doc in &record.docs {
         statements.push(Statement::new(
@@ -226,38 +321,41 @@ fn rows(entry: &Entry, record: &CebRecord) -> Vec<Statement> {
                 seq = excluded.seq, status = excluded.status, party = excluded.party,
                 entity = excluded.entity",
             vec![
-                text(doc.kind.clone()),
-                text(doc.key.clone()),
+                text(doc.kind.as_ref()),
+                text(doc.key.as_ref()),
                 text(entry.ledger.clone()),
                 seq(entry),
-                text(doc.status.clone()),
-                text(record.party.clone()),
-                text(serde_json::to_string(&doc.entity).unwrap_or_default()),
+                text(doc.status.as_ref()),
+                text(record.party.as_ref()),
+                text(doc.entity.get()),
             ],
         ));
     }
-    for released in &record.released {
+    for raw in &record.released {
+        let Ok(released) = serde_json::from_str::<ReleasedKeys<'_>>(raw.get()) else {
+            continue;
+        };
         let value = fen(released.bill.value);
         statements.push(Statement::new(
             "INSERT INTO ceb_invt (invt_no, key, ledger, seq, buyer, year, value_fen, status, released)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'released', ?8)
              ON CONFLICT (invt_no) DO NOTHING",
             vec![
-                text(released.invt_no.clone()),
-                text(released.key.clone()),
+                text(released.invt_no.as_ref()),
+                text(released.key.as_ref()),
                 text(entry.ledger.clone()),
                 seq(entry),
-                text(released.buyer.clone()),
+                text(released.buyer.as_ref()),
                 int(i64::from(released.year)),
                 int(value),
-                text(serde_json::to_string(released).unwrap_or_default()),
+                text(raw.get()),
             ],
         ));
         statements.push(Statement::new(
             "INSERT INTO ceb_buyer_year (buyer, year, total_fen) VALUES (?1, ?2, ?3)
              ON CONFLICT (buyer, year) DO UPDATE SET total_fen = ceb_buyer_year.total_fen + ?3",
             vec![
-                text(released.buyer.clone()),
+                text(released.buyer.as_ref()),
                 int(i64::from(released.year)),
                 int(value),
             ],
@@ -290,18 +388,18 @@ fn rows(entry: &Entry, record: &CebRecord) -> Vec<Statement> {
             vec![
                 text(id.clone()),
                 seq(entry),
-                text(written.message_type.clone()),
-                text(written.xml.clone()),
+                text(written.message_type.as_ref()),
+                text(written.xml.as_ref()),
             ],
         ));
-        let mut parties = written.parties.clone();
-        parties.sort();
+        let mut parties: Vec<&str> = written.parties.iter().map(AsRef::as_ref).collect();
+        parties.sort_unstable();
         parties.dedup();
         for party in parties {
             statements.push(Statement::new(
                 "INSERT INTO mailbox_counter (party, last) VALUES (?1, 1)
                  ON CONFLICT (party) DO UPDATE SET last = mailbox_counter.last + 1",
-                vec![text(party.clone())],
+                vec![text(party)],
             ));
             statements.push(Statement::new(
                 "INSERT INTO mailbox (party, cursor, entry_id, seq, time_ms)
@@ -466,7 +564,7 @@ fn decide(
             ))
         })
         .collect();
-    let _guards = app.buyer_locks(&buyers);
+    let guards = app.buyer_locks(&buyers);
     let mut record = CebRecord {
         root: message.root.clone(),
         guid: message.guid.clone(),
@@ -481,22 +579,32 @@ fn decide(
         written: Vec::new(),
     };
     let now = time_of(app);
-    let mut returns = Vec::new();
-    let mut year_totals: std::collections::HashMap<(String, i32), Decimal> =
-        std::collections::HashMap::new();
-    for entity in &message.entities {
-        let mut outcome = match message.number() {
-            "621" => inventory(app, &message, entity, &mut record, &mut year_totals, now)?,
-            "623" | "625" => reversal(app, &message, entity, &mut record, &mut year_totals, now)?,
-            _ => document(&message, entity, &mut record),
-        };
-        complete(app, edition, receipt_root, entity, &mut outcome, now)?;
-        let returned = ceb::receipt_entity(edition, receipt_root, entity, &outcome, now)
-            .ok_or_else(|| internal(format!("no receipt entity for {receipt_root}")))?;
-        returns.push(returned);
-    }
-    let receipt = ceb::write(edition, receipt_root, &message.guid, &returns, None)
-        .map_err(|e| internal(e.to_string()))?;
+    let mut changes = Changes::default();
+    let decided = decide_entities(
+        app,
+        &message,
+        edition,
+        receipt_root,
+        &mut record,
+        &mut changes,
+        now,
+    );
+    let returns = match decided {
+        Ok(returns) => returns,
+        Err(e) => {
+            changes.settle(&app.crossborder);
+            changes.undo(&app.crossborder);
+            return Err(e);
+        }
+    };
+    let receipt = match ceb::write(edition, receipt_root, &message.guid, &returns, None) {
+        Ok(receipt) => receipt,
+        Err(e) => {
+            changes.settle(&app.crossborder);
+            changes.undo(&app.crossborder);
+            return Err(internal(e.to_string()));
+        }
+    };
     record.written.insert(
         0,
         Written {
@@ -505,21 +613,42 @@ fn decide(
             parties: vec![principal.party.clone()],
         },
     );
+    let payload = match serde_json::to_vec(&record) {
+        Ok(payload) => payload,
+        Err(e) => {
+            changes.settle(&app.crossborder);
+            changes.undo(&app.crossborder);
+            return Err(internal(e));
+        }
+    };
+    // Decided: the buyers' next messages may be decided while this one's entry is written.
+    drop(guards);
     let submission = Submission {
         kind: KIND.into(),
         schema_version: 1,
         submitter: principal.party.clone(),
         submission_id: key.clone(),
-        payload: serde_json::to_vec(&record).map_err(internal)?,
+        payload,
         submitter_signature: None,
     };
-    let appended = match app.store.append(LEDGER, submission) {
-        Ok(appended) => appended,
+    let appended = app.store.append(LEDGER, submission);
+    changes.settle(&app.crossborder);
+    let appended = match appended {
+        Ok(appended) if appended.status == Status::Created => appended,
+        Ok(appended) => {
+            // Identical content already on record: it counted there, not again here.
+            changes.undo(&app.crossborder);
+            appended
+        }
         // The same message twice at once: the other was recorded first.
         Err(e) if e.code() == "S0001" => {
+            changes.undo(&app.crossborder);
             return recorded_answer(app, &key)?.ok_or_else(|| ApiError::store(e));
         }
-        Err(e) => return Err(ApiError::store(e)),
+        Err(e) => {
+            changes.undo(&app.crossborder);
+            return Err(ApiError::store(e));
+        }
     };
     app.mailboxes_filled();
     let status = if appended.status == Status::Created {
@@ -532,6 +661,31 @@ fn decide(
         receipt,
         Some(format!("{LEDGER}:{}", appended.seq)),
     ))
+}
+
+/// Every entity of a message decided, in order: the returns answering them.
+fn decide_entities(
+    app: &App,
+    message: &Message,
+    edition: Edition,
+    receipt_root: &str,
+    record: &mut CebRecord,
+    changes: &mut Changes,
+    now: NaiveDateTime,
+) -> Result<Vec<Entity>, ApiError> {
+    let mut returns = Vec::new();
+    for entity in &message.entities {
+        let mut outcome = match message.number() {
+            "621" => inventory(app, entity, record, changes, now)?,
+            "623" | "625" => reversal(app, message, entity, record, changes, now)?,
+            _ => document(message, entity, record),
+        };
+        complete(app, edition, receipt_root, entity, &mut outcome, now)?;
+        let returned = ceb::receipt_entity(edition, receipt_root, entity, &outcome, now)
+            .ok_or_else(|| internal(format!("no receipt entity for {receipt_root}")))?;
+        returns.push(returned);
+    }
+    Ok(returns)
 }
 
 /// Fills what a receipt requires that neither the decision nor the message gave: the
@@ -662,12 +816,13 @@ fn stored(app: &App, kind: &str, key: &str) -> Result<Option<Entity>, ApiError> 
         .and_then(|row| serde_json::from_str(&as_text(row.first())).ok()))
 }
 
-fn year_total(
-    app: &App,
-    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
-    buyer: &str,
-    year: i32,
-) -> Result<Decimal, ApiError> {
+/// A buyer's yearly total as decided on this node.
+fn year_total(app: &App, buyer: &str, year: i32) -> Result<Decimal, ApiError> {
+    let mut totals = app
+        .crossborder
+        .totals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if let Some(total) = totals.get(&(buyer.to_owned(), year)) {
         return Ok(*total);
     }
@@ -683,6 +838,40 @@ fn year_total(
     Ok(total)
 }
 
+/// Adds to a buyer's yearly total as decided (after [`year_total`] loaded it).
+fn add_to_total(app: &App, changes: &mut Changes, buyer: &str, year: i32, delta: Decimal) {
+    let slot = (buyer.to_owned(), year);
+    *app.crossborder
+        .totals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(slot.clone())
+        .or_insert(Decimal::ZERO) += delta;
+    changes.deltas.push((slot, delta));
+}
+
+/// Marks `key` decided and not yet written; false when it already was.
+fn claim(app: &App, changes: &mut Changes, key: String) -> bool {
+    let fresh = app
+        .crossborder
+        .keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.clone());
+    if fresh {
+        changes.keys.push(key);
+    }
+    fresh
+}
+
+fn in_flight(app: &App, key: &str) -> bool {
+    app.crossborder
+        .keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(key)
+}
+
 fn mismatch_info(found: &[crossborder::Mismatch]) -> String {
     found
         .iter()
@@ -693,10 +882,9 @@ fn mismatch_info(found: &[crossborder::Mismatch]) -> String {
 /// An import inventory: matched, numbered, taxed and released.
 fn inventory(
     app: &App,
-    message: &Message,
     entity: &Entity,
     record: &mut CebRecord,
-    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
+    changes: &mut Changes,
     now: NaiveDateTime,
 ) -> Result<Outcome, ApiError> {
     let inv = match Inventory::from_entity(entity) {
@@ -728,7 +916,7 @@ fn inventory(
         ))
         .map_err(ApiError::store)?
         .is_empty()
-        || record.released.iter().any(|r| r.key == key);
+        || in_flight(app, &format!("invt:{key}"));
     if repeated {
         return Ok(outcome(
             "-621004",
@@ -775,7 +963,7 @@ fn inventory(
     };
     let buyer = inv.buyer.key();
     let year = crossborder::year_of(&inv, received_on);
-    let before = year_total(app, totals, &buyer, year)?;
+    let before = year_total(app, &buyer, year)?;
     let bill = match crossborder::assess(&inv, &lines, to_yuan, before, year) {
         Ok(bill) => bill,
         Err(e) => {
@@ -786,7 +974,8 @@ fn inventory(
             ))
         }
     };
-    totals.insert((buyer.clone(), year), bill.year_total_after());
+    add_to_total(app, changes, &buyer, year, bill.value);
+    claim(app, changes, format!("invt:{key}"));
     let serial = app
         .next_serial(&inv.customs_code)
         .map_err(ApiError::store)?;
@@ -830,13 +1019,6 @@ fn inventory(
             }
         ),
     };
-    let _ = message;
-    record.docs.push(Doc {
-        kind: "inventory".into(),
-        key: key.clone(),
-        status: "800".into(),
-        entity: entity.clone(),
-    });
     record.released.push(Released {
         invt_no,
         key,
@@ -865,7 +1047,7 @@ fn reversal(
     message: &Message,
     entity: &Entity,
     record: &mut CebRecord,
-    totals: &mut std::collections::HashMap<(String, i32), Decimal>,
+    changes: &mut Changes,
     now: NaiveDateTime,
 ) -> Result<Outcome, ApiError> {
     let number = message.number();
@@ -895,10 +1077,7 @@ fn reversal(
     };
     let released: Released = serde_json::from_str(&as_text(row.get(1))).map_err(internal)?;
     let already = as_text(row.first()) != "released"
-        || record
-            .reversed
-            .iter()
-            .any(|r| r.invt_no == reversal.invt_no);
+        || in_flight(app, &format!("reversed:{}", reversal.invt_no));
     if already || released.inventory.buyer != reversal.buyer {
         let why = if already {
             format!(
@@ -912,10 +1091,9 @@ fn reversal(
         return Ok(outcome(&format!("-{number}001"), why, Fields::default()));
     }
     let refund = crossborder::refund_value(&released.inventory, &released.bill, &reversal);
-    let slot = totals
-        .entry((released.buyer.clone(), released.year))
-        .or_insert(Decimal::ZERO);
-    *slot -= refund;
+    year_total(app, &released.buyer, released.year)?;
+    add_to_total(app, changes, &released.buyer, released.year, -refund);
+    claim(app, changes, format!("reversed:{}", reversal.invt_no));
     let status = if number == "623" {
         "cancelled"
     } else {

@@ -191,6 +191,8 @@ pub struct App {
     // Striped locks serialising the decisions of one cross-border buyer (read the yearly
     // total, decide, append), so that two inventories at once never both slip under a limit.
     buyer_stripes: Vec<Mutex<()>>,
+    // Cross-border decisions whose entries may not be written yet.
+    crossborder: crossborder::Decided,
     // Per customs district, the next entry-id serial of this node's block and its last.
     serials: Mutex<std::collections::HashMap<String, (i64, i64)>>,
     // Declarations being decided at once: one per core. Deciding is all processor work;
@@ -269,6 +271,7 @@ impl App {
             }),
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
             buyer_stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            crossborder: crossborder::Decided::default(),
             serials: Mutex::default(),
             deciding: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
