@@ -17,6 +17,7 @@ pub mod check;
 pub mod decmessage;
 pub mod dxp;
 mod fields;
+pub mod manifest;
 pub mod receipt;
 pub mod xml;
 pub mod xmldsig;

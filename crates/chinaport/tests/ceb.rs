@@ -305,3 +305,61 @@ fn hostile_xml_is_refused_with_its_code() {
         "X0320"
     );
 }
+
+#[test]
+fn the_road_manifests_read_into_the_manifest_model() {
+    use jinguan_chinaport::manifest;
+    let Some(dir) = corpus().map(|c| c.join("china/manifest")) else {
+        return;
+    };
+    let mut read = 0;
+    for group in ["zzaniu-loop_server", "ryanrong95-HXT"] {
+        for entry in std::fs::read_dir(dir.join(group)).unwrap() {
+            let path = entry.unwrap().path();
+            let (m, diagnostics) = manifest::parse(&std::fs::read(&path).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path.display().to_string();
+            assert!(diagnostics.is_empty(), "{name}: {diagnostics:?}");
+            assert!(
+                m.message_type == "MT1401" || m.message_type == "MT2401",
+                "{name}"
+            );
+            assert!(!m.document.1.is_empty(), "{name}");
+            assert!(!m.consignments.is_empty(), "{name}");
+            assert!(
+                m.consignments.iter().all(|c| !c.goods.is_empty()),
+                "{name}: {m:?}"
+            );
+            read += 1;
+        }
+    }
+    assert_eq!(read, 3);
+    // The first sample, field by field where it says something.
+    let (m, _) =
+        manifest::parse(&std::fs::read(dir.join("zzaniu-loop_server/MT1401.xml")).unwrap())
+            .unwrap();
+    assert_eq!(m.function, "9");
+    assert_eq!(m.document, ("MT1401".to_owned(), "ZTDTEST0420".to_owned()));
+    assert_eq!(m.conveyance.mode, "3");
+    assert_eq!(m.conveyance.carrier, "444444/4");
+    assert!(m.places.contains(&("22".to_owned(), "0100".to_owned())));
+    assert!(m
+        .parties
+        .iter()
+        .any(|p| p.0 == "AG" && p.1 == "0100111111111"));
+    let first = &m.consignments[0];
+    assert!(first
+        .parties
+        .iter()
+        .any(|p| p.0 == "CN" && p.2 == "收货人名称"));
+    assert_eq!(first.goods[0].seq, "1");
+    assert_eq!(first.goods[0].description, "233");
+    assert_eq!(first.goods[0].commodity, "2000");
+    // Not a manifest, or one of a type not read here.
+    assert_eq!(
+        manifest::parse(b"<Manifest xmlns=\"urn:Declaration:datamodel:standard:CN:MT9999:1\"><Head><MessageType>MT9999</MessageType></Head></Manifest>")
+            .unwrap_err()
+            .code(),
+        "X0340"
+    );
+}

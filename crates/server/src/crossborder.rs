@@ -75,6 +75,8 @@ pub struct Decided {
 struct Changes {
     deltas: Vec<((String, i32), Decimal)>,
     keys: Vec<String>,
+    /// Tax bills of the message's released inventories, with their guarantors.
+    bills: Vec<(String, Entity)>,
 }
 
 impl Changes {
@@ -597,6 +599,40 @@ fn decide(
             return Err(e);
         }
     };
+    // One CEB816 for each guarantor's bills (a message of 100 inventories is one notice to
+    // the sender and one to each guarantor, not a hundred).
+    let mut guarantors: Vec<&str> = changes.bills.iter().map(|(g, _)| g.as_str()).collect();
+    guarantors.sort_unstable();
+    guarantors.dedup();
+    let mut notices = Vec::new();
+    for guarantor in guarantors {
+        let bills: Vec<Entity> = changes
+            .bills
+            .iter()
+            .filter(|(g, _)| g == guarantor)
+            .map(|(_, e)| e.clone())
+            .collect();
+        let guid = new_guid(app, &format!("{}:{guarantor}", message.guid));
+        match ceb::write(Edition::Gacc202205, "CEB816Message", &guid, &bills, None) {
+            Ok(xml) => {
+                let mut parties = vec![principal.party.clone()];
+                if !guarantor.is_empty() {
+                    parties.push(guarantor.to_owned());
+                }
+                notices.push(Written {
+                    message_type: "CEB816Message".into(),
+                    xml,
+                    parties,
+                });
+            }
+            Err(e) => {
+                changes.settle(&app.crossborder);
+                changes.undo(&app.crossborder);
+                return Err(internal(e.to_string()));
+            }
+        }
+    }
+    record.written.extend(notices);
     let receipt = match ceb::write(edition, receipt_root, &message.guid, &returns, None) {
         Ok(receipt) => receipt,
         Err(e) => {
@@ -990,24 +1026,11 @@ fn inventory(
         tax_no: format!("{invt_no}01"),
         status: "1".into(),
     };
-    let tax = crossborder::tax_bill_entity(&inv, &bill, &ids, now);
-    let bill_xml = ceb::write(
-        Edition::Gacc202205,
-        "CEB816Message",
-        &ids.guid,
-        &[tax],
-        None,
-    )
-    .map_err(|e| internal(e.to_string()))?;
-    let mut parties = vec![record.party.clone()];
-    if !inv.assure_code.is_empty() {
-        parties.push(inv.assure_code.clone());
-    }
-    record.written.push(Written {
-        message_type: "CEB816Message".into(),
-        xml: bill_xml,
-        parties,
-    });
+    // The message's bills go out together, one CEB816 per guarantor (see `decide`).
+    changes.bills.push((
+        inv.assure_code.clone(),
+        crossborder::tax_bill_entity(&inv, &bill, &ids, now),
+    ));
     let info = match bill.regime {
         Regime::CrossBorder => "[Code:2600;Desc:放行]".to_owned(),
         other => format!(

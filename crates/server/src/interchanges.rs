@@ -406,3 +406,114 @@ pub(crate) fn reference_of(app: &App, entry_id: &str) -> Result<(String, String)
         })
         .unwrap_or_default())
 }
+
+/// `POST /api/v1/messages` for a China manifest (MT1401, MT2401, MT2101, MT3101): read into
+/// the manifest model CUSCAR is read into and kept, as received, in the `logistics` ledger
+/// under the sender's `MessageID` (a repeat answers with the entry made the first time). The
+/// answer is the manifest receipt's acceptance (`01` 接受申报) with the entry; a body that is
+/// not a manifest read here is `400` with its code.
+pub(crate) async fn receive_manifest(
+    app: Arc<App>,
+    principal: Principal,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    crate::authz::authorize(&app, &principal, crate::authz::Action::Declare, "logistics").await?;
+    let body = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "H0002",
+            e.body_text(),
+        )
+    })?;
+    let (manifest, warnings) = jinguan_chinaport::manifest::parse(&body)
+        .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
+    let message_id = manifest
+        .references
+        .iter()
+        .find(|(q, _)| q == "message")
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty() && v.len() <= 180)
+        .unwrap_or_else(|| format!("{}:{}", manifest.message_type, manifest.document.1));
+    let submission_id = format!(
+        "{}:{}:manifest:{message_id}",
+        principal.party.len(),
+        principal.party
+    );
+    let text = String::from_utf8_lossy(&body).into_owned();
+    let party = principal.party.clone();
+    let recorded = manifest.clone();
+    let (created, appended) = blocking(move || {
+        let appended = crate::declarations::append(
+            &app,
+            LOGISTICS_LEDGER,
+            MANIFEST,
+            &party,
+            submission_id.clone(),
+            &json!({"manifest": recorded, "received": text,
+                "origin": principal.origin, "party": party}),
+        );
+        match appended {
+            Ok(appended) => Ok((appended.status == jinguan_store::Status::Created, appended)),
+            // The same MessageID again (in another request, so another origin): the entry
+            // of the first time if the body is the same, a conflict if it is not.
+            Err(e) if e.code == "S0001" => {
+                let seq = app
+                    .store
+                    .seq_of(LOGISTICS_LEDGER, &submission_id)
+                    .map_err(ApiError::store)?
+                    .ok_or(e.clone())?;
+                let (entry, leaf_hash) = app
+                    .store
+                    .entry(LOGISTICS_LEDGER, seq)
+                    .map_err(ApiError::store)?;
+                let before: serde_json::Value =
+                    serde_json::from_slice(&entry.payload).map_err(crate::internal)?;
+                if before["received"].as_str() != Some(text.as_str()) {
+                    return Err(e);
+                }
+                let tree_size = app
+                    .store
+                    .head(LOGISTICS_LEDGER)
+                    .map_err(ApiError::store)?
+                    .tree_size;
+                Ok((
+                    false,
+                    jinguan_store::Receipt {
+                        ledger: LOGISTICS_LEDGER.into(),
+                        seq,
+                        leaf_hash,
+                        tree_size,
+                        status: jinguan_store::Status::Exists,
+                    },
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({
+            "status": "01",
+            "status_text": "接受申报",
+            "message_type": manifest.message_type,
+            "message_id": message_id,
+            "document": manifest.document.1,
+            "consignments": manifest.consignments.len(),
+            "warnings": warnings,
+            "ledger": crate::LedgerRef {
+                ledger: LOGISTICS_LEDGER.into(),
+                seq: appended.seq,
+                leaf_hash: appended.leaf_hash,
+                tree_size: appended.tree_size,
+            },
+        })),
+    )
+        .into_response())
+}

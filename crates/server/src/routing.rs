@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::{ApiError, App};
 
 /// The modules messages can be routed to.
-pub const MODULES: &[&str] = &["clearance", "crossborder", "dxp"];
+pub const MODULES: &[&str] = &["clearance", "crossborder", "dxp", "logistics"];
 
 /// The shipped routing table.
 pub const SHIPPED: &str = include_str!("../routes.json");
@@ -247,6 +247,9 @@ pub(crate) async fn inbound(
             }
             "dxp" => {
                 return crate::crossborder::receive_dxp(app, principal, headers, body).await;
+            }
+            "logistics" => {
+                return crate::interchanges::receive_manifest(app, principal, body).await;
             }
             other => return Err(crate::internal(format!("no module {other}"))),
         }

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 both!(a_parcel_is_matched_taxed_released_and_answered);
 both!(a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once);
+both!(china_manifests_are_read_and_kept_in_the_logistics_ledger);
 
 /// Certifies a new key for the broker; the key and the certificate's serial.
 fn certify(server: &Server) -> (SigningKey, String) {
@@ -326,4 +327,52 @@ fn a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once(
     });
     let over = infos.iter().filter(|i| i.contains("C0621")).count();
     assert_eq!(over, 6, "{infos:?}");
+}
+
+fn china_manifests_are_read_and_kept_in_the_logistics_ledger(backend: common::Backend) {
+    let Some(corpus) = jinguan_testkit::corpus() else {
+        return;
+    };
+    let server = common::start("manifest", backend);
+    let auth = format!("Bearer {}", server.broker);
+    let send = |body: &[u8]| {
+        let (status, reply) = server.raw(
+            "POST",
+            "/api/v1/messages",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/xml"),
+            ],
+            body,
+        );
+        (
+            status,
+            serde_json::from_slice::<Value>(&reply).unwrap_or(Value::Null),
+        )
+    };
+    let sample =
+        std::fs::read(corpus.join("china/manifest/zzaniu-loop_server/MT1401.xml")).unwrap();
+    let (status, reply) = send(&sample);
+    assert_eq!(status, 201, "{reply}");
+    assert_eq!(reply["status"], "01");
+    assert_eq!(reply["message_type"], "MT1401");
+    assert_eq!(reply["document"], "ZTDTEST0420");
+    let seq = reply["ledger"]["seq"].as_u64().unwrap();
+    let (entry, _) = server.store.entry("logistics", seq).unwrap();
+    let record: Value = serde_json::from_slice(&entry.payload).unwrap();
+    assert_eq!(record["manifest"]["conveyance"]["carrier"], "444444/4");
+    assert_eq!(record["received"].as_str().unwrap().as_bytes(), &sample[..]);
+    // The same message again: the entry of the first time.
+    let (status, again) = send(&sample);
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["ledger"]["seq"].as_u64(), Some(seq));
+    // Not a manifest read here: coded.
+    let (status, refused) = send(
+        b"<Manifest xmlns=\"urn:Declaration:datamodel:standard:CN:MT9999:1\"><Head><MessageType>MT9999</MessageType></Head></Manifest>",
+    );
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("X0340")),
+        "{refused}"
+    );
 }

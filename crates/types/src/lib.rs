@@ -18,6 +18,7 @@ pub mod declaration;
 pub mod diagnostic;
 mod entry_id;
 mod error;
+pub mod manifest;
 mod money;
 mod party;
 
