@@ -710,13 +710,19 @@ fn decide_entities(
     now: NaiveDateTime,
 ) -> Result<Vec<Entity>, ApiError> {
     let mut returns = Vec::new();
+    let prefetched = if message.number() == "621" {
+        Prefetched::read(app, &message.entities)?
+    } else {
+        Prefetched::default()
+    };
+    let required = ceb::required_fields(edition, receipt_root);
     for entity in &message.entities {
         let mut outcome = match message.number() {
-            "621" => inventory(app, entity, record, changes, now)?,
+            "621" => inventory(app, &prefetched, entity, record, changes, now)?,
             "623" | "625" => reversal(app, message, entity, record, changes, now)?,
             _ => document(message, entity, record),
         };
-        complete(app, edition, receipt_root, entity, &mut outcome, now)?;
+        complete(app, &required, entity, &mut outcome, now)?;
         let returned = ceb::receipt_entity(edition, receipt_root, entity, &outcome, now)
             .ok_or_else(|| internal(format!("no receipt entity for {receipt_root}")))?;
         returns.push(returned);
@@ -730,13 +736,11 @@ fn decide_entities(
 /// number out, `copNo` as the order number.
 fn complete(
     app: &App,
-    edition: Edition,
-    receipt_root: &str,
+    required: &[String],
     entity: &Entity,
     outcome: &mut Outcome,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    let required = ceb::required_fields(edition, receipt_root);
     let missing = |outcome: &Outcome, name: &str| {
         required.iter().any(|r| r == name)
             && outcome.assigned.get(name).is_none()
@@ -839,17 +843,74 @@ fn describe(diagnostics: &[jinguan_types::Diagnostic]) -> String {
         .join("")
 }
 
-fn stored(app: &App, kind: &str, key: &str) -> Result<Option<Entity>, ApiError> {
-    let rows = app
-        .store
-        .query(&Statement::new(
-            "SELECT entity FROM ceb_doc WHERE kind = ?1 AND key = ?2 AND status = '120'",
-            vec![text(kind), text(key)],
-        ))
-        .map_err(ApiError::store)?;
-    Ok(rows
-        .first()
-        .and_then(|row| serde_json::from_str(&as_text(row.first())).ok()))
+/// What a message's inventories are matched against, read in two queries for the whole
+/// message rather than four per inventory: the documents on record under their keys, and
+/// the orders whose inventory was already released.
+#[derive(Default)]
+struct Prefetched {
+    documents: std::collections::HashMap<(String, String), Entity>,
+    released: std::collections::HashSet<String>,
+}
+
+impl Prefetched {
+    fn read(app: &App, entities: &[Entity]) -> Result<Self, ApiError> {
+        let mut keys: Vec<String> = Vec::new();
+        let mut orders: Vec<String> = Vec::new();
+        for entity in entities {
+            let order = doc_key("order", &entity.head);
+            keys.push(order.clone());
+            keys.push(doc_key("waybill", &entity.head));
+            orders.push(order);
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let mut found = Self::default();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let placeholders = |n: usize, from: usize| {
+            (from..from + n)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let rows = app
+            .store
+            .query(&Statement::new(
+                format!(
+                    "SELECT kind, key, entity FROM ceb_doc WHERE status = '120'
+                     AND kind IN ('order', 'payment', 'waybill') AND key IN ({})",
+                    placeholders(keys.len(), 1)
+                ),
+                keys.iter().map(|k| text(k.as_str())).collect(),
+            ))
+            .map_err(ApiError::store)?;
+        for row in rows {
+            if let Ok(entity) = serde_json::from_str::<Entity>(&as_text(row.get(2))) {
+                found
+                    .documents
+                    .insert((as_text(row.first()), as_text(row.get(1))), entity);
+            }
+        }
+        let rows = app
+            .store
+            .query(&Statement::new(
+                format!(
+                    "SELECT key FROM ceb_invt WHERE status = 'released' AND key IN ({})",
+                    placeholders(orders.len(), 1)
+                ),
+                orders.iter().map(|k| text(k.as_str())).collect(),
+            ))
+            .map_err(ApiError::store)?;
+        found
+            .released
+            .extend(rows.iter().map(|row| as_text(row.first())));
+        Ok(found)
+    }
+
+    fn get(&self, kind: &str, key: &str) -> Option<&Entity> {
+        self.documents.get(&(kind.to_owned(), key.to_owned()))
+    }
 }
 
 /// A buyer's yearly total as decided on this node.
@@ -918,6 +979,7 @@ fn mismatch_info(found: &[crossborder::Mismatch]) -> String {
 /// An import inventory: matched, numbered, taxed and released.
 fn inventory(
     app: &App,
+    prefetched: &Prefetched,
     entity: &Entity,
     record: &mut CebRecord,
     changes: &mut Changes,
@@ -944,15 +1006,7 @@ fn inventory(
         return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
     }
     // One declared inventory per order: a second is a repeat, whatever it says.
-    let repeated = !app
-        .store
-        .query(&Statement::new(
-            "SELECT invt_no FROM ceb_invt WHERE key = ?1 AND status = 'released'",
-            vec![text(key.clone())],
-        ))
-        .map_err(ApiError::store)?
-        .is_empty()
-        || in_flight(app, &format!("invt:{key}"));
+    let repeated = prefetched.released.contains(&key) || in_flight(app, &format!("invt:{key}"));
     if repeated {
         return Ok(outcome(
             "-621004",
@@ -960,14 +1014,18 @@ fn inventory(
             Fields::default(),
         ));
     }
-    let order = stored(app, "order", &key)?.and_then(|e| Order::from_entity(&e).ok());
-    let payment = stored(app, "payment", &key)?.and_then(|e| Payment::from_entity(&e).ok());
-    let waybill = stored(
-        app,
-        "waybill",
-        &format!("{}/{}", inv.logistics_code, inv.logistics_no),
-    )?
-    .and_then(|e| Waybill::from_entity(&e).ok());
+    let order = prefetched
+        .get("order", &key)
+        .and_then(|e| Order::from_entity(e).ok());
+    let payment = prefetched
+        .get("payment", &key)
+        .and_then(|e| Payment::from_entity(e).ok());
+    let waybill = prefetched
+        .get(
+            "waybill",
+            &format!("{}/{}", inv.logistics_code, inv.logistics_no),
+        )
+        .and_then(|e| Waybill::from_entity(e).ok());
     let found =
         crossborder::match_documents(&inv, order.as_ref(), payment.as_ref(), waybill.as_ref());
     if !found.is_empty() {
