@@ -426,14 +426,7 @@ pub(crate) async fn receive(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Declare, "crossborder").await?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "H0002",
-            e.body_text(),
-        )
-    })?;
+    let body = crate::declarations::body_or_error(body)?;
     blocking(move || decide(&app, &principal, &headers, &body)).await
 }
 
@@ -1240,14 +1233,7 @@ pub(crate) async fn receive_dxp(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&app, &principal, Permission::Declare, "crossborder").await?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "H0002",
-            e.body_text(),
-        )
-    })?;
+    let body = crate::declarations::body_or_error(body)?;
     let envelope = jinguan_chinaport::dxp::parse(&body).map_err(|e| {
         let status = if e.code() == "X0331" {
             StatusCode::UNPROCESSABLE_ENTITY

@@ -29,7 +29,7 @@ use crate::{blocking, internal, ApiError, App, DeclarationReceipt, LedgerRef, MA
 
 use crate::record::Received;
 
-fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(crate) fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(

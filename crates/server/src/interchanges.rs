@@ -418,14 +418,7 @@ pub(crate) async fn receive_manifest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     crate::authz::authorize(&app, &principal, crate::authz::Action::Declare, "logistics").await?;
-    let body = body.map_err(|e| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "H0002",
-            e.body_text(),
-        )
-    })?;
+    let body = crate::declarations::body_or_error(body)?;
     let (manifest, warnings) = jinguan_chinaport::manifest::parse(&body)
         .map_err(|e| ApiError::bad_request(e.code(), e.to_string()))?;
     let message_id = manifest
