@@ -139,8 +139,7 @@ impl<R: Read> StreamTokenizer<R> {
     /// Past what lies between segments, refilling as needed; false at the end of the input.
     fn skip_between(&mut self) -> std::io::Result<bool> {
         loop {
-            let terminator = self.separators.segment;
-            self.start = skip_between(&self.buffer[..self.filled], self.start, terminator);
+            self.start = skip_between(&self.buffer[..self.filled], self.start, &self.separators);
             if self.start < self.filled {
                 return Ok(true);
             }

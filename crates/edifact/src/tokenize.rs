@@ -181,7 +181,7 @@ impl<'a> Tokenizer<'a> {
     }
 
     fn skip_between(&mut self) {
-        self.position = skip_between(self.input, self.position, self.separators.segment);
+        self.position = skip_between(self.input, self.position, &self.separators);
     }
 }
 
@@ -287,11 +287,19 @@ fn released(input: &[u8], from: usize, at: usize, release: Option<u8>) -> bool {
     run % 2 == 1
 }
 
-/// Past the line breaks and indentation between segments (never past the terminator itself,
-/// which may be a newline).
-pub(crate) fn skip_between(input: &[u8], mut position: usize, terminator: u8) -> usize {
+/// Past the line breaks and indentation between segments: never past a service character,
+/// which an advice may make of a newline, a carriage return or a space (a segment may start
+/// with the element separator: it has an empty tag).
+pub(crate) fn skip_between(input: &[u8], mut position: usize, separators: &Separators) -> usize {
+    let service = |byte: u8| {
+        byte == separators.segment
+            || byte == separators.element
+            || byte == separators.component
+            || Some(byte) == separators.release
+            || Some(byte) == separators.repetition
+    };
     while let Some(&byte) = input.get(position) {
-        if byte != terminator && matches!(byte, b'\r' | b'\n' | b' ' | b'\t') {
+        if matches!(byte, b'\r' | b'\n' | b' ' | b'\t') && !service(byte) {
             position += 1;
         } else {
             break;

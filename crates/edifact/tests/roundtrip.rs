@@ -296,3 +296,19 @@ fn a_tag_written_as_unb_declares_the_syntax_for_what_follows() {
         once
     );
 }
+
+/// An advice may make a carriage return the element separator: a segment written with an
+/// empty tag then starts with one, right after the terminator, and a reader that passed over
+/// it as a line break between segments would join its elements to nothing.
+#[test]
+fn a_carriage_return_declared_a_separator_is_not_passed_over_between_segments() {
+    let input = include_bytes!("regressions/cr-as-element-separator.edi");
+    let (segments, separators, _) = jinguan_edifact::parse_owned(input);
+    assert_eq!(separators.element, b'\r');
+    let once = jinguan_edifact::serialize(&segments, &separators, false);
+    let (again, separators_again, _) = jinguan_edifact::parse_owned(&once);
+    assert_eq!(
+        jinguan_edifact::serialize(&again, &separators_again, false),
+        once
+    );
+}
