@@ -11,6 +11,7 @@
 //! all returns an error, with a stable code and a line and column. Everything else is
 //! `(model, diagnostics)`.
 
+pub mod bonded;
 pub mod c14n;
 pub mod ceb;
 pub mod check;

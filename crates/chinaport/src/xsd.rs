@@ -2,10 +2,12 @@
 //! [`Schema`], shipped as JSON, and used both to check an inbound message (structure, order,
 //! occurrences, lengths, digits) and to write outbound ones in schema order.
 //!
-//! The China message XSDs (CEB business and terminal nodes) use a small part of XML Schema:
-//! global and local element declarations, `ref`, sequences (no choices), attributes, simple
-//! types restricting `xs:string`, `xs:decimal` and `xs:int` by length and digit facets, named
-//! complex types, simple content with attributes, and `xs:any` for extension blocks.
+//! The China message XSDs (CEB business and terminal nodes, the 金关二期 bonded families) use a
+//! small part of XML Schema: global and local element declarations, `ref`, sequences and
+//! `xs:all` (no choices), `xs:include` (chameleon includes too), attributes, simple types
+//! restricting `xs:string`, `xs:decimal` and `xs:int` by length, digit, bound and pattern
+//! facets, named complex types, simple content with attributes, nillable elements, and
+//! `xs:any` for extension blocks.
 //! [`compile`] reads exactly that and refuses anything else (`X0301`), so an unexpected
 //! construct in a new edition is noticed rather than silently ignored. Tests compare the
 //! verdict of [`Schema::validate`] with `xmllint --schema` on the official samples and on
@@ -45,6 +47,9 @@ pub struct Decl {
     /// Least occurrences.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub min: u32,
+    /// Whether `xsi:nil="true"` may stand for its (then empty) content.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub nillable: bool,
     /// Most occurrences; `None` is unbounded.
     #[serde(default = "some_one", skip_serializing_if = "is_some_one")]
     pub max: Option<u32>,
@@ -64,10 +69,13 @@ pub enum Content {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attributes: Vec<Attribute>,
     },
-    /// Child elements in this order.
+    /// Child elements in this order (or, for `xs:all`, in any order, each at most once).
     Sequence {
         /// The particles.
         children: Vec<Decl>,
+        /// `xs:all`: the particles may come in any order.
+        #[serde(default, skip_serializing_if = "is_default")]
+        any_order: bool,
         /// Attributes.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attributes: Vec<Attribute>,
@@ -103,6 +111,11 @@ pub enum Base {
     Decimal,
     /// `xs:int`.
     Int,
+    /// `xs:long`.
+    Long,
+    /// `xs:double` (a lexical check only: the schemas use it for weights and quantities, which
+    /// Jinguan reads as decimals).
+    Double,
     /// `xs:base64Binary`.
     Base64,
     /// `xs:date` (`YYYY-MM-DD`).
@@ -141,6 +154,16 @@ pub struct Facets {
     /// The value an empty one takes (`default` on the declaration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// Regular expressions the whole value must match (one per derivation step; alternatives
+    /// within a step are joined with `|`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub patterns: Vec<String>,
+    /// Bounds of a number: `(value, inclusive)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_bound: Option<(String, bool)>,
+    /// Upper bound of a number: `(value, inclusive)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bound: Option<(String, bool)>,
 }
 
 fn one() -> u32 {
@@ -169,7 +192,10 @@ const XS: &str = "http://www.w3.org/2001/XMLSchema";
 /// Compiles XSD files (each `(file name, bytes)`; `xs:import`ed files of another namespace are
 /// not read: their elements become [`Content::Foreign`]) into one schema whose roots are the
 /// global elements of all of them that `is_root` accepts (the document elements a message
-/// may have). The files must share one target namespace.
+/// may have). A file another one `xs:include`s must be among `files` (named as its
+/// `schemaLocation` names it); its declarations join the includer's, and it is not compiled
+/// on its own. The files must share one target namespace (an included file without one takes
+/// its includer's, as XSD's chameleon include does).
 pub fn compile(
     edition: &str,
     files: &[(&str, &[u8])],
@@ -180,12 +206,42 @@ pub fn compile(
         max_depth: 64,
         max_elements: 1_000_000,
     };
-    let mut roots = BTreeMap::new();
-    let mut namespace = String::new();
+    let mut documents = Vec::new();
     for (name, bytes) in files {
         let document =
             xml::parse(bytes, limits).map_err(|e| CompileError(format!("{name}: {e}")))?;
-        let file = XsdFile::new(&document).map_err(|e| CompileError(format!("{name}: {e}")))?;
+        documents.push((*name, document));
+    }
+    let included: Vec<&str> = documents.iter().flat_map(|(_, d)| includes(d)).collect();
+    let mut roots = BTreeMap::new();
+    let mut namespace = String::new();
+    for (name, document) in &documents {
+        if included.contains(name) {
+            continue;
+        }
+        let mut file = XsdFile::new(document).map_err(|e| CompileError(format!("{name}: {e}")))?;
+        let mut pending: Vec<&str> = includes(document).collect();
+        let mut seen: Vec<&str> = vec![name];
+        while let Some(location) = pending.pop() {
+            if seen.contains(&location) {
+                continue;
+            }
+            seen.push(location);
+            let (_, part) = documents
+                .iter()
+                .find(|(n, _)| *n == location)
+                .ok_or_else(|| CompileError(format!("{name}: includes {location}, not given")))?;
+            let part_file =
+                XsdFile::new(part).map_err(|e| CompileError(format!("{location}: {e}")))?;
+            if !part_file.target.is_empty() && part_file.target != file.target {
+                return Err(CompileError(format!(
+                    "{location}: target namespace {} differs from its includer's {}",
+                    part_file.target, file.target
+                )));
+            }
+            file.absorb(part_file);
+            pending.extend(includes(part));
+        }
         if !namespace.is_empty() && namespace != file.target {
             return Err(CompileError(format!(
                 "{name}: target namespace {} differs from {namespace}",
@@ -210,7 +266,16 @@ pub fn compile(
     })
 }
 
-/// One XSD file's global declarations.
+/// The files a schema document includes (their `schemaLocation`s).
+fn includes(schema: &Element) -> impl Iterator<Item = &str> {
+    schema
+        .children
+        .iter()
+        .filter(|c| c.name == "include")
+        .filter_map(|c| c.attribute("schemaLocation"))
+}
+
+/// One XSD file's global declarations (with those of the files it includes).
 struct XsdFile<'a> {
     target: String,
     /// Prefix → namespace, from the schema element.
@@ -264,11 +329,30 @@ impl<'a> XsdFile<'a> {
                 "simpleType" => {
                     file.simple_types.insert(name, child);
                 }
-                "annotation" | "import" => {}
+                "annotation" | "import" | "include" => {}
                 other => return Err(format!("unsupported top-level xs:{other}")),
             }
         }
         Ok(file)
+    }
+
+    /// Takes in an included file's declarations (the includer's own win a clash, which XSD
+    /// forbids anyway) and its prefixes where they do not clash.
+    fn absorb(&mut self, part: XsdFile<'a>) {
+        for (name, element) in part.elements {
+            self.elements.entry(name).or_insert(element);
+        }
+        for (name, complex) in part.complex_types {
+            self.complex_types.entry(name).or_insert(complex);
+        }
+        for (name, simple) in part.simple_types {
+            self.simple_types.entry(name).or_insert(simple);
+        }
+        for (prefix, namespace) in part.prefixes {
+            if !self.prefixes.iter().any(|(p, _)| *p == prefix) {
+                self.prefixes.push((prefix, namespace));
+            }
+        }
     }
 
     /// Splits `prefix:name` into (namespace, local name).
@@ -299,6 +383,7 @@ impl<'a> XsdFile<'a> {
                     doc: String::new(),
                     min,
                     max,
+                    nillable: false,
                     content: Content::Foreign { namespace },
                 });
             }
@@ -340,6 +425,7 @@ impl<'a> XsdFile<'a> {
             doc,
             min,
             max,
+            nillable: matches!(element.attribute("nillable"), Some("true" | "1")),
             content,
         })
     }
@@ -374,7 +460,7 @@ impl<'a> XsdFile<'a> {
         for child in &complex.children {
             match child.name.as_str() {
                 "annotation" => {}
-                "sequence" => sequence = Some(child),
+                "sequence" | "all" => sequence = Some(child),
                 "attribute" => attributes.push(self.attribute(child)?),
                 "simpleContent" => {
                     let extension = child
@@ -409,6 +495,7 @@ impl<'a> XsdFile<'a> {
             return Ok(Content::Text { facets, attributes });
         }
         let mut children = Vec::new();
+        let any_order = sequence.is_some_and(|s| s.name == "all");
         if let Some(sequence) = sequence {
             if sequence.attribute("minOccurs").is_some()
                 || sequence.attribute("maxOccurs").is_some()
@@ -418,8 +505,14 @@ impl<'a> XsdFile<'a> {
             for particle in &sequence.children {
                 match particle.name.as_str() {
                     "annotation" => {}
-                    "element" => children.push(self.element(particle, depth + 1)?),
-                    "any" => {
+                    "element" => {
+                        let decl = self.element(particle, depth + 1)?;
+                        if any_order && decl.max.is_none_or(|m| m > 1) {
+                            return Err(format!("{} repeats inside xs:all", decl.name));
+                        }
+                        children.push(decl);
+                    }
+                    "any" if !any_order => {
                         if sequence
                             .children
                             .iter()
@@ -437,6 +530,7 @@ impl<'a> XsdFile<'a> {
         }
         Ok(Content::Sequence {
             children,
+            any_order,
             attributes,
         })
     }
@@ -476,6 +570,7 @@ impl<'a> XsdFile<'a> {
             Content::Text { facets, .. } => facets,
             _ => return Err(format!("a restriction of complex type {base}")),
         };
+        let mut patterns = Vec::new();
         for facet in &restriction.children {
             let value = facet.attribute("value").unwrap_or_default();
             let number = || {
@@ -491,14 +586,90 @@ impl<'a> XsdFile<'a> {
                 "totalDigits" => facets.total_digits = Some(number()?),
                 "fractionDigits" => facets.fraction_digits = Some(number()?),
                 "enumeration" => facets.enumeration.push(value.to_owned()),
+                "pattern" => {
+                    patterns.push(value.to_owned());
+                }
+                "minInclusive" | "minExclusive" | "maxInclusive" | "maxExclusive" => {
+                    if !matches!(facets.base, Base::Decimal | Base::Int | Base::Long) {
+                        return Err(format!("xs:{} on a non-numeric type", facet.name));
+                    }
+                    if bound_number(value).is_none() {
+                        return Err(format!("facet {} has value {value:?}", facet.name));
+                    }
+                    let bound = Some((value.to_owned(), facet.name.ends_with("Inclusive")));
+                    if facet.name.starts_with("min") {
+                        facets.min_bound = bound;
+                    } else {
+                        facets.max_bound = bound;
+                    }
+                }
                 // Values are trimmed before they are checked; internal runs of white space
                 // (which collapse would join) do not occur in codes and numbers.
                 "whiteSpace" => {}
                 other => return Err(format!("unsupported facet xs:{other}")),
             }
         }
+        if !patterns.is_empty() {
+            // Patterns of one step are alternatives (XSD 1.0, 4.3.4.3).
+            let joined = patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            pattern_regex(&joined)?;
+            facets.patterns.push(joined);
+        }
         Ok(facets)
     }
+}
+
+/// A bound's value as a number (bounds outside what a decimal holds are refused when compiled).
+fn bound_number(text: &str) -> Option<rust_decimal::Decimal> {
+    text.trim().parse().ok()
+}
+
+/// An XSD pattern as a regular expression anchored at both ends (an XSD pattern matches the
+/// whole value). The patterns the schemas use are in the syntax both share; one that is not
+/// (`\i`, `\c`, character class subtraction) fails to compile, and so does the schema.
+fn pattern_regex(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(found);
+    }
+    if xsd_only_syntax(pattern) {
+        return Err(format!("pattern {pattern:?} uses XSD-only syntax"));
+    }
+    let compiled = regex::Regex::new(&format!("^(?:{pattern})$"))
+        .map(Arc::new)
+        .map_err(|e| format!("pattern {pattern:?}: {e}"))?;
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(pattern.to_owned(), Arc::clone(&compiled));
+    }
+    Ok(compiled)
+}
+
+/// Whether a pattern uses what XSD's regular expressions have and Rust's do not: the name
+/// classes `\i`, `\c` (and their complements) or a class subtraction `[a-z-[aeiou]]`.
+fn xsd_only_syntax(pattern: &str) -> bool {
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if matches!(chars.next(), Some('i' | 'I' | 'c' | 'C')) {
+                    return true;
+                }
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '-' if in_class && chars.peek() == Some(&'[') => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn value_constraints(declaration: &Element, facets: &mut Facets) {
@@ -508,9 +679,12 @@ fn value_constraints(declaration: &Element, facets: &mut Facets) {
 
 fn builtin(local: &str) -> Result<Base, String> {
     Ok(match local {
-        "string" | "ID" | "token" | "normalizedString" => Base::String,
+        // Almost any string is a lexically valid URI reference (XSD 1.0 leaves it to RFC 2396).
+        "string" | "ID" | "token" | "normalizedString" | "anyURI" => Base::String,
         "decimal" => Base::Decimal,
-        "int" | "integer" => Base::Int,
+        "int" => Base::Int,
+        "long" | "integer" => Base::Long,
+        "double" | "float" => Base::Double,
         "base64Binary" => Base::Base64,
         "date" => Base::Date,
         "dateTime" => Base::DateTime,
@@ -579,6 +753,20 @@ impl Schema {
         self.roots.get(name)
     }
 
+    /// The declaration at a path of element names from a root (`["Package", "DataInfo",
+    /// "PocketInfo"]`), through sequences.
+    pub fn find(&self, path: &[&str]) -> Option<&Decl> {
+        let (first, rest) = path.split_first()?;
+        let mut decl = self.roots.get(*first)?;
+        for name in rest {
+            let Content::Sequence { children, .. } = &decl.content else {
+                return None;
+            };
+            decl = children.iter().find(|c| c.name == *name)?;
+        }
+        Some(decl)
+    }
+
     /// Checks a document against its root's declaration. An empty result means valid.
     pub fn validate(&self, document: &Element) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
@@ -600,6 +788,14 @@ impl Schema {
         }
         diagnostics
     }
+}
+
+/// Checks one element against a declaration (found with [`Schema::find`], or built from one):
+/// what [`Schema::validate`] does for a root, for a part. Paths start at the element's name.
+pub fn validate_as(decl: &Decl, element: &Element) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    check_element(decl, element, &Path::root(&element.name), &mut diagnostics);
+    diagnostics
 }
 
 /// Where an element is, rendered only when a diagnostic needs it: validating a valid message
@@ -662,6 +858,22 @@ fn error(code: &str, path: &Path<'_>, message: String) -> Diagnostic {
 }
 
 fn check_element(decl: &Decl, element: &Element, path: &Path<'_>, out: &mut Vec<Diagnostic>) {
+    if decl.nillable
+        && element
+            .attributes
+            .iter()
+            .any(|(k, v)| k.ends_with(":nil") && matches!(v.trim(), "true" | "1"))
+    {
+        // A nil element has no content, and its value's facets do not apply (XSD 1.0, 3.3.4).
+        if !element.text.is_empty() || !element.children.is_empty() {
+            out.push(error(
+                codes::CONTENT,
+                path,
+                format!("{} is nil and must be empty", decl.name),
+            ));
+        }
+        return;
+    }
     match &decl.content {
         Content::Any | Content::Foreign { .. } => {}
         Content::Text { facets, attributes } => {
@@ -681,6 +893,7 @@ fn check_element(decl: &Decl, element: &Element, path: &Path<'_>, out: &mut Vec<
         }
         Content::Sequence {
             children,
+            any_order,
             attributes,
         } => {
             check_attributes(attributes, element, path, out);
@@ -691,8 +904,55 @@ fn check_element(decl: &Decl, element: &Element, path: &Path<'_>, out: &mut Vec<
                     format!("{} holds elements, not text", decl.name),
                 ));
             }
-            check_sequence(children, element, path, out);
+            if *any_order {
+                check_all(children, element, path, out);
+            } else {
+                check_sequence(children, element, path, out);
+            }
         }
+    }
+}
+
+/// `xs:all`: each child one of the particles, none twice, the required ones present.
+fn check_all(particles: &[Decl], element: &Element, path: &Path<'_>, out: &mut Vec<Diagnostic>) {
+    let mut seen = vec![false; particles.len()];
+    for child in &element.children {
+        let Some(at) = particles.iter().position(|p| p.name == child.name) else {
+            out.push(error(
+                codes::UNEXPECTED,
+                &path.child(&child.name, 0),
+                format!("{} is not expected in {}", child.name, element.name),
+            ));
+            return;
+        };
+        let child_path = path.child(&child.name, 0);
+        if seen[at] {
+            out.push(error(
+                codes::TOO_MANY,
+                &child_path,
+                format!("{} occurs more than once", child.name),
+            ));
+            return;
+        }
+        seen[at] = true;
+        check_element(&particles[at], child, &child_path, out);
+    }
+    if let Some(particle) = particles
+        .iter()
+        .zip(&seen)
+        .find(|(p, seen)| p.min > 0 && !**seen)
+        .map(|(p, _)| p)
+    {
+        out.push(error(
+            codes::MISSING,
+            &path.child(&particle.name, 0),
+            format!(
+                "{} is missing from {}{}",
+                particle.name,
+                element.name,
+                doc_suffix(particle)
+            ),
+        ));
     }
 }
 
@@ -899,6 +1159,27 @@ fn check_value(facets: &Facets, text: &str, path: &Path<'_>, doc: &str, out: &mu
                 return;
             }
         }
+        Base::Long => {
+            let parsed = text.strip_prefix('+').unwrap_or(text).parse::<i64>();
+            if parsed.is_err() || text.starts_with("+-") || text.starts_with("++") {
+                out.push(error(
+                    codes::VALUE,
+                    path,
+                    format!("{shown:?} is not a whole number (xs:long){what}"),
+                ));
+                return;
+            }
+        }
+        Base::Double => {
+            if !is_double(text) {
+                out.push(error(
+                    codes::VALUE,
+                    path,
+                    format!("{shown:?} is not a number (xs:double){what}"),
+                ));
+                return;
+            }
+        }
         Base::Base64 => {
             use base64::Engine;
             let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -959,6 +1240,38 @@ fn check_value(facets: &Facets, text: &str, path: &Path<'_>, doc: &str, out: &mu
             return;
         }
     }
+    if let Some(pattern) = facets
+        .patterns
+        .iter()
+        .find(|p| pattern_regex(p).is_ok_and(|r| !r.is_match(text)))
+    {
+        out.push(error(
+            codes::VALUE,
+            path,
+            format!("{shown:?} does not match the pattern {pattern}{what}"),
+        ));
+        return;
+    }
+    if matches!(facets.base, Base::Decimal | Base::Int | Base::Long) && !in_bounds(facets, text) {
+        let show = |bound: &Option<(String, bool)>, word: &str| {
+            bound
+                .as_ref()
+                .map(|(v, inclusive)| {
+                    format!("{word} {v}{}", if *inclusive { " or equal" } else { "" })
+                })
+                .unwrap_or_default()
+        };
+        out.push(error(
+            codes::VALUE,
+            path,
+            format!(
+                "{shown:?} is out of range ({} {}){what}",
+                show(&facets.min_bound, "above"),
+                show(&facets.max_bound, "below")
+            ),
+        ));
+        return;
+    }
     if !facets.enumeration.is_empty() && !facets.enumeration.iter().any(|v| v == text) {
         out.push(error(
             codes::ENUMERATION,
@@ -969,6 +1282,24 @@ fn check_value(facets: &Facets, text: &str, path: &Path<'_>, doc: &str, out: &mu
             ),
         ));
     }
+}
+
+/// Whether a number (already known to be one) lies within its bounds. A number too large for
+/// a decimal to hold is outside any bound the schemas set.
+fn in_bounds(facets: &Facets, text: &str) -> bool {
+    if facets.min_bound.is_none() && facets.max_bound.is_none() {
+        return true;
+    }
+    let Some(value) = bound_number(text.strip_prefix('+').unwrap_or(text)) else {
+        return false;
+    };
+    let above = facets.min_bound.as_ref().is_none_or(|(b, inclusive)| {
+        bound_number(b).is_some_and(|b| if *inclusive { value >= b } else { value > b })
+    });
+    let below = facets.max_bound.as_ref().is_none_or(|(b, inclusive)| {
+        bound_number(b).is_some_and(|b| if *inclusive { value <= b } else { value < b })
+    });
+    above && below
 }
 
 /// A value as a diagnostic quotes it: its first 40 characters, debug-quoted.
@@ -992,6 +1323,23 @@ impl std::fmt::Display for What<'_> {
         let head: String = self.0.chars().take(40).collect();
         write!(f, " ({head})")
     }
+}
+
+/// The lexical form of `xs:double`: a decimal with an optional exponent, or `INF`, `-INF`,
+/// `NaN` (spelt so: XSD does not take Rust's `inf` or `nan`).
+fn is_double(text: &str) -> bool {
+    if matches!(text, "INF" | "-INF" | "+INF" | "NaN") {
+        return true;
+    }
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    });
+    exponent_ok && decimal_digits(mantissa).is_some()
 }
 
 /// The lexical form of `xs:decimal`, and its (total, fraction) digit counts as XSD counts them
@@ -1030,5 +1378,19 @@ mod tests {
         assert_eq!(decimal_digits(""), None);
         assert_eq!(decimal_digits("."), None);
         assert_eq!(decimal_digits("1,5"), None);
+    }
+
+    #[test]
+    fn doubles_are_read_as_xsd_writes_them() {
+        for ok in [
+            "1", "-1.5", "1e3", "1.5E-2", ".5", "INF", "-INF", "NaN", "+2",
+        ] {
+            assert!(is_double(ok), "{ok}");
+        }
+        for bad in [
+            "", "inf", "nan", "1e", "e3", "1.5.2", "1,5", "0x10", "Infinity",
+        ] {
+            assert!(!is_double(bad), "{bad}");
+        }
     }
 }

@@ -41,6 +41,7 @@
 //!
 //! [`Head::entry_exit_port`]: jinguan_types::declaration::Head::entry_exit_port
 
+pub mod bonded;
 mod catalog;
 pub mod ceb;
 mod generate;
