@@ -380,21 +380,36 @@ fn rows(entry: &Entry, record: &Rows<'_>) -> Vec<Statement> {
             ],
         ));
     }
-    // Receipts, and each into its parties' mailboxes (parties in one order in every
-    // transaction, as the declarations' mailboxes are filled).
-    for (n, written) in record.written.iter().enumerate() {
+    statements.extend(receipt_statements(
+        entry,
+        record.written.iter().map(|w| {
+            (
+                w.message_type.as_ref(),
+                w.xml.as_ref(),
+                w.parties.iter().map(AsRef::as_ref).collect(),
+            )
+        }),
+    ));
+    statements
+}
+
+/// The statements that keep the China-format receipts an entry wrote (`ceb_receipt`, one row
+/// each, id `ceb:<ledger>:<seq>:<n>`) and put each into its parties' mailboxes: each item is
+/// (message type, XML, parties). Shared by every family whose receipts are XML documents
+/// (CEB, 金关二期).
+pub(crate) fn receipt_statements<'a>(
+    entry: &Entry,
+    written: impl IntoIterator<Item = (&'a str, &'a str, Vec<&'a str>)>,
+) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    // Parties in one order in every transaction, as the declarations' mailboxes are filled.
+    for (n, (message_type, xml, mut parties)) in written.into_iter().enumerate() {
         let id = format!("ceb:{}:{}:{n}", entry.ledger, entry.seq);
         statements.push(Statement::new(
             "INSERT INTO ceb_receipt (entry_id, seq, message_type, xml) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (entry_id) DO NOTHING",
-            vec![
-                text(id.clone()),
-                seq(entry),
-                text(written.message_type.as_ref()),
-                text(written.xml.as_ref()),
-            ],
+            vec![text(id.clone()), seq(entry), text(message_type), text(xml)],
         ));
-        let mut parties: Vec<&str> = written.parties.iter().map(AsRef::as_ref).collect();
         parties.sort_unstable();
         parties.dedup();
         for party in parties {

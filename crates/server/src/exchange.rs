@@ -154,8 +154,8 @@ pub(crate) fn rows_after(
     let rows = app
         .store
         .query(&Statement::new(
-            // A declaration's receipt is its record's row in decl_event; a cross-border
-            // message's receipt or notice is its document in ceb_receipt.
+            // A declaration's receipt is its record's row in decl_event; a cross-border or
+            // bonded message's receipt or notice is its document in ceb_receipt.
             "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
                     e.receipt_code, e.note, e.events, e.version, r.message_type, r.xml
              FROM mailbox m
@@ -177,7 +177,9 @@ pub(crate) fn rows_after(
             let get = |i: usize| row.get(i);
             let seq = as_int(get(3));
             if let Some(Value::Text(message_type)) = get(10) {
-                let ledger = crate::crossborder::LEDGER;
+                // The receipt's id is `ceb:<ledger>:<seq>:<n>`: the ledger of its family.
+                let entry_id = as_text(get(1));
+                let ledger = entry_id.split(':').nth(1).unwrap_or_default().to_owned();
                 return serde_json::json!({
                     "cursor": as_int(get(0)),
                     "message_id": format!("{ledger}:{seq}"),

@@ -44,6 +44,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod bonded;
 pub mod crossborder;
 mod declarations;
 pub mod exchange;
@@ -234,6 +235,7 @@ pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
         Arc::new(webhooks::WebhookTable),
         Arc::new(serials::SerialTable),
         Arc::new(crossborder::CebTables),
+        Arc::new(bonded::BondedTables),
     ]
 }
 

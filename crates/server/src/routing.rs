@@ -24,7 +24,7 @@ use crate::auth::Principal;
 use crate::{ApiError, App};
 
 /// The modules messages can be routed to.
-pub const MODULES: &[&str] = &["clearance", "crossborder", "dxp", "logistics"];
+pub const MODULES: &[&str] = &["bonded", "clearance", "crossborder", "dxp", "logistics"];
 
 /// The shipped routing table.
 pub const SHIPPED: &str = include_str!("../routes.json");
@@ -155,7 +155,15 @@ pub fn identify(content_type: &str, body: &[u8]) -> Result<(Syntax, String), Unr
     let head = &body[..body.len().min(SNIFF_BYTES)];
     match content_type {
         "application/json" => Ok((Syntax::Json, "declaration".into())),
-        "application/xml" | "text/xml" => Ok((Syntax::Xml, xml_root(head)?)),
+        "application/xml" | "text/xml" => {
+            let root = xml_root(head)?;
+            // The 金关二期 envelope's root says nothing of what it carries: its type is the
+            // envelope's message_type (`Package/INV101`).
+            if root == "Package" || root == "Signature" {
+                return Ok((Syntax::Xml, format!("Package/{}", envelope_type(head))));
+            }
+            Ok((Syntax::Xml, root))
+        }
         "application/edifact" => Ok((Syntax::Edifact, edifact_type(head)?)),
         other => Err(Unroutable::Unknown(format!(
             "content type {other:?}: send application/json, application/xml or \
@@ -194,6 +202,17 @@ fn xml_root(head: &[u8]) -> Result<String, Unroutable> {
             ));
         }
     }
+}
+
+/// The `message_type` of a 金关二期 envelope (`EnvelopInfo` comes before the payload, within
+/// the first bytes), or empty.
+fn envelope_type(head: &[u8]) -> String {
+    let text = String::from_utf8_lossy(head);
+    text.split_once("<message_type>")
+        .and_then(|(_, rest)| rest.split_once("</message_type>"))
+        .map(|(value, _)| value.trim().to_owned())
+        .filter(|v| v.len() <= 16 && v.chars().all(|c| c.is_ascii_alphanumeric()))
+        .unwrap_or_default()
 }
 
 /// The message type of the first `UNH` segment (its `S009` element's first component).
@@ -247,6 +266,9 @@ pub(crate) async fn inbound(
             }
             "dxp" => {
                 return crate::crossborder::receive_dxp(app, principal, headers, body).await;
+            }
+            "bonded" => {
+                return crate::bonded::receive(app, principal, headers, body).await;
             }
             "logistics" => {
                 return crate::interchanges::receive_manifest(app, principal, body).await;
@@ -327,6 +349,16 @@ mod tests {
             "H0471"
         );
         assert_eq!(routes.route("image/png", b"x").unwrap_err().code(), "H0471");
+        // 金关二期: the envelope's message_type decides.
+        let inv = b"<Signature><SignedInfo/><Object><Package><EnvelopInfo><version>1.0</version>\
+                    <message_type>INV101</message_type>";
+        assert_eq!(
+            routes.route("application/xml", inv).unwrap().module,
+            "bonded"
+        );
+        let ems = b"<Package><EnvelopInfo><message_type>EMS111</message_type>";
+        let refused = routes.route("application/xml", ems).unwrap_err();
+        assert!(refused.to_string().contains("Package/EMS111"), "{refused}");
     }
 
     #[test]

@@ -428,9 +428,9 @@ fn every_family_is_routed_to_its_module_and_the_rest_refused_coded(backend: Back
     // The table itself is public data.
     let (status, table) = server.get("/api/v1/routes", "");
     assert_eq!(status, 200);
-    // Four declaration routes, the 19 CEB messages enterprises send, the DXP envelope and
-    // the China manifest.
-    assert_eq!(table["routes"].as_array().unwrap().len(), 25, "{table}");
+    // Four declaration routes, the 19 CEB messages enterprises send, the DXP envelope, the
+    // China manifest and the two 金关二期 messages.
+    assert_eq!(table["routes"].as_array().unwrap().len(), 27, "{table}");
 }
 
 both!(acknowledged_messages_are_pruned_by_their_partys_retention_and_stay_in_the_ledger);
