@@ -55,6 +55,9 @@ const MUST_REACH: &[&str] = &[
     "ceb:100",
     "ceb:general-trade",
     "ceb:399",
+    // Parcels selectivity sent to an inspection, released by the officer.
+    "ceb:500",
+    "ceb:officer-release",
 ];
 
 struct Client {
@@ -123,6 +126,17 @@ impl crate::demo_ceb::PostXml for Client {
         };
         let status = response.status();
         (status, response.into_string().unwrap_or_default())
+    }
+
+    fn decide(&self, token: &str, invt_no: &str, decision: &str) -> u16 {
+        let body = json!({ "decision": decision, "note": "demo officer" }).to_string();
+        self.call(
+            "POST",
+            &format!("/api/v1/crossborder/inventories/{invt_no}/decision"),
+            token,
+            Some(("application/json", body.as_bytes(), "")),
+        )
+        .0
     }
 }
 
@@ -322,6 +336,7 @@ pub(crate) fn run(
             crate::demo_ceb::carry(
                 &client,
                 &tokens.broker,
+                &tokens.officer,
                 signer,
                 &cross_border,
                 fed / 2,

@@ -207,6 +207,21 @@ pub const ROUTE_ACTIONS: &[(&str, &str, Option<Action>)] = &[
     ("put", "/api/v1/parties/{code}", Some(Action::RegisterParty)),
     ("get", "/api/v1/parties/{code}", Some(Action::ReadParties)),
     ("post", "/api/v1/messages", Some(Action::Declare)),
+    (
+        "get",
+        "/api/v1/crossborder/inventories",
+        Some(Action::Review),
+    ),
+    (
+        "get",
+        "/api/v1/crossborder/inventories/{invt_no}",
+        Some(Action::Review),
+    ),
+    (
+        "post",
+        "/api/v1/crossborder/inventories/{invt_no}/decision",
+        Some(Action::Release),
+    ),
     ("post", "/api/v1/interchanges", Some(Action::Declare)),
     ("get", "/api/v1/routes", None),
     ("get", "/api/v1/mailbox", Some(Action::ReadMailbox)),

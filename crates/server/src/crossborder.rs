@@ -40,6 +40,7 @@ use jinguan_chinaport::ceb::{self, Edition, Entity, Fields, Message, Outcome};
 use jinguan_clearance::crossborder::{
     self, Inventory, Order, Payment, Regime, Reversal, TaxBill, TaxBillIds, Waybill,
 };
+use jinguan_clearance::lifecycle::Channel;
 use jinguan_ledger::{Entry, Submission};
 use jinguan_store::projection::{Dialect, Projection, Statement, Value};
 use jinguan_store::Status;
@@ -141,6 +142,28 @@ pub struct Released {
     pub bill: TaxBill,
 }
 
+/// An inventory selected for a document review (yellow) or an inspection (red): numbered and
+/// taxed, its value counted in the buyer's year, waiting in `ceb_invt` (status `held`) for an
+/// officer's decision ([`crate::inventories`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Held {
+    /// What a release would record.
+    #[serde(flatten)]
+    pub released: Released,
+    /// The inventory as sent, for the receipt that answers the decision.
+    pub entity: Entity,
+    /// Its pre-entry number (`preNo`), which every later receipt repeats.
+    pub pre_no: String,
+    /// The edition it came in.
+    pub edition: String,
+    /// Who sent it (the receipt's mailbox).
+    pub sender: String,
+    /// The tax bill a release sends (CEB816), to the sender and to its guarantor.
+    pub tax_bill: Entity,
+    /// Why it was selected.
+    pub selection: jinguan_clearance::risk::Decision,
+}
+
 /// A reversal of a released inventory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reversed {
@@ -180,6 +203,9 @@ pub struct CebRecord {
     pub released: Vec<Released>,
     /// Reversals.
     pub reversed: Vec<Reversed>,
+    /// Inventories held for an officer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<Held>,
     /// Receipts and notices written.
     pub written: Vec<Written>,
 }
@@ -234,6 +260,9 @@ impl Projection for CebTables {
     }
 
     fn apply(&self, entry: &Entry) -> Vec<Statement> {
+        if entry.kind == DECISION_KIND {
+            return decision_rows(entry);
+        }
         if entry.kind != KIND {
             return Vec::new();
         }
@@ -258,6 +287,8 @@ struct Rows<'a> {
     released: Vec<&'a serde_json::value::RawValue>,
     #[serde(default)]
     reversed: Vec<Reversed>,
+    #[serde(borrow, default)]
+    held: Vec<&'a serde_json::value::RawValue>,
     #[serde(borrow, default)]
     written: Vec<WrittenRow<'a>>,
 }
@@ -333,14 +364,21 @@ fn rows(entry: &Entry, record: &Rows<'_>) -> Vec<Statement> {
             ],
         ));
     }
-    for raw in &record.released {
+    let numbered = record
+        .released
+        .iter()
+        .map(|r| (r, "released"))
+        .chain(record.held.iter().map(|r| (r, "held")));
+    for (raw, status) in numbered {
         let Ok(released) = serde_json::from_str::<ReleasedKeys<'_>>(raw.get()) else {
             continue;
         };
         let value = fen(released.bill.value);
+        // A held inventory counts in its buyer's year from the start, as a released one
+        // does: an officer's refusal gives it back.
         statements.push(Statement::new(
             "INSERT INTO ceb_invt (invt_no, key, ledger, seq, buyer, year, value_fen, status, released)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'released', ?8)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9, ?8)
              ON CONFLICT (invt_no) DO NOTHING",
             vec![
                 text(released.invt_no.as_ref()),
@@ -351,6 +389,7 @@ fn rows(entry: &Entry, record: &Rows<'_>) -> Vec<Statement> {
                 int(i64::from(released.year)),
                 int(value),
                 text(raw.get()),
+                text(status),
             ],
         ));
         statements.push(Statement::new(
@@ -586,6 +625,7 @@ fn decide(
         docs: Vec::new(),
         released: Vec::new(),
         reversed: Vec::new(),
+        held: Vec::new(),
         written: Vec::new(),
     };
     let now = time_of(app);
@@ -904,7 +944,7 @@ impl Prefetched {
             .store
             .query(&Statement::new(
                 format!(
-                    "SELECT key FROM ceb_invt WHERE status = 'released' AND key IN ({})",
+                    "SELECT key FROM ceb_invt WHERE status IN ('released', 'held') AND key IN ({})",
                     placeholders(orders.len(), 1)
                 ),
                 orders.iter().map(|k| text(k.as_str())).collect(),
@@ -1092,11 +1132,41 @@ fn inventory(
         tax_no: format!("{invt_no}01"),
         status: "1".into(),
     };
+    let tax_bill = crossborder::tax_bill_entity(&inv, &bill, &ids, now);
+    // Selectivity, by the rules declarations go through: a yellow or red inventory waits for
+    // an officer, its bill with it.
+    let selection = select(app, &inv, &bill, &invt_no, received_on)?;
+    if selection.channel != Channel::Green {
+        let (status, what) = if selection.channel == Channel::Red {
+            ("500", "查验")
+        } else {
+            ("300", "人工审核")
+        };
+        let reasons: String = selection
+            .reasons
+            .iter()
+            .map(|r| format!("[Code:{};Desc:{what}: {}]", r.rule, r.text))
+            .collect();
+        record.held.push(Held {
+            released: Released {
+                invt_no,
+                key,
+                buyer,
+                year,
+                inventory: inv,
+                bill,
+            },
+            entity: entity.clone(),
+            pre_no: assigned.text("preNo").to_owned(),
+            edition: record.edition.clone(),
+            sender: record.party.clone(),
+            tax_bill,
+            selection,
+        });
+        return Ok(outcome(status, reasons, assigned));
+    }
     // The message's bills go out together, one CEB816 per guarantor (see `decide`).
-    changes.bills.push((
-        inv.assure_code.clone(),
-        crossborder::tax_bill_entity(&inv, &bill, &ids, now),
-    ));
+    changes.bills.push((inv.assure_code.clone(), tax_bill));
     let info = match bill.regime {
         Regime::CrossBorder => "[Code:2600;Desc:放行]".to_owned(),
         other => format!(
@@ -1117,6 +1187,52 @@ fn inventory(
         bill,
     });
     Ok(outcome("800", info, assigned))
+}
+
+/// The channel an inventory goes to under the rules in force, with every reason: head facts
+/// as a declaration's (`trade_mode`, `declaring_customs`, `ie_flag` `I`, `total_value_cny`,
+/// `items`, `consignee` the e-commerce enterprise), item facts `hs_code`, `origin_country`,
+/// `customs_value_cny`; the draw on the inventory number.
+fn select(
+    app: &App,
+    inv: &Inventory,
+    bill: &TaxBill,
+    invt_no: &str,
+    on: chrono::NaiveDate,
+) -> Result<jinguan_clearance::risk::Decision, ApiError> {
+    use jinguan_clearance::risk::{Fact, Facts, Subject};
+    let text = |value: &str| Fact::Text(value.to_owned());
+    let mut head = Facts::new();
+    head.insert("trade_mode".into(), text(&inv.trade_mode));
+    head.insert("declaring_customs".into(), text(&inv.customs_code));
+    head.insert("ie_flag".into(), text("I"));
+    head.insert("consignee".into(), text(&inv.ebc_code));
+    head.insert(
+        "total_value_cny".into(),
+        Fact::Number(bill.value.round_dp(2)),
+    );
+    head.insert("items".into(), Fact::Number(Decimal::from(inv.items.len())));
+    let items = inv
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut facts = Facts::new();
+            facts.insert("hs_code".into(), text(&item.gcode));
+            facts.insert("origin_country".into(), text(&item.country));
+            if let Some(price) = bill.tax_prices.get(i) {
+                facts.insert("customs_value_cny".into(), Fact::Number(price.round_dp(2)));
+            }
+            facts
+        })
+        .collect();
+    let subject = Subject {
+        entry_id: invt_no.to_owned(),
+        credit_class: crate::parties::credit_class(app, &[&inv.ebc_code])?,
+        head,
+        items,
+    };
+    Ok(app.rules().select(&subject, on))
 }
 
 fn to_yuan(app: &App, currency: &str, on: chrono::NaiveDate) -> Option<Decimal> {
@@ -1297,4 +1413,334 @@ pub(crate) async fn receive_dxp(
     )
     .map_err(|e| internal(e.to_string()))?;
     Ok(xml_response(status, wrapped, reference))
+}
+
+/// Entry kind of an officer's decision on a held inventory.
+pub const DECISION_KIND: &str = "ceb.decision";
+
+/// What an officer decides of a held inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Released (`800`): the tax bill goes out.
+    Release,
+    /// Sent back (`100` 退单): the value leaves the buyer's year.
+    Refuse,
+    /// Goods returned abroad after an inspection (`700` 退运): likewise.
+    Return,
+}
+
+impl Verdict {
+    fn status(self) -> &'static str {
+        match self {
+            Self::Release => "800",
+            Self::Refuse => "100",
+            Self::Return => "700",
+        }
+    }
+
+    fn table_status(self) -> &'static str {
+        match self {
+            Self::Release => "released",
+            Self::Refuse => "refused",
+            Self::Return => "returned",
+        }
+    }
+}
+
+/// The body of `POST /api/v1/crossborder/inventories/{invt_no}/decision`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionBody {
+    /// `release`, `refuse` or `return`.
+    pub decision: Verdict,
+    /// Why, for the trader (`returnInfo`).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An officer's decision on a held inventory, as the ledger records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InventoryDecision {
+    /// The inventory.
+    pub invt_no: String,
+    /// The officer's party.
+    pub officer: String,
+    /// The request it came in.
+    pub origin: crate::origin::Origin,
+    /// What was decided.
+    pub decision: Verdict,
+    /// The officer's note.
+    pub note: String,
+    /// The buyer's key.
+    pub buyer: String,
+    /// The year it counted in.
+    pub year: i32,
+    /// What left the buyer's year (zero on release).
+    pub refund: Decimal,
+    /// Receipts and notices written.
+    pub written: Vec<Written>,
+}
+
+/// The rows an officer's decision changes.
+pub(crate) fn decision_rows(entry: &Entry) -> Vec<Statement> {
+    let Ok(decision) = serde_json::from_slice::<InventoryDecision>(&entry.payload) else {
+        return Vec::new();
+    };
+    let mut statements = vec![Statement::new(
+        "UPDATE ceb_invt SET status = ?2 WHERE invt_no = ?1 AND status = 'held'",
+        vec![
+            text(decision.invt_no.clone()),
+            text(decision.decision.table_status()),
+        ],
+    )];
+    if !decision.refund.is_zero() {
+        statements.push(Statement::new(
+            "UPDATE ceb_buyer_year SET total_fen = total_fen - ?3 WHERE buyer = ?1 AND year = ?2",
+            vec![
+                text(decision.buyer.clone()),
+                int(i64::from(decision.year)),
+                int(fen(decision.refund)),
+            ],
+        ));
+    }
+    statements.extend(receipt_statements(
+        entry,
+        decision.written.iter().map(|w| {
+            (
+                w.message_type.as_str(),
+                w.xml.as_str(),
+                w.parties.iter().map(String::as_str).collect(),
+            )
+        }),
+    ));
+    statements
+}
+
+/// An inventory on record, with its status.
+fn inventory_row(app: &App, invt_no: &str) -> Result<(String, String), ApiError> {
+    let rows = app
+        .store
+        .query(&Statement::new(
+            "SELECT status, released FROM ceb_invt WHERE invt_no = ?1",
+            vec![text(invt_no)],
+        ))
+        .map_err(ApiError::store)?;
+    rows.first()
+        .map(|row| (as_text(row.first()), as_text(row.get(1))))
+        .ok_or_else(|| ApiError::not_found("H0495", format!("no inventory {invt_no}")))
+}
+
+/// `GET /api/v1/crossborder/inventories?status=held`: the inventories waiting for an
+/// officer (or in another status), newest first, at most 200.
+pub(crate) async fn list_inventories(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    principal: Principal,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Review, "crossborder").await?;
+    let status = query
+        .get("status")
+        .cloned()
+        .unwrap_or_else(|| "held".into());
+    blocking(move || {
+        let rows = app
+            .store
+            .query(&Statement::new(
+                "SELECT invt_no, key, buyer, value_fen, status FROM ceb_invt
+                 WHERE status = ?1 ORDER BY seq DESC LIMIT 200",
+                vec![text(status)],
+            ))
+            .map_err(ApiError::store)?;
+        let items: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|row| {
+                serde_json::json!({
+                    "invt_no": as_text(row.first()),
+                    "key": as_text(row.get(1)),
+                    "buyer": as_text(row.get(2)),
+                    "value": (Decimal::from(as_int(row.get(3))) / Decimal::ONE_HUNDRED).to_string(),
+                    "status": as_text(row.get(4)),
+                })
+            })
+            .collect();
+        Ok(axum::Json(serde_json::json!({ "items": items })).into_response())
+    })
+    .await
+}
+
+/// `GET /api/v1/crossborder/inventories/{invt_no}`: an inventory's status, value, tax and,
+/// when it was selected, why.
+pub(crate) async fn show_inventory(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    principal: Principal,
+    axum::extract::Path(invt_no): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Review, &invt_no).await?;
+    blocking(move || {
+        let (status, json) = inventory_row(&app, &invt_no)?;
+        let mut view: serde_json::Value = serde_json::from_str(&json).map_err(internal)?;
+        if let Some(object) = view.as_object_mut() {
+            object.insert("status".into(), serde_json::Value::String(status));
+            // The entity and bill as sent are the receipts' business; the view keeps what
+            // an officer decides on.
+            object.remove("entity");
+            object.remove("tax_bill");
+        }
+        Ok(axum::Json(view).into_response())
+    })
+    .await
+}
+
+/// `POST /api/v1/crossborder/inventories/{invt_no}/decision`: an officer releases a held
+/// inventory (`800`, its CEB816 tax bill to the sender and the guarantor), refuses it (`100`)
+/// or has its goods returned (`700`), the last two giving its value back to the buyer's
+/// year. The sender gets a CEB622 with the new status. One decision per inventory: another
+/// is `409 H0496`.
+pub(crate) async fn decide_inventory(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    principal: Principal,
+    axum::extract::Path(invt_no): axum::extract::Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&app, &principal, Permission::Release, &invt_no).await?;
+    let body = crate::declarations::body_or_error(body)?;
+    let body: DecisionBody =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("H0004", e.to_string()))?;
+    blocking(move || decide_held(&app, &principal, &invt_no, &body)).await
+}
+
+fn decide_held(
+    app: &App,
+    principal: &Principal,
+    invt_no: &str,
+    body: &DecisionBody,
+) -> Result<Response, ApiError> {
+    let _guard = app.buyer_locks(&[format!("decision:{invt_no}")]);
+    let (status, json) = inventory_row(app, invt_no)?;
+    if status != "held" {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "H0496",
+            format!("inventory {invt_no} is {status}, not held for a decision"),
+        ));
+    }
+    let held: Held = serde_json::from_str(&json).map_err(internal)?;
+    let edition = Edition::ALL
+        .into_iter()
+        .find(|e| e.id() == held.edition)
+        .unwrap_or(Edition::Gacc202205);
+    let now = time_of(app);
+    let verdict = body.decision;
+    let mut assigned = Fields::default();
+    assigned.set("preNo", held.pre_no.clone());
+    assigned.set("invtNo", invt_no);
+    let note = if body.note.is_empty() {
+        String::new()
+    } else {
+        format!("[Desc:{}]", body.note)
+    };
+    let info = match verdict {
+        Verdict::Release => format!("[Code:2600;Desc:放行]{note}"),
+        Verdict::Refuse => format!("[Desc:退单]{note}"),
+        Verdict::Return => format!("[Desc:退运]{note}"),
+    };
+    let returned = ceb::receipt_entity(
+        edition,
+        "CEB622Message",
+        &held.entity,
+        &outcome(verdict.status(), info, assigned),
+        now,
+    )
+    .ok_or_else(|| internal("no receipt entity for CEB622Message"))?;
+    let receipt = ceb::write(
+        edition,
+        "CEB622Message",
+        &new_guid(app, &format!("{invt_no}:decision")),
+        &[returned],
+        None,
+    )
+    .map_err(|e| internal(e.to_string()))?;
+    let mut written = vec![Written {
+        message_type: "CEB622Message".into(),
+        xml: receipt.clone(),
+        parties: vec![held.sender.clone()],
+    }];
+    let mut changes = Changes::default();
+    let released = &held.released;
+    let refund = if verdict == Verdict::Release {
+        let bill = ceb::write(
+            Edition::Gacc202205,
+            "CEB816Message",
+            &new_guid(app, &format!("{invt_no}:bill")),
+            std::slice::from_ref(&held.tax_bill),
+            None,
+        )
+        .map_err(|e| internal(e.to_string()))?;
+        let mut parties = vec![held.sender.clone()];
+        if !released.inventory.assure_code.is_empty() {
+            parties.push(released.inventory.assure_code.clone());
+        }
+        written.push(Written {
+            message_type: "CEB816Message".into(),
+            xml: bill,
+            parties,
+        });
+        Decimal::ZERO
+    } else {
+        year_total(app, &released.buyer, released.year)?;
+        add_to_total(
+            app,
+            &mut changes,
+            &released.buyer,
+            released.year,
+            -released.bill.value,
+        );
+        released.bill.value
+    };
+    let decision = InventoryDecision {
+        invt_no: invt_no.to_owned(),
+        officer: principal.party.clone(),
+        origin: principal.origin.clone(),
+        decision: verdict,
+        note: body.note.clone(),
+        buyer: released.buyer.clone(),
+        year: released.year,
+        refund,
+        written,
+    };
+    let payload = serde_json::to_vec(&decision).map_err(|e| {
+        changes.undo(&app.crossborder);
+        internal(e)
+    })?;
+    let submission = Submission {
+        kind: DECISION_KIND.into(),
+        schema_version: 1,
+        submitter: principal.party.clone(),
+        submission_id: format!("decision:{invt_no}"),
+        payload,
+        submitter_signature: None,
+    };
+    let appended = match app.store.append(LEDGER, submission) {
+        Ok(appended) => appended,
+        Err(e) => {
+            changes.undo(&app.crossborder);
+            return Err(if e.code() == "S0001" {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "H0496",
+                    format!("inventory {invt_no} was decided already"),
+                )
+            } else {
+                ApiError::store(e)
+            });
+        }
+    };
+    app.mailboxes_filled();
+    Ok(xml_response(
+        StatusCode::CREATED,
+        receipt,
+        Some(format!("{LEDGER}:{}", appended.seq)),
+    ))
 }

@@ -787,6 +787,21 @@ fn routes() -> Routes {
         ),
         ("/api/v1/messages", vec!["post"], post(routing::inbound)),
         (
+            "/api/v1/crossborder/inventories",
+            vec!["get"],
+            get(crossborder::list_inventories),
+        ),
+        (
+            "/api/v1/crossborder/inventories/{invt_no}",
+            vec!["get"],
+            get(crossborder::show_inventory),
+        ),
+        (
+            "/api/v1/crossborder/inventories/{invt_no}/decision",
+            vec!["post"],
+            post(crossborder::decide_inventory),
+        ),
+        (
             "/api/v1/interchanges",
             vec!["post"],
             post(interchanges::receive),

@@ -288,6 +288,40 @@ const OPERATIONS: &[Operation] = &[
         statuses: &[200, 201, 400, 401, 403, 409, 413, 415, 422],
     },
     Operation {
+        method: "get",
+        path: "/api/v1/crossborder/inventories",
+        summary: "Cross-border inventories in a status (query status, default held: those \
+                  selectivity sent to a document review or an inspection), newest first.",
+        roles: &["officer"],
+        body: &[],
+        query: &[(
+            "status",
+            "held (default), released, refused, returned, cancelled",
+        )],
+        statuses: &[200, 401, 403],
+    },
+    Operation {
+        method: "get",
+        path: "/api/v1/crossborder/inventories/{invt_no}",
+        summary: "One inventory: status, buyer, year, value, tax bill and, when selected, the \
+                  channel and every reason.",
+        roles: &["officer"],
+        body: &[],
+        query: &[],
+        statuses: &[200, 401, 403, 404],
+    },
+    Operation {
+        method: "post",
+        path: "/api/v1/crossborder/inventories/{invt_no}/decision",
+        summary: "An officer's decision on a held inventory ({decision: release|refuse|return, \
+                  note}): CEB622 800 and the CEB816 tax bill, or 100/700 giving its value back \
+                  to the buyer's year; 409 H0496 when it is not held.",
+        roles: &["officer"],
+        body: &["application/json"],
+        query: &[],
+        statuses: &[201, 400, 401, 403, 404, 409],
+    },
+    Operation {
         method: "post",
         path: "/api/v1/interchanges",
         summary: "A UN/EDIFACT interchange of one or many messages: answered with its CONTRL \
