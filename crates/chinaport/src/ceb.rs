@@ -501,11 +501,15 @@ pub fn receipt_entity(
             "returnStatus" => Some(outcome.status.clone()),
             "returnInfo" => Some(outcome.info.clone()),
             "returnTime" => Some(time.format("%Y%m%d%H%M%S%3f").to_string()),
+            // A value assigned wins, even empty: a receipt may have to carry an element
+            // the decision has nothing for (CEB604's invtNo of a refused inventory).
             name => outcome
                 .assigned
-                .get(name)
-                .or_else(|| entity.head.get(name))
-                .map(str::to_owned),
+                .0
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| entity.head.get(name).map(str::to_owned)),
         };
         if let Some(value) = value {
             head.0.push((field.name.clone(), value));

@@ -59,14 +59,14 @@ pub mod codes {
 }
 
 /// Reads typed fields from an entity's head or list, collecting what is missing or bad.
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     fields: &'a Fields,
     path: String,
-    diagnostics: Vec<Diagnostic>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(fields: &'a Fields, path: impl Into<String>) -> Self {
+    pub(crate) fn new(fields: &'a Fields, path: impl Into<String>) -> Self {
         Self {
             fields,
             path: path.into(),
@@ -74,11 +74,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn text(&self, name: &str) -> String {
+    pub(crate) fn text(&self, name: &str) -> String {
         self.fields.text(name).to_owned()
     }
 
-    fn decimal(&mut self, name: &str) -> Decimal {
+    pub(crate) fn decimal(&mut self, name: &str) -> Decimal {
         self.optional_decimal(name).unwrap_or(Decimal::ZERO)
     }
 
@@ -98,7 +98,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn required(&mut self, name: &str) -> String {
+    pub(crate) fn required(&mut self, name: &str) -> String {
         let value = self.text(name);
         if value.is_empty() {
             self.diagnostics.push(Diagnostic::new(
@@ -447,7 +447,7 @@ impl Reversal {
     }
 }
 
-fn finish<T>(value: T, diagnostics: Vec<Diagnostic>) -> Result<T, Vec<Diagnostic>> {
+pub(crate) fn finish<T>(value: T, diagnostics: Vec<Diagnostic>) -> Result<T, Vec<Diagnostic>> {
     if diagnostics.is_empty() {
         Ok(value)
     } else {

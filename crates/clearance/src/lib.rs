@@ -17,6 +17,7 @@
 
 pub mod assessment;
 pub mod crossborder;
+pub mod export;
 pub mod lifecycle;
 pub mod pipeline;
 pub mod risk;

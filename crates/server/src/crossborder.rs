@@ -78,6 +78,8 @@ struct Changes {
     keys: Vec<String>,
     /// Tax bills of the message's released inventories, with their guarantors.
     bills: Vec<(String, Entity)>,
+    /// Summary results (CEB792) of the message's accepted export summaries.
+    summaries: Vec<Entity>,
 }
 
 impl Changes {
@@ -680,6 +682,27 @@ fn decide(
             }
         }
     }
+    if !changes.summaries.is_empty() {
+        let guid = new_guid(app, &format!("{}:792", message.guid));
+        match ceb::write(
+            Edition::Gacc202205,
+            "CEB792Message",
+            &guid,
+            &changes.summaries,
+            None,
+        ) {
+            Ok(xml) => notices.push(Written {
+                message_type: "CEB792Message".into(),
+                xml,
+                parties: vec![principal.party.clone()],
+            }),
+            Err(e) => {
+                changes.settle(&app.crossborder);
+                changes.undo(&app.crossborder);
+                return Err(internal(e.to_string()));
+            }
+        }
+    }
     record.written.extend(notices);
     let receipt = match ceb::write(edition, receipt_root, &message.guid, &returns, None) {
         Ok(receipt) => receipt,
@@ -768,6 +791,8 @@ fn decide_entities(
         let mut outcome = match message.number() {
             "621" => inventory(app, &prefetched, entity, record, changes, now)?,
             "623" | "625" => reversal(app, message, entity, record, changes, now)?,
+            "603" => export_inventory(app, entity, record, changes, now)?,
+            "701" => summary(app, entity, record, changes, now)?,
             _ => document(message, entity, record),
         };
         complete(app, &required, entity, &mut outcome, now)?;
@@ -804,6 +829,11 @@ fn complete(
     if missing(outcome, "copNo") {
         let order: String = entity.head.text("orderNo").chars().take(20).collect();
         outcome.assigned.set("copNo", order);
+    }
+    // An export inventory's receipt names its number even when none was given (CEB604
+    // requires the element; empty is what a refused one has).
+    if missing(outcome, "invtNo") {
+        outcome.assigned.set("invtNo", "");
     }
     Ok(())
 }
@@ -1743,4 +1773,188 @@ fn decide_held(
         receipt,
         Some(format!("{LEDGER}:{}", appended.seq)),
     ))
+}
+
+/// An export inventory (CEB603): read, its statistics flag checked (`A` only for goods with
+/// no export licence or duty), refused as a repeat of its order, else numbered (`invtNo`
+/// with `E`) and released (`800`), kept in `ceb_doc` by number (`export-inventory`) and by
+/// order (`export-order`). Exports are not taxed and not selected here.
+fn export_inventory(
+    app: &App,
+    entity: &Entity,
+    record: &mut CebRecord,
+    changes: &mut Changes,
+    now: NaiveDateTime,
+) -> Result<Outcome, ApiError> {
+    use jinguan_clearance::export::{self, ExportInventory};
+    let inv = match ExportInventory::from_entity(entity) {
+        Ok(inv) => inv,
+        Err(diagnostics) => {
+            return Ok(outcome(
+                "-603001",
+                describe(&diagnostics),
+                Fields::default(),
+            ));
+        }
+    };
+    let key = inv.key();
+    if !inv.declared {
+        record.docs.push(Doc {
+            kind: "export-order".into(),
+            key,
+            status: "1".into(),
+            entity: entity.clone(),
+        });
+        return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
+    }
+    let repeated = app
+        .store
+        .query(&Statement::new(
+            "SELECT entity FROM ceb_doc WHERE kind = 'export-order' AND key = ?1 AND status = '800'",
+            vec![text(key.as_str())],
+        ))
+        .map_err(ApiError::store)?;
+    if !repeated.is_empty() || in_flight(app, &format!("export:{key}")) {
+        // The number it was given, when its entry is on record.
+        let mut assigned = Fields::default();
+        if let Some(kept) = repeated
+            .first()
+            .and_then(|row| serde_json::from_str::<Entity>(&as_text(row.first())).ok())
+        {
+            assigned.set("invtNo", kept.head.text("invtNo"));
+        }
+        return Ok(outcome(
+            "-603004",
+            format!("清单[{key}]已经申报过，请勿重复申报"),
+            assigned,
+        ));
+    }
+    let Some(licences) = app.refdata.table("licence-document") else {
+        return Err(internal("the licence-document table is not loaded"));
+    };
+    let lines = |code: &str| {
+        app.refdata
+            .tariff
+            .lines
+            .iter()
+            .filter(|l| !code.is_empty() && l.code.to_string().starts_with(code))
+            .collect::<Vec<_>>()
+    };
+    let found = export::check_simplified(&inv, lines, licences);
+    if !found.is_empty() {
+        return Ok(outcome("100", mismatch_info(&found), Fields::default()));
+    }
+    claim(app, changes, format!("export:{key}"));
+    let serial = app
+        .next_serial(&inv.customs_code)
+        .map_err(ApiError::store)?;
+    let invt_no = format!("{}{}E{serial:09}", inv.customs_code, now.year());
+    let mut assigned = Fields::default();
+    assigned.set("preNo", format!("B{}{serial:09}", now.format("%Y%m%d")));
+    assigned.set("invtNo", invt_no.clone());
+    let mut kept = entity.clone();
+    kept.head.set("invtNo", invt_no.clone());
+    record.docs.push(Doc {
+        kind: "export-order".into(),
+        key,
+        status: "800".into(),
+        entity: kept.clone(),
+    });
+    record.docs.push(Doc {
+        kind: "export-inventory".into(),
+        key: invt_no,
+        status: "800".into(),
+        entity: kept,
+    });
+    Ok(outcome("800", "[Code:2600;Desc:放行]", assigned))
+}
+
+/// A summary application (CEB701): the inventories it names checked (released, `B`, the
+/// applicant's, of its customs, not summarised — coded `C0650`–`C0654`), then accepted
+/// (`120`) with a summary number, the inventories marked summarised, and a CEB792 result to
+/// the sender (`decState` `1`: the declaration is made).
+fn summary(
+    app: &App,
+    entity: &Entity,
+    record: &mut CebRecord,
+    changes: &mut Changes,
+    now: NaiveDateTime,
+) -> Result<Outcome, ApiError> {
+    use jinguan_clearance::export::{self, ExportInventory, OnRecord, SummaryApply};
+    let apply = match SummaryApply::from_entity(entity) {
+        Ok(apply) => apply,
+        Err(diagnostics) => {
+            return Ok(outcome(
+                "-701001",
+                describe(&diagnostics),
+                Fields::default(),
+            ));
+        }
+    };
+    if !apply.declared {
+        return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
+    }
+    let mut on_record: Vec<(String, String, ExportInventory, Entity)> = Vec::new();
+    for invt_no in &apply.invt_nos {
+        let rows = app
+            .store
+            .query(&Statement::new(
+                "SELECT status, entity FROM ceb_doc WHERE kind = 'export-inventory' AND key = ?1",
+                vec![text(invt_no.as_str())],
+            ))
+            .map_err(ApiError::store)?;
+        let Some(row) = rows.first() else {
+            continue;
+        };
+        let kept: Entity = serde_json::from_str(&as_text(row.get(1))).map_err(internal)?;
+        if let Ok(inventory) = ExportInventory::from_entity(&kept) {
+            on_record.push((invt_no.clone(), as_text(row.first()), inventory, kept));
+        }
+    }
+    let found = export::summarize(&apply, |invt_no| {
+        on_record
+            .iter()
+            .find(|(n, _, _, _)| n == invt_no)
+            .map(|(n, status, inventory, _)| OnRecord {
+                invt_no: n,
+                // A summarised inventory was released; its status says it was summarised.
+                status: if status == "summarised" {
+                    "800"
+                } else {
+                    status
+                },
+                summarised: status == "summarised" || in_flight(app, &format!("summary:{n}")),
+                inventory,
+            })
+    });
+    let gathered = match found {
+        Ok(gathered) => gathered,
+        Err(found) => return Ok(outcome("100", mismatch_info(&found), Fields::default())),
+    };
+    for (invt_no, _, _, kept) in &on_record {
+        claim(app, changes, format!("summary:{invt_no}"));
+        record.docs.push(Doc {
+            kind: "export-inventory".into(),
+            key: invt_no.clone(),
+            status: "summarised".into(),
+            entity: kept.clone(),
+        });
+    }
+    let serial = app
+        .next_serial(&apply.customs_code)
+        .map_err(ApiError::store)?;
+    let day = now.format("%Y%m%d");
+    let sum_no = format!("S{day}{serial:09}");
+    let decl_seq_no = format!("D{day}{serial:09}");
+    changes.summaries.push(export::summary_result_entity(
+        &apply,
+        &gathered,
+        &sum_no,
+        &decl_seq_no,
+        "1",
+        now,
+    ));
+    let mut assigned = Fields::default();
+    assigned.set("sumNo", sum_no);
+    Ok(outcome("120", "[Code:2100;Desc:海关入库]", assigned))
 }

@@ -23,6 +23,7 @@ both!(a_parcel_is_matched_taxed_released_and_answered);
 both!(a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once);
 both!(china_manifests_are_read_and_kept_in_the_logistics_ledger);
 both!(an_inventory_the_rules_select_waits_for_an_officer);
+both!(export_inventories_are_released_and_summarised_into_a_declaration);
 
 /// Rules that select nothing (no rule, no draw): these tests are about matching and tax, and
 /// an inventory drawn at random would wait for an officer.
@@ -551,4 +552,171 @@ fn an_inventory_the_rules_select_waits_for_an_officer(backend: common::Backend) 
     );
     let (_, list) = server.get("/api/v1/crossborder/inventories", &server.officer.clone());
     assert_eq!(list["items"].as_array().map(Vec::len), Some(0), "{list}");
+}
+
+/// The first entity of an official sample (the 2022-05 export samples carry two
+/// `BaseTransfer` blocks, which the schema refuses; their entities are read all the same).
+fn sample_entity(name: &str) -> Option<ceb::Entity> {
+    let dir = jinguan_testkit::corpus()?;
+    let bytes = std::fs::read(dir.join("china/ceb/gacc-202205/samples/export").join(name)).unwrap();
+    let (message, _) = ceb::parse(&bytes).unwrap();
+    Some(message.entities[0].clone())
+}
+
+fn transfer() -> ceb::Fields {
+    let mut fields = ceb::Fields::default();
+    for (name, value) in [
+        ("copCode", "1105910159"),
+        ("copName", "东方物通科技(北京)有限公司"),
+        ("dxpMode", "DXP"),
+        ("dxpId", "DXPENT0000000001"),
+    ] {
+        fields.set(name, value);
+    }
+    fields
+}
+
+fn export_inventories_are_released_and_summarised_into_a_declaration(backend: common::Backend) {
+    let (Some(inventory), Some(apply)) = (
+        sample_entity("CEB603Message.xml"),
+        sample_entity("CEB701Message.xml"),
+    ) else {
+        return;
+    };
+    let server = common::start_signed("cebexport", backend, Arc::new(TestClock::default()));
+    no_selection(&server);
+    let (key, serial) = certify(&server);
+    let refdata = RefData::load().unwrap();
+    let licences = refdata.table("licence-document").unwrap();
+    // Goods that need an export licence, and goods that need none and bear no export duty.
+    let licensed = refdata
+        .tariff
+        .lines
+        .iter()
+        .find(|l| {
+            !jinguan_refdata::supervision::required_licences(
+                &l.supervision_conditions,
+                false,
+                licences,
+            )
+            .is_empty()
+        })
+        .unwrap()
+        .code
+        .to_string();
+    // A heading all of whose lines need no licence and bear no export duty.
+    let plain_line = |l: &jinguan_refdata::tariff::TariffLine| {
+        jinguan_refdata::supervision::required_licences(&l.supervision_conditions, false, licences)
+            .is_empty()
+            && l.export
+                .as_ref()
+                .and_then(|r| r.expr())
+                .is_none_or(|e| matches!(e, RateExpr::AdValorem { percent } if percent.is_zero()))
+    };
+    let free = refdata
+        .tariff
+        .lines
+        .iter()
+        .map(|l| l.code.to_string())
+        .find(|code| {
+            refdata
+                .tariff
+                .lines
+                .iter()
+                .filter(|l| l.code.to_string().starts_with(&code[..4]))
+                .all(plain_line)
+        })
+        .unwrap();
+    let export = |n: u32, order: u32, flag: &str, gcode: &str| {
+        let mut entity = inventory.clone();
+        let guid = jinguan_testkit::ceb::guid(603, &format!("EXP-{n}"));
+        entity.head.set("guid", guid.clone());
+        entity.head.set("orderNo", format!("EXP-{order}"));
+        entity.head.set("logisticsNo", format!("LEXP-{order}"));
+        entity.head.set("statisticsFlag", flag);
+        entity.lists.truncate(1);
+        entity.lists[0].set("gcode", gcode);
+        let xml = ceb::write(
+            ceb::Edition::Gacc202205,
+            "CEB603Message",
+            &guid,
+            &[entity],
+            Some(&transfer()),
+        )
+        .unwrap();
+        let (status, body) = post(&server, &signed(&xml, &key, &serial));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        first_return(&body)
+    };
+    // B (汇总申报), full code: released with an export inventory number.
+    let (status, info, summarised) = export(1, 1, "B", &free);
+    assert_eq!(status, "800", "{info}");
+    assert!(summarised.starts_with("15002026E"), "{summarised}");
+    // The same order again (another message): a repeat.
+    assert_eq!(export(2, 1, "B", &free).0, "-603004");
+    // A (简化申报) for goods that need an export licence: sent back, coded.
+    let (status, info, _) = export(3, 3, "A", &licensed);
+    assert_eq!(status, "100");
+    assert!(info.contains("C0641"), "{info}");
+    // A by heading, for free goods: released.
+    let (status, info, simplified) = export(4, 4, "A", &format!("{}000000", &free[..4]));
+    assert_eq!(status, "800", "{info}");
+
+    let summary = |n: u32, invt_nos: &[&str]| {
+        let mut entity = apply.clone();
+        let guid = jinguan_testkit::ceb::guid(701, &format!("SUM-{n}"));
+        entity.head.set("guid", guid.clone());
+        entity.head.set("customsCode", "1500");
+        entity.head.set("copNo", format!("SUM-{n}"));
+        entity.lists = invt_nos
+            .iter()
+            .map(|no| {
+                let mut list = ceb::Fields::default();
+                list.set("invtNo", *no);
+                list
+            })
+            .collect();
+        let xml = ceb::write(
+            ceb::Edition::Gacc202205,
+            "CEB701Message",
+            &guid,
+            &[entity],
+            Some(&transfer()),
+        )
+        .unwrap();
+        let (status, body) = post(&server, &signed(&xml, &key, &serial));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        first_return(&body)
+    };
+    // A simplified inventory is never summarised; an unknown one is not on record.
+    let (status, info, _) = summary(1, &[&summarised, &simplified]);
+    assert_eq!(status, "100");
+    assert!(info.contains("C0652"), "{info}");
+    let (status, info, _) = summary(2, &["15002026E999999999"]);
+    assert_eq!(status, "100");
+    assert!(info.contains("C0650"), "{info}");
+    // The B inventory alone: accepted, and a CEB792 result names it.
+    let (status, info, _) = summary(3, &[&summarised]);
+    assert_eq!(status, "120", "{info}");
+    let (status, info, _) = summary(4, &[&summarised]);
+    assert_eq!(status, "100");
+    assert!(info.contains("C0653"), "{info}");
+    let (_, mailbox) = server.get("/api/v1/mailbox", &server.broker.clone());
+    let results: Vec<ceb::Message> = mailbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["message_type"] == "CEB792Message")
+        .map(|m| {
+            let (message, diagnostics) = ceb::parse(m["xml"].as_str().unwrap().as_bytes()).unwrap();
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            message
+        })
+        .collect();
+    assert_eq!(results.len(), 1);
+    let result = &results[0].entities[0];
+    assert!(result.head.text("sumNo").starts_with('S'));
+    assert_eq!(result.lists.len(), 1);
+    assert_eq!(result.lists[0].text("invtNo"), summarised);
+    assert_eq!(result.lists[0].text("gcode"), free);
 }
