@@ -58,6 +58,10 @@ const MUST_REACH: &[&str] = &[
     // Parcels selectivity sent to an inspection, released by the officer.
     "ceb:500",
     "ceb:officer-release",
+    // 金关二期: inventories recorded (Y) and refused (3), gate passes recorded.
+    "bonded:INV201-Y",
+    "bonded:INV201-3",
+    "bonded:SAS221-Y",
 ];
 
 struct Client {
@@ -109,6 +113,30 @@ impl Client {
             .and_then(|t| serde_json::from_str(&t).ok())
             .unwrap_or(Value::Null);
         (status, value)
+    }
+}
+
+impl crate::demo_bonded::PostSigned for Client {
+    fn post_signed(&self, token: &str, body: &[u8]) -> (u16, String) {
+        let Some((key, serial)) = &self.signer else {
+            return (0, String::new());
+        };
+        let Ok(signature) = jinguan_crypto::jws::sign(key, serial, body) else {
+            return (0, String::new());
+        };
+        let result = self
+            .agent
+            .post(&format!("{}/api/v1/messages", self.base))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("Content-Type", "application/xml")
+            .set("X-Jws-Signature", &signature)
+            .send_bytes(body);
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(e) => return (0, e.to_string()),
+        };
+        let status = response.status();
+        (status, response.into_string().unwrap_or_default())
     }
 }
 
@@ -343,6 +371,10 @@ pub(crate) fn run(
                 &time,
                 &mut reached,
             );
+        }
+        // A bonded-zone movement beside every tenth declaration.
+        if fed % 10 == 5 {
+            crate::demo_bonded::carry(&client, &tokens.broker, fed / 10, &mut reached);
         }
         fed += 1;
         if fed % 100 == 0 && seconds.is_none() && count.is_none() {

@@ -7,6 +7,7 @@
 mod bench;
 mod crossborder_bench;
 mod demo;
+mod demo_bonded;
 mod demo_ceb;
 mod demo_server;
 mod describe;
