@@ -116,22 +116,19 @@ impl Client {
     }
 }
 
-impl crate::demo_bonded::PostSigned for Client {
-    fn post_signed(&self, token: &str, body: &[u8]) -> (u16, String) {
-        let Some((key, serial)) = &self.signer else {
-            return (0, String::new());
-        };
-        let Ok(signature) = jinguan_crypto::jws::sign(key, serial, body) else {
-            return (0, String::new());
-        };
-        let result = self
+impl Client {
+    /// Posts an XML message to `/api/v1/messages`, with a detached signature when given:
+    /// the status and the body.
+    fn post_message(&self, token: &str, body: &[u8], signature: Option<&str>) -> (u16, String) {
+        let mut request = self
             .agent
             .post(&format!("{}/api/v1/messages", self.base))
             .set("Authorization", &format!("Bearer {token}"))
-            .set("Content-Type", "application/xml")
-            .set("X-Jws-Signature", &signature)
-            .send_bytes(body);
-        let response = match result {
+            .set("Content-Type", "application/xml");
+        if let Some(signature) = signature {
+            request = request.set("X-Jws-Signature", signature);
+        }
+        let response = match request.send_bytes(body) {
             Ok(response) | Err(ureq::Error::Status(_, response)) => response,
             Err(e) => return (0, e.to_string()),
         };
@@ -140,20 +137,21 @@ impl crate::demo_bonded::PostSigned for Client {
     }
 }
 
+impl crate::demo_bonded::PostSigned for Client {
+    fn post_signed(&self, token: &str, body: &[u8]) -> (u16, String) {
+        let Some((key, serial)) = &self.signer else {
+            return (0, String::new());
+        };
+        match jinguan_crypto::jws::sign(key, serial, body) {
+            Ok(signature) => self.post_message(token, body, Some(&signature)),
+            Err(e) => (0, e.to_string()),
+        }
+    }
+}
+
 impl crate::demo_ceb::PostXml for Client {
     fn post_xml(&self, token: &str, body: &[u8]) -> (u16, String) {
-        let result = self
-            .agent
-            .post(&format!("{}/api/v1/messages", self.base))
-            .set("Authorization", &format!("Bearer {token}"))
-            .set("Content-Type", "application/xml")
-            .send_bytes(body);
-        let response = match result {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(e) => return (0, e.to_string()),
-        };
-        let status = response.status();
-        (status, response.into_string().unwrap_or_default())
+        self.post_message(token, body, None)
     }
 
     fn decide(&self, token: &str, invt_no: &str, decision: &str) -> u16 {

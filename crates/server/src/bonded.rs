@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::NaiveDateTime;
 use jinguan_chinaport::bonded::{self, BondedMessage, Document, Kind, Receipt};
 use jinguan_ledger::{Entry, Submission};
@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Principal;
 use crate::authz::{authorize, Action as Permission};
+use crate::crossborder::{time_of, xml_response};
 use crate::declarations::as_text;
 use crate::pki::Signer;
 use crate::record::Received;
@@ -162,25 +163,6 @@ pub(crate) async fn receive(
     authorize(&app, &principal, Permission::Declare, "bonded").await?;
     let body = crate::declarations::body_or_error(body)?;
     blocking(move || decide(&app, &principal, &headers, &body)).await
-}
-
-fn xml_response(status: StatusCode, xml: String, reference: Option<String>) -> Response {
-    let mut response = (status, xml).into_response();
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml; charset=utf-8"),
-    );
-    if let Some(reference) = reference.and_then(|r| HeaderValue::from_str(&r).ok()) {
-        response.headers_mut().insert("x-ledger-ref", reference);
-    }
-    response
-}
-
-/// The time now in China (UTC+8), as receipts carry it.
-fn time_of(app: &App) -> NaiveDateTime {
-    chrono::DateTime::from_timestamp_millis(app.now_ms() + 8 * 3_600_000)
-        .unwrap_or_default()
-        .naive_utc()
 }
 
 /// A document on record: its number, status and change count.

@@ -486,7 +486,8 @@ pub(crate) async fn receive(
     blocking(move || decide(&app, &principal, &headers, &body)).await
 }
 
-fn xml_response(status: StatusCode, xml: String, reference: Option<String>) -> Response {
+/// An XML answer, with the ledger reference of its entry when there is one.
+pub(crate) fn xml_response(status: StatusCode, xml: String, reference: Option<String>) -> Response {
     let mut response = (status, xml).into_response();
     response.headers_mut().insert(
         axum::http::header::CONTENT_TYPE,
@@ -499,7 +500,7 @@ fn xml_response(status: StatusCode, xml: String, reference: Option<String>) -> R
 }
 
 /// The time now in China (UTC+8): receipts carry local times, as the E-Port's do.
-fn time_of(app: &App) -> NaiveDateTime {
+pub(crate) fn time_of(app: &App) -> NaiveDateTime {
     chrono::DateTime::from_timestamp_millis(app.now_ms() + 8 * 3_600_000)
         .unwrap_or_default()
         .naive_utc()
@@ -857,6 +858,17 @@ fn recorded_answer(app: &App, key: &str) -> Result<Option<Response>, ApiError> {
     )))
 }
 
+/// An inventory kept undeclared (暂存, `appStatus` 1): stored as sent, answered `1`.
+fn keep_draft(record: &mut CebRecord, kind: &str, key: String, entity: &Entity) -> Outcome {
+    record.docs.push(Doc {
+        kind: kind.to_owned(),
+        key,
+        status: "1".into(),
+        entity: entity.clone(),
+    });
+    outcome("1", "电子口岸已暂存", Fields::default())
+}
+
 fn outcome(status: &str, info: impl Into<String>, assigned: Fields) -> Outcome {
     Outcome {
         status: status.to_owned(),
@@ -1084,13 +1096,7 @@ fn inventory(
     };
     let key = inv.key();
     if !inv.declared {
-        record.docs.push(Doc {
-            kind: "inventory".into(),
-            key,
-            status: "1".into(),
-            entity: entity.clone(),
-        });
-        return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
+        return Ok(keep_draft(record, "inventory", key, entity));
     }
     // One declared inventory per order: a second is a repeat, whatever it says.
     let repeated = prefetched.released.contains(&key) || in_flight(app, &format!("invt:{key}"));
@@ -1813,13 +1819,7 @@ fn export_inventory(
     };
     let key = inv.key();
     if !inv.declared {
-        record.docs.push(Doc {
-            kind: "export-order".into(),
-            key,
-            status: "1".into(),
-            entity: entity.clone(),
-        });
-        return Ok(outcome("1", "电子口岸已暂存", Fields::default()));
+        return Ok(keep_draft(record, "export-order", key, entity));
     }
     let repeated = app
         .store

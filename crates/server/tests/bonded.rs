@@ -13,27 +13,12 @@ use std::sync::Arc;
 
 use common::{Server, TestClock};
 use jinguan_chinaport::xml::{self, Element, Limits};
-use jinguan_crypto::{jws, Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_crypto::{jws, SigningKey};
 use jinguan_testkit::bonded::{
     inv101_client, inv101_official, sas121_client, sas121_official, Bonded,
 };
-use serde_json::json;
 
 both!(bonded_inventories_and_gate_passes_are_checked_numbered_recorded_and_answered);
-
-fn certify(server: &Server) -> (SigningKey, String) {
-    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
-    let (status, issued) = server.post_json(
-        "/api/v1/pki/certificates",
-        &server.admin.clone(),
-        &json!({
-            "party": "test-broker", "role": "broker", "name": "test-broker signer",
-            "public_key": key.verifying_key().to_pem(),
-        }),
-    );
-    assert_eq!(status, 201, "{issued}");
-    (key, issued["serial"].as_str().unwrap().to_owned())
-}
 
 /// Posts as the broker, signed when a key is given: the status and the receipt read.
 fn post(server: &Server, xml: &str, key: Option<(&SigningKey, &str)>) -> (u16, Element) {
@@ -85,7 +70,7 @@ fn bonded_inventories_and_gate_passes_are_checked_numbered_recorded_and_answered
     backend: common::Backend,
 ) {
     let server = common::start_signed("bonded", backend, Arc::new(TestClock::default()));
-    let (key, serial) = certify(&server);
+    let (key, serial) = server.certify_broker();
     let signer = Some((&key, serial.as_str()));
 
     // An official INV101, declared and signed: numbered QD + district + year + I + serial.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::{Server, TestClock};
 use jinguan_chinaport::ceb;
 use jinguan_chinaport::xmldsig;
-use jinguan_crypto::{Algorithm, SigningKey, DEFAULT_DISTID};
+use jinguan_crypto::SigningKey;
 use jinguan_refdata::rate::RateExpr;
 use jinguan_refdata::RefData;
 use jinguan_testkit::ceb::{cancellation, messages, Goods, Parcel, Parties};
@@ -31,21 +31,6 @@ fn no_selection(server: &Server) {
     let rules =
         json!({"version": 2, "rules": [], "random": {"percent": {}, "channel": "red", "seed": 1}});
     assert_eq!(server.put_rules(&rules).0, 201);
-}
-
-/// Certifies a new key for the broker; the key and the certificate's serial.
-fn certify(server: &Server) -> (SigningKey, String) {
-    let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
-    let (status, issued) = server.post_json(
-        "/api/v1/pki/certificates",
-        &server.admin.clone(),
-        &json!({
-            "party": "test-broker", "role": "broker", "name": "test-broker signer",
-            "public_key": key.verifying_key().to_pem(),
-        }),
-    );
-    assert_eq!(status, 201, "{issued}");
-    (key, issued["serial"].as_str().unwrap().to_owned())
 }
 
 /// Posts a CEB message as the broker: the status and the receipt's first return, read.
@@ -138,7 +123,7 @@ fn send_documents(
 fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
     let server = common::start_signed("ceb", backend, Arc::new(TestClock::default()));
     no_selection(&server);
-    let (key, serial) = certify(&server);
+    let (key, serial) = server.certify_broker();
     let parties = Parties::default();
     let code = plain_code();
     let p = parcel("ORD-1", "110101199003070011", &code, 300);
@@ -303,7 +288,7 @@ fn a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once(
 ) {
     let server = common::start_signed("cebyear", backend, Arc::new(TestClock::default()));
     no_selection(&server);
-    let (key, serial) = certify(&server);
+    let (key, serial) = server.certify_broker();
     let parties = Parties::default();
     let code = plain_code();
     let buyer = "110101199003070022";
@@ -414,7 +399,7 @@ fn declare_parcel(
 
 fn an_inventory_the_rules_select_waits_for_an_officer(backend: common::Backend) {
     let server = common::start_signed("ceb_held", backend, Arc::new(TestClock::default()));
-    let (key, serial) = certify(&server);
+    let (key, serial) = server.certify_broker();
     let codes = plain_codes(2);
     let (inspected, plain) = (&codes[0], &codes[1]);
     // Inventories of the first code go to an inspection; nothing is drawn at random.
@@ -585,7 +570,7 @@ fn export_inventories_are_released_and_summarised_into_a_declaration(backend: co
     };
     let server = common::start_signed("cebexport", backend, Arc::new(TestClock::default()));
     no_selection(&server);
-    let (key, serial) = certify(&server);
+    let (key, serial) = server.certify_broker();
     let refdata = RefData::load().unwrap();
     let licences = refdata.table("licence-document").unwrap();
     // Goods that need an export licence, and goods that need none and bear no export duty.

@@ -570,6 +570,21 @@ impl Server {
     }
 
     /// Puts a rule set in force as the admin.
+    /// Certifies a new SM2 key for the test broker: the key and the certificate's serial.
+    pub fn certify_broker(&self) -> (SigningKey, String) {
+        let key = SigningKey::generate(Algorithm::Sm2Sm3, DEFAULT_DISTID).unwrap();
+        let (status, issued) = self.post_json(
+            "/api/v1/pki/certificates",
+            &self.admin.clone(),
+            &json!({
+                "party": "test-broker", "role": "broker", "name": "test-broker signer",
+                "public_key": key.verifying_key().to_pem(),
+            }),
+        );
+        assert_eq!(status, 201, "{issued}");
+        (key, issued["serial"].as_str().unwrap().to_owned())
+    }
+
     pub fn put_rules(&self, rules: &Value) -> (u16, Value) {
         self.call(
             "PUT",
