@@ -11,7 +11,6 @@
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use jinguan_chinaport::bonded::{self, Document, Form, Kind, Receipt};
 use jinguan_chinaport::xml::{self, Element, Limits};
@@ -20,6 +19,7 @@ use jinguan_testkit::bonded::{
     fill_template, inv101_client, inv101_official, sas121_client, sas121_official, Bonded,
 };
 use jinguan_testkit::corpus;
+use jinguan_testkit::schema::{xmllint, Lcg};
 
 fn bonded_dir() -> Option<PathBuf> {
     corpus().map(|c| c.join("china/bonded"))
@@ -82,30 +82,6 @@ fn the_shipped_schemas_are_what_the_official_xsds_compile_to() {
             shipped_path.display()
         );
     }
-}
-
-/// Runs xmllint on files; true where a file validates.
-fn xmllint(xsd: &Path, files: &[PathBuf]) -> Vec<bool> {
-    let output = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(xsd)
-        .args(files)
-        .output()
-        .unwrap_or_else(|e| panic!("xmllint must be installed (libxml2-utils): {e}"));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    files
-        .iter()
-        .map(|file| {
-            let name = file.to_str().unwrap();
-            let ok = stderr.lines().any(|l| l == format!("{name} validates"));
-            let failed = stderr
-                .lines()
-                .any(|l| l == format!("{name} fails to validate"));
-            assert!(ok != failed, "xmllint gave no verdict on {name}: {stderr}");
-            ok
-        })
-        .collect()
 }
 
 fn work_dir(name: &str) -> PathBuf {
@@ -180,18 +156,6 @@ fn paths(element: &Element, at: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
         out.push(at.clone());
         paths(child, at, out);
         at.pop();
-    }
-}
-
-/// A small deterministic generator (reproducible without a seed to log).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from((self.0 >> 33) % n as u64).unwrap()
     }
 }
 

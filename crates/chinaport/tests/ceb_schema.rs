@@ -10,12 +10,12 @@
 #![allow(clippy::unwrap_used)] // A panic in a test is a test failure with its message.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use jinguan_chinaport::ceb::{schema, Edition};
 use jinguan_chinaport::xml::{self, Element, Limits};
 use jinguan_chinaport::xsd::{self, Schema};
 use jinguan_testkit::corpus;
+use jinguan_testkit::schema::{xmllint, Lcg};
 
 const EDITIONS: [(Edition, &str); 2] = [
     (Edition::Gacc2018, "gacc-2018-113"),
@@ -100,31 +100,6 @@ fn the_shipped_schemas_are_what_the_official_xsds_compile_to() {
             "{root} missing"
         );
     }
-}
-
-/// Runs xmllint on many files at once; true where a file validates.
-fn xmllint(xsd: &Path, files: &[PathBuf]) -> Vec<bool> {
-    let mut verdicts = Vec::new();
-    for chunk in files.chunks(200) {
-        let output = Command::new("xmllint")
-            .arg("--noout")
-            .arg("--schema")
-            .arg(xsd)
-            .args(chunk)
-            .output()
-            .unwrap_or_else(|e| panic!("xmllint must be installed (libxml2-utils): {e}"));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        for file in chunk {
-            let name = file.to_str().unwrap();
-            let ok = stderr.lines().any(|l| l == format!("{name} validates"));
-            let failed = stderr
-                .lines()
-                .any(|l| l == format!("{name} fails to validate"));
-            assert!(ok != failed, "xmllint gave no verdict on {name}: {stderr}");
-            verdicts.push(ok);
-        }
-    }
-    verdicts
 }
 
 fn samples(edition_dir: &Path) -> Vec<(String, PathBuf)> {
@@ -233,18 +208,6 @@ fn parent_of<'a>(root: &'a mut Element, path: &[usize]) -> &'a mut Element {
         node = &mut node.children[i];
     }
     node
-}
-
-/// A small deterministic generator (the test must be reproducible without a seed to log).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        usize::try_from((self.0 >> 33) % n as u64).unwrap()
-    }
 }
 
 fn mutate(document: &Element, rng: &mut Lcg) -> (String, Element) {

@@ -50,6 +50,7 @@ mod ids;
 pub mod nats;
 mod output;
 mod population;
+pub mod schema;
 mod weighted;
 
 use std::fmt;
