@@ -593,7 +593,9 @@ fn envelope(package: &Element, form: Form, diagnostics: &mut Vec<Diagnostic>) ->
             .unwrap_or_default()
     };
     if form == Form::Client {
-        // The client's envelope: the official one's fields, and Ic_Card.
+        // The client's envelope: the official one's fields, and Ic_Card. Both families'
+        // HDE_W3C_Common.xsd declare EnvelopInfo alike (only their namespaces differ), and the
+        // client form has none, so the SAS family's declaration serves either.
         if let (Some(info), Some(decl)) = (
             info,
             schema("SAS121").and_then(|s| s.find(&["Package", "EnvelopInfo"])),

@@ -1851,7 +1851,7 @@ fn export_inventory(
             .tariff
             .lines
             .iter()
-            .filter(|l| !code.is_empty() && l.code.to_string().starts_with(code))
+            .filter(|l| !code.is_empty() && l.code.as_str().starts_with(code))
             .collect::<Vec<_>>()
     };
     let found = export::check_simplified(&inv, lines, licences);
