@@ -66,16 +66,7 @@ pub enum Scope<'a> {
 /// refuse (their meaning is implementation-specific, so no canonical form exists).
 pub fn canonicalize(bytes: &[u8], scope: Scope<'_>, limits: Limits) -> Result<Vec<u8>, XmlError> {
     if bytes.len() > limits.max_bytes {
-        return Err(XmlError {
-            code: "X0002",
-            line: 1,
-            column: 1,
-            message: format!(
-                "document is {} bytes; the limit is {}",
-                bytes.len(),
-                limits.max_bytes
-            ),
-        });
+        return Err(too_large(bytes.len(), limits));
     }
     let decoded = decode(bytes)?;
     // An XML processor normalises line ends before parsing (XML 1.0 section 2.11), and
@@ -86,32 +77,111 @@ pub fn canonicalize(bytes: &[u8], scope: Scope<'_>, limits: Limits) -> Result<Ve
         Scope::Without(ns, local) => (Mode::Without, (ns, local)),
         Scope::Only(ns, local) => (Mode::Only, (ns, local)),
     };
-    let mut canon = Canon {
-        text: &text,
-        pos: 0,
-        limits,
-        mode,
-        target,
-        found: false,
-        ascii_only: bytes.is_ascii(),
-        out: Vec::with_capacity(text.len()),
-        bindings: HashMap::new(),
-        declared: Vec::new(),
-        xml_attrs: Vec::new(),
-        frames: Vec::new(),
-        elements: 0,
-        root_seen: false,
-        root_closed: false,
-        raw: Vec::new(),
-    };
+    let mut canon = Canon::new(&text, limits, mode, target, bytes.is_ascii());
     let outcome = canon.run();
-    // Characters outside XML's Char production are checked in a separate pass; whichever
-    // problem comes first in the document is the one reported, as a reader would find it.
-    let bad_char = first_bad_char(&text)
+    checked(&text, outcome).map(|()| canon.out)
+}
+
+/// What [`canonicalize_enveloped`] makes of a signed document in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enveloped {
+    /// The document without its first `Signature` element, as
+    /// [`Scope::Without`] makes it: what the enveloped-signature reference digests.
+    pub content: Vec<u8>,
+    /// That element alone, as [`Scope::Only`] makes it; `None` when there is none.
+    pub signature: Option<Vec<u8>>,
+    /// The first `SignedInfo` element inside it, as [`Scope::Only`] makes it (the same bytes
+    /// as from the whole document, since it inherits the same context); `None` when the
+    /// signature holds none.
+    pub signed_info: Option<Vec<u8>>,
+    /// How many `Signature` elements the document holds, anywhere.
+    pub signatures: usize,
+    /// How many `SignedInfo` elements the document holds, anywhere.
+    pub signed_infos: usize,
+    /// Whether the first `Signature` is a child of the document element.
+    pub signature_at_top: bool,
+}
+
+/// Canonicalises a signed document for checking an enveloped signature, in one pass over it:
+/// the content without the first `{ns}Signature`, that element alone and the first
+/// `{ns}SignedInfo` within it (each exactly as [`canonicalize`] makes it), and how many of
+/// each the document holds. The signature's two forms are made from its own span of the
+/// text with the namespaces and `xml:*` attributes in scope there, so the document is read
+/// once, not once per form. Errors are [`canonicalize`]'s.
+pub fn canonicalize_enveloped(
+    bytes: &[u8],
+    ns: &str,
+    limits: Limits,
+) -> Result<Enveloped, XmlError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(too_large(bytes.len(), limits));
+    }
+    let decoded = decode(bytes)?;
+    let text = normalize_line_ends(&decoded);
+    let mut canon = Canon::new(
+        &text,
+        limits,
+        Mode::Without,
+        (ns, "Signature"),
+        bytes.is_ascii(),
+    );
+    canon.census = Some(Census {
+        also: "SignedInfo",
+        ..Census::default()
+    });
+    let outcome = canon.run();
+    checked(&text, outcome)?;
+    let census = canon.census.take().unwrap_or_default();
+    let mut enveloped = Enveloped {
+        content: std::mem::take(&mut canon.out),
+        signature: None,
+        signed_info: None,
+        signatures: census.targets,
+        signed_infos: census.also_seen,
+        signature_at_top: census.depth == Some(1),
+    };
+    if let (Some((start, end)), Some(context)) = (census.span, census.context.as_ref()) {
+        let part = text.get(start..end).unwrap_or("");
+        // The span was read without fault as part of the document; read alone, with the
+        // context it had there, it is the same element.
+        let subset = |local| -> Result<Option<Vec<u8>>, XmlError> {
+            let mut sub = Canon::new(part, limits, Mode::Only, (ns, local), true);
+            sub.seed(context);
+            match sub.run() {
+                Ok(()) => Ok(Some(sub.out)),
+                Err(fail) if fail.code == "X0007" => Ok(None),
+                Err(fail) => Err(to_error(
+                    &text,
+                    Fail {
+                        offset: start + fail.offset,
+                        ..fail
+                    },
+                )),
+            }
+        };
+        enveloped.signature = subset("Signature")?;
+        enveloped.signed_info = subset("SignedInfo")?;
+    }
+    Ok(enveloped)
+}
+
+fn too_large(len: usize, limits: Limits) -> XmlError {
+    XmlError {
+        code: "X0002",
+        line: 1,
+        column: 1,
+        message: format!("document is {len} bytes; the limit is {}", limits.max_bytes),
+    }
+}
+
+/// The scanner's outcome, with characters outside XML's Char production (checked in a
+/// separate pass) reported when they come first in the document, as a reader would find them.
+fn checked(text: &str, outcome: Res<()>) -> Result<(), XmlError> {
+    let bad_char = first_bad_char(text)
         .filter(|(at, _)| outcome.as_ref().err().is_none_or(|f| *at < f.offset));
     if let Some((at, c)) = bad_char {
         return Err(to_error(
-            &text,
+            text,
             Fail::new(
                 "X0001",
                 at,
@@ -122,11 +192,32 @@ pub fn canonicalize(bytes: &[u8], scope: Scope<'_>, limits: Limits) -> Result<Ve
             ),
         ));
     }
-    match outcome {
-        Ok(()) => Ok(canon.out),
-        Err(fail) => Err(to_error(&text, fail)),
-    }
+    outcome.map_err(|fail| to_error(text, fail))
 }
+
+/// What an enveloped pass counts and keeps besides the content.
+#[derive(Default)]
+struct Census<'t> {
+    /// The local name (in the target's namespace) counted besides the target's.
+    also: &'static str,
+    /// Elements like the target met, anywhere.
+    targets: usize,
+    /// Elements named `also` met, anywhere.
+    also_seen: usize,
+    /// Nesting depth of the first target (1: a child of the document element).
+    depth: Option<usize>,
+    /// Byte span of the first target in the text, start tag to end tag.
+    span: Option<(usize, usize)>,
+    /// The namespaces in scope around the first target and its ancestors' `xml:*`
+    /// attributes, outermost first.
+    context: Option<Context<'t>>,
+}
+
+/// What a subtree inherits from where it stands: namespace bindings and `xml:*` attributes.
+type Context<'t> = (Vec<(&'t str, Cow<'t, str>)>, Vec<XmlAttr<'t>>);
+
+/// `(qualified name, local name, value)` of an `xml:*` attribute.
+type XmlAttr<'t> = (&'t str, &'t str, Cow<'t, str>);
 
 /// A problem at a byte offset of the line-end-normalised text; made an [`XmlError`] (with a
 /// line and column) only when reported, so the scanner never counts lines.
@@ -180,6 +271,8 @@ struct Frame<'t> {
     ns_start: usize,
     /// Where its `xml:*` attributes start in `Canon::xml_attrs`.
     xml_start: usize,
+    /// Whether it is the element the scope names (whose end a census records).
+    target: bool,
 }
 
 /// An attribute as read from a start tag, its value already normalised.
@@ -217,18 +310,76 @@ struct Canon<'t, 's> {
     bindings: HashMap<&'t str, Vec<Cow<'t, str>>>,
     /// Prefixes declared by the open elements, in order, to unbind them at their end tags.
     declared: Vec<&'t str>,
-    /// `(qualified name, local name, value)` of the `xml:*` attributes of the open elements,
-    /// kept only while an `Only` target may still come: its apex inherits them.
-    xml_attrs: Vec<(&'t str, &'t str, Cow<'t, str>)>,
+    /// The `xml:*` attributes of the open elements, kept only while an `Only` target (or a
+    /// census's) may still come: its apex inherits them.
+    xml_attrs: Vec<XmlAttr<'t>>,
     frames: Vec<Frame<'t>>,
     elements: usize,
     root_seen: bool,
     root_closed: bool,
     /// Reused for each start tag's attributes.
     raw: Vec<RawAttr<'t>>,
+    /// What an enveloped pass also records ([`canonicalize_enveloped`]).
+    census: Option<Census<'t>>,
 }
 
-impl<'t> Canon<'t, '_> {
+impl<'t, 's> Canon<'t, 's> {
+    fn new(
+        text: &'t str,
+        limits: Limits,
+        mode: Mode,
+        target: (&'s str, &'s str),
+        ascii_only: bool,
+    ) -> Self {
+        Canon {
+            text,
+            pos: 0,
+            limits,
+            mode,
+            target,
+            found: false,
+            ascii_only,
+            out: Vec::with_capacity(text.len()),
+            bindings: HashMap::new(),
+            declared: Vec::new(),
+            xml_attrs: Vec::new(),
+            frames: Vec::new(),
+            elements: 0,
+            root_seen: false,
+            root_closed: false,
+            raw: Vec::new(),
+            census: None,
+        }
+    }
+
+    /// Reads a subtree as if it stood where `context` was taken: its bindings in scope, its
+    /// ancestors' `xml:*` attributes inherited.
+    fn seed(&mut self, context: &Context<'t>) {
+        for (prefix, uri) in &context.0 {
+            self.bindings.entry(prefix).or_default().push(uri.clone());
+        }
+        self.xml_attrs.clone_from(&context.1);
+    }
+
+    /// The bindings in scope around the element just opened (its own declarations, the
+    /// last `own` of [`Canon::declared`], left out) and its ancestors' `xml:*` attributes.
+    fn context(&self, own: usize) -> Context<'t> {
+        let own = self.declared.get(own..).unwrap_or(&[]);
+        let bindings = self
+            .bindings
+            .iter()
+            .filter_map(|(prefix, stack)| {
+                let skip = usize::from(own.contains(prefix));
+                let uri = stack
+                    .len()
+                    .checked_sub(1 + skip)
+                    .and_then(|i| stack.get(i))?;
+                Some((*prefix, uri.clone()))
+            })
+            .collect();
+        (bindings, self.xml_attrs.clone())
+    }
+
     fn rest(&self) -> &'t str {
         self.text.get(self.pos..).unwrap_or("")
     }
@@ -848,10 +999,21 @@ impl<'t> Canon<'t, '_> {
             }
         }
 
-        let is_target = self.mode != Mode::Document
-            && !self.found
-            && ns == self.target.0
-            && local == self.target.1;
+        let like_target = ns == self.target.0 && local == self.target.1;
+        let is_target = self.mode != Mode::Document && !self.found && like_target;
+        if let Some(census) = self.census.as_mut() {
+            census.targets += usize::from(like_target);
+            census.also_seen += usize::from(ns == self.target.0 && local == census.also);
+        }
+        if is_target && self.census.is_some() {
+            let context = self.context(ns_start);
+            let depth = self.frames.len();
+            if let Some(census) = self.census.as_mut() {
+                census.depth = Some(depth);
+                census.span = Some((at, self.text.len()));
+                census.context = Some(context);
+            }
+        }
         if is_target {
             self.found = true;
         }
@@ -870,7 +1032,7 @@ impl<'t> Canon<'t, '_> {
         }
 
         let xml_start = self.xml_attrs.len();
-        if self.mode == Mode::Only && !self.found {
+        if (self.mode == Mode::Only || self.census.is_some()) && !self.found {
             for a in &attrs {
                 if a.ns == XML_NS {
                     self.xml_attrs.push((a.qname, a.local, a.value.clone()));
@@ -883,6 +1045,7 @@ impl<'t> Canon<'t, '_> {
             output,
             ns_start,
             xml_start,
+            target: is_target,
         };
         if empty {
             if output {
@@ -973,6 +1136,11 @@ impl<'t> Canon<'t, '_> {
 
     /// Unbinds what an element bound.
     fn close(&mut self, frame: &Frame<'t>) {
+        if frame.target {
+            if let Some(span) = self.census.as_mut().and_then(|c| c.span.as_mut()) {
+                span.1 = self.pos;
+            }
+        }
         for prefix in self.declared.drain(frame.ns_start..) {
             if let Some(stack) = self.bindings.get_mut(prefix) {
                 stack.pop();

@@ -29,7 +29,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jinguan_crypto::{Algorithm, HashAlgorithm, Signature, Signer, VerifyingKey, DEFAULT_DISTID};
 
-use crate::c14n::{canonicalize, Scope};
+use crate::c14n::{canonicalize, canonicalize_enveloped, Scope};
 use crate::xml::{Element, Limits, XmlError};
 
 /// The XML-DSig namespace.
@@ -162,36 +162,24 @@ fn signature_algorithm(uri: &str) -> Result<Algorithm, DsigError> {
 /// document is, byte for byte in canonical form, what `SignedInfo` says was signed; whether
 /// the signer's key signed that `SignedInfo` is [`Signed::verify`]'s to say.
 pub fn read(document: &[u8]) -> Result<Signed, DsigError> {
-    let root = crate::xml::parse(document, limits())?;
-    // Where the signature may be: a direct child of the document element, once.
-    let in_place = root
-        .children
-        .iter()
-        .filter(|c| c.name == "Signature")
-        .count();
-    let signature_xml = match canonicalize(document, Scope::Only(DSIG_NS, "Signature"), limits()) {
-        Ok(bytes) => bytes,
-        Err(e) if e.code == "X0007" => return Err(DsigError::Unsigned),
-        Err(e) => return Err(e.into()),
+    // One pass gives the content, the signature and its SignedInfo, each canonical, and how
+    // many signatures and SignedInfos there are anywhere.
+    let enveloped = canonicalize_enveloped(document, DSIG_NS, limits())?;
+    let Some(signature_xml) = enveloped.signature else {
+        return Err(DsigError::Unsigned);
     };
-    let content = canonicalize(document, Scope::Without(DSIG_NS, "Signature"), limits())?;
     // No second Signature or SignedInfo anywhere: what is verified is the only candidate.
-    for name in ["Signature", "SignedInfo"] {
-        match canonicalize(&content, Scope::Only(DSIG_NS, name), limits()) {
-            Err(e) if e.code == "X0007" => {}
-            Err(e) => return Err(e.into()),
-            Ok(_) => {
-                return Err(malformed(format!(
-                    "more than one ds:{name}, or one outside the signature"
-                )))
-            }
-        }
+    if enveloped.signatures > 1 || enveloped.signed_infos > 1 {
+        return Err(malformed(
+            "more than one ds:Signature or ds:SignedInfo in the document",
+        ));
     }
-    if in_place != 1 {
+    if !enveloped.signature_at_top {
         return Err(malformed(
             "the ds:Signature must be a direct child of the document element",
         ));
     }
+    let content = enveloped.content;
     let signature = crate::xml::parse(&signature_xml, limits())?;
     if signature.children.first().map(|c| c.name.as_str()) != Some("SignedInfo") {
         return Err(malformed("SignedInfo must be the first child of Signature"));
@@ -249,7 +237,9 @@ pub fn read(document: &[u8]) -> Result<Signed, DsigError> {
             found: STANDARD.encode(hashed),
         });
     }
-    let signed_info = canonicalize(document, Scope::Only(DSIG_NS, "SignedInfo"), limits())?;
+    let signed_info = enveloped
+        .signed_info
+        .ok_or_else(|| malformed("SignedInfo must be the first child of Signature"))?;
     Ok(Signed {
         key_name,
         certificates,

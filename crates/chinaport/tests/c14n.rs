@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use jinguan_chinaport::c14n::{canonicalize, Scope};
+use jinguan_chinaport::c14n::{canonicalize, canonicalize_enveloped, Scope};
 use jinguan_chinaport::xml::{Limits, XmlError};
 
 const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
@@ -888,4 +888,93 @@ fn a_megabyte_in_linear_time() {
         c14n(one.as_bytes(), Scope::Document).unwrap(),
         xmllint(one.as_bytes())
     );
+}
+
+/// What `canonicalize_enveloped` must equal: the scopes it replaces, each a pass of its own.
+fn check_enveloped(input: &[u8]) -> bool {
+    let one_pass = canonicalize_enveloped(input, DSIG, Limits::default());
+    let content = c14n(input, Scope::Without(DSIG, "Signature"));
+    let enveloped = match (one_pass, content) {
+        (Err(e), Err(f)) => {
+            assert_eq!(e, f, "{}", String::from_utf8_lossy(input));
+            return false;
+        }
+        (Ok(enveloped), Ok(content)) => {
+            assert!(
+                enveloped.content == content,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+            enveloped
+        }
+        (one, other) => panic!(
+            "one pass {:?}, the Without scope {:?}: {}",
+            one.map(|_| ()),
+            other.map(|_| ()),
+            String::from_utf8_lossy(input)
+        ),
+    };
+    let only = |bytes: &[u8], local| match c14n(bytes, Scope::Only(DSIG, local)) {
+        Ok(form) => Some(form),
+        Err(e) if e.code == "X0007" => None,
+        Err(e) => panic!("{e}: {}", String::from_utf8_lossy(input)),
+    };
+    assert_eq!(enveloped.signature, only(input, "Signature"));
+    // One SignedInfo, and it in the signature: the same as the whole document's first.
+    if enveloped.signed_infos == 1 && enveloped.signed_info.is_some() {
+        assert_eq!(enveloped.signed_info, only(input, "SignedInfo"));
+    }
+    // The counts, by what is left once the first signature is taken out.
+    let rest = &enveloped.content;
+    assert_eq!(
+        enveloped.signatures > 1,
+        only(rest, "Signature").is_some(),
+        "{}",
+        String::from_utf8_lossy(input)
+    );
+    if only(rest, "SignedInfo").is_some() {
+        assert!(enveloped.signed_infos > usize::from(enveloped.signed_info.is_some()));
+    }
+    true
+}
+
+#[test]
+fn the_enveloped_pass_equals_a_pass_per_scope() {
+    let cases = [
+        SIGNED_INFO_DOC,
+        // Deeper, with xml:* attributes to inherit and a default namespace undeclared.
+        r#"<r xmlns="urn:d" xml:lang="en" xml:space="preserve"><p xml:lang="fr" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"> <ds:Signature xml:space="default" xmlns=""><ds:SignedInfo Id="a"><x/></ds:SignedInfo></ds:Signature><t/></p></r>"#,
+        // Its own declarations on the signature, empty elements, a second signature.
+        r#"<a><Signature xmlns="http://www.w3.org/2000/09/xmldsig#" xmlns:z="urn:z"><SignedInfo/><z:x/></Signature><s:Signature xmlns:s="http://www.w3.org/2000/09/xmldsig#"/></a>"#,
+        r#"<a><Signature xmlns="http://www.w3.org/2000/09/xmldsig#"/></a>"#,
+        "<a><b/></a>",
+    ];
+    for case in cases {
+        assert!(check_enveloped(case.as_bytes()), "{case}");
+    }
+    let enveloped = canonicalize_enveloped(cases[1].as_bytes(), DSIG, Limits::default()).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(enveloped.signed_info.as_deref().unwrap()),
+        r#"<ds:SignedInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="a" xml:lang="fr" xml:space="default"><x></x></ds:SignedInfo>"#
+    );
+    assert!(!enveloped.signature_at_top);
+    let twice = canonicalize_enveloped(cases[2].as_bytes(), DSIG, Limits::default()).unwrap();
+    assert_eq!((twice.signatures, twice.signed_infos), (2, 1));
+    assert!(twice.signature_at_top);
+    // Mutants of signed messages, errors included: same bytes, same errors.
+    let mut seeds = vec![
+        SIGNED_INFO_DOC.as_bytes().to_vec(),
+        cases[1].as_bytes().to_vec(),
+    ];
+    if let Some(dir) = corpus() {
+        seeds.push(signed_example(&dir));
+    }
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut accepted = 0;
+    for i in 0..3000 {
+        let input = mutate(&mut rng, &seeds[i % seeds.len()]);
+        accepted += usize::from(check_enveloped(&input));
+    }
+    println!("enveloped pass: {accepted} of 3000 mutants accepted, each equal to its scopes");
+    assert!(accepted > 150, "only {accepted} mutants accepted");
 }
