@@ -1415,12 +1415,28 @@ fn is_ws(b: u8) -> bool {
 /// U+FFFE or U+FFFF (bytes EF BF BE and EF BF BF), so a byte scan finds it.
 fn first_bad_char(text: &str) -> Option<(usize, char)> {
     let bytes = text.as_bytes();
-    let at = bytes.iter().enumerate().position(|(i, &b)| {
+    let bad = |i: usize, b: u8| {
         (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
             || (b == 0xEF
                 && bytes.get(i + 1) == Some(&0xBF)
                 && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
-    })?;
+    };
+    // Each block is screened without branches (so the compiler vectorises it) and looked
+    // into only when it holds a control character or the lead byte of U+FFFE/U+FFFF.
+    const BLOCK: usize = 64;
+    let suspect = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r') | (b == 0xEF);
+    let at = bytes
+        .chunks(BLOCK)
+        .enumerate()
+        .filter(|(_, block)| block.iter().fold(false, |any, &b| any | suspect(b)))
+        .find_map(|(n, block)| {
+            let from = n * BLOCK;
+            block
+                .iter()
+                .enumerate()
+                .find(|&(i, &b)| bad(from + i, b))
+                .map(|(i, _)| from + i)
+        })?;
     let c = text.get(at..)?.chars().next()?;
     Some((at, c))
 }

@@ -271,6 +271,11 @@ impl TreeBuilder<'_> {
                         .ok_or_else(|| self.error("X0001", start, "unexpected end tag"))?;
                     self.close(element);
                 }
+                // Whitespace before an element's first text (or outside the document element)
+                // would be trimmed away: indentation is skipped unread.
+                Event::Text(text)
+                    if self.stack.last().is_none_or(|open| open.text.is_empty())
+                        && text.iter().all(u8::is_ascii_whitespace) => {}
                 Event::Text(text) => {
                     let value = text.unescape().map_err(|e| {
                         self.error(
@@ -306,10 +311,9 @@ impl TreeBuilder<'_> {
         tag: &quick_xml::events::BytesStart<'_>,
         offset: u64,
     ) -> Result<Element, XmlError> {
-        let qualified = std::str::from_utf8(tag.name().as_ref())
-            .map_err(|_| self.error("X0005", offset, "invalid UTF-8 in a name"))?
-            .to_owned();
-        if !is_xml_name(&qualified) {
+        let qualified = std::str::from_utf8(tag.name().into_inner())
+            .map_err(|_| self.error("X0005", offset, "invalid UTF-8 in a name"))?;
+        if !is_xml_name(qualified) {
             return Err(self.error(
                 "X0001",
                 offset,
@@ -331,10 +335,10 @@ impl TreeBuilder<'_> {
                 format!("nesting deeper than {}", self.limits.max_depth),
             ));
         }
-        let name = match qualified.split_once(':') {
-            Some((_, local)) => local.to_owned(),
-            None => qualified,
-        };
+        let name = qualified
+            .split_once(':')
+            .map_or(qualified, |(_, local)| local)
+            .to_owned();
         let mut attributes = Vec::new();
         for attribute in tag.attributes() {
             let attribute = attribute.map_err(|e| {
@@ -360,7 +364,11 @@ impl TreeBuilder<'_> {
     }
 
     fn close(&mut self, mut element: Element) {
-        element.text = element.text.trim().to_owned();
+        // Most elements hold no text or only their value: copy only what needs trimming.
+        let trimmed = element.text.trim();
+        if trimmed.len() != element.text.len() {
+            element.text = trimmed.to_owned();
+        }
         match self.stack.last_mut() {
             Some(parent) => parent.children.push(element),
             None => self.root = Some(element),
