@@ -69,6 +69,62 @@ pub const KIND: &str = "ceb.message";
 pub struct Decided {
     totals: std::sync::Mutex<std::collections::HashMap<(String, i32), Decimal>>,
     keys: std::sync::Mutex<std::collections::HashSet<String>>,
+    recent: std::sync::Mutex<RecentDocs>,
+}
+
+/// An order, payment or waybill as matching reads it.
+#[derive(Debug, Clone)]
+enum Matched {
+    Order(Order),
+    Payment(Payment),
+    Waybill(Waybill),
+}
+
+/// The orders, payments and waybills this node recorded last, as `ceb_doc` holds them
+/// (`None`: on record but not declared, so nothing to match), for the inventories that
+/// follow them within minutes: read here, an inventory's documents cost no query and no
+/// JSON. Kept only where this node is the store's sole writer (what it appended is then
+/// all `ceb_doc` holds); a document not here is read from the table. Bounded: the oldest
+/// go first.
+#[derive(Debug, Default)]
+struct RecentDocs {
+    docs: std::collections::HashMap<(&'static str, String), Kept>,
+    order: std::collections::VecDeque<(&'static str, String)>,
+}
+
+/// A document kept, with the entry that recorded it.
+type Kept = (u64, Option<Arc<Matched>>);
+
+/// Documents [`RecentDocs`] keeps: a few hundred megabytes at most, some hours of a large
+/// platform's parcels.
+const RECENT_DOCS: usize = 1 << 18;
+
+impl RecentDocs {
+    /// Records what entry `seq` put in `ceb_doc`, unless a later entry's is already here.
+    fn record(&mut self, seq: u64, kind: &'static str, key: &str, doc: Option<Arc<Matched>>) {
+        let slot = (kind, key.to_owned());
+        match self.docs.get_mut(&slot) {
+            Some(held) if held.0 > seq => {}
+            Some(held) => *held = (seq, doc),
+            None => {
+                if self.order.len() >= RECENT_DOCS {
+                    if let Some(oldest) = self.order.pop_front() {
+                        self.docs.remove(&oldest);
+                    }
+                }
+                self.order.push_back(slot.clone());
+                self.docs.insert(slot, (seq, doc));
+            }
+        }
+    }
+
+    /// `Some(doc)` when kept (`Some(None)`: on record, not declared); `None` when not known
+    /// here.
+    fn get(&self, kind: &'static str, key: &str) -> Option<Option<Arc<Matched>>> {
+        self.docs
+            .get(&(kind, key.to_owned()))
+            .map(|(_, doc)| doc.clone())
+    }
 }
 
 /// The changes one message made to [`Decided`].
@@ -80,6 +136,8 @@ struct Changes {
     bills: Vec<(String, Entity)>,
     /// Summary results (CEB792) of the message's accepted export summaries.
     summaries: Vec<Entity>,
+    /// Orders, payments and waybills the message records, for [`RecentDocs`] once written.
+    docs: Vec<(&'static str, String, Option<Arc<Matched>>)>,
 }
 
 impl Changes {
@@ -88,6 +146,14 @@ impl Changes {
         let mut keys = decided.keys.lock().unwrap_or_else(|e| e.into_inner());
         for key in &self.keys {
             keys.remove(key);
+        }
+    }
+
+    /// The entry is written as entry `seq`: its documents are the ones on record.
+    fn remember(&mut self, decided: &Decided, seq: u64) {
+        let mut recent = decided.recent.lock().unwrap_or_else(|e| e.into_inner());
+        for (kind, key, doc) in self.docs.drain(..) {
+            recent.record(seq, kind, &key, doc);
         }
     }
 
@@ -742,7 +808,10 @@ fn decide(
     let appended = app.store.append(LEDGER, submission);
     changes.settle(&app.crossborder);
     let appended = match appended {
-        Ok(appended) if appended.status == Status::Created => appended,
+        Ok(appended) if appended.status == Status::Created => {
+            changes.remember(&app.crossborder, appended.seq);
+            appended
+        }
         Ok(appended) => {
             // Identical content already on record: it counted there, not again here.
             changes.undo(&app.crossborder);
@@ -794,7 +863,7 @@ fn decide_entities(
             "623" | "625" => reversal(app, message, entity, record, changes, now)?,
             "603" => export_inventory(app, entity, record, changes, now)?,
             "701" => summary(app, entity, record, changes, now)?,
-            _ => document(message, entity, record),
+            _ => document(app, message, entity, record, changes),
         };
         complete(app, &required, entity, &mut outcome, now)?;
         let returned = ceb::receipt_entity(edition, receipt_root, entity, &outcome, now)
@@ -889,7 +958,13 @@ fn doc_key(kind: &str, head: &Fields) -> String {
 }
 
 /// Orders, payments, waybills and every other document: stored and acknowledged.
-fn document(message: &Message, entity: &Entity, record: &mut CebRecord) -> Outcome {
+fn document(
+    app: &App,
+    message: &Message,
+    entity: &Entity,
+    record: &mut CebRecord,
+    changes: &mut Changes,
+) -> Outcome {
     let kind = match message.number() {
         "311" => "order",
         "411" => "payment",
@@ -897,23 +972,32 @@ fn document(message: &Message, entity: &Entity, record: &mut CebRecord) -> Outco
         _ => entity.name.as_str(),
     };
     let checked = match kind {
-        "order" => Order::from_entity(entity).map(|_| ()),
-        "payment" => Payment::from_entity(entity).map(|_| ()),
-        "waybill" => Waybill::from_entity(entity).map(|_| ()),
-        _ => Ok(()),
+        "order" => Order::from_entity(entity).map(|o| Some(("order", Matched::Order(o)))),
+        "payment" => Payment::from_entity(entity).map(|p| Some(("payment", Matched::Payment(p)))),
+        "waybill" => Waybill::from_entity(entity).map(|w| Some(("waybill", Matched::Waybill(w)))),
+        _ => Ok(None),
     };
-    if let Err(diagnostics) = checked {
-        return outcome(
-            &format!("-{}001", message.number()),
-            describe(&diagnostics),
-            Fields::default(),
-        );
-    }
+    let matched = match checked {
+        Ok(matched) => matched,
+        Err(diagnostics) => {
+            return outcome(
+                &format!("-{}001", message.number()),
+                describe(&diagnostics),
+                Fields::default(),
+            )
+        }
+    };
     let declared = entity.head.get("appStatus") == Some("2");
     let status = if declared { "120" } else { "1" };
+    let key = doc_key(kind, &entity.head);
+    if let Some((kind, matched)) = matched.filter(|_| app.store.sole_writer()) {
+        changes
+            .docs
+            .push((kind, key.clone(), declared.then(|| Arc::new(matched))));
+    }
     record.docs.push(Doc {
         kind: kind.to_owned(),
-        key: doc_key(kind, &entity.head),
+        key,
         status: status.to_owned(),
         entity: entity.clone(),
     });
@@ -938,7 +1022,8 @@ fn describe(diagnostics: &[jinguan_types::Diagnostic]) -> String {
 /// the orders whose inventory was already released.
 #[derive(Default)]
 struct Prefetched {
-    documents: std::collections::HashMap<(String, String), Entity>,
+    /// Orders, payments and waybills by (kind, key), declared and on record.
+    documents: std::collections::HashMap<(&'static str, String), Arc<Matched>>,
     released: std::collections::HashSet<String>,
     /// Each e-commerce enterprise's credit class, for selectivity (read once a message).
     credit: std::collections::HashMap<String, String>,
@@ -946,50 +1031,101 @@ struct Prefetched {
 
 impl Prefetched {
     fn read(app: &App, entities: &[Entity]) -> Result<Self, ApiError> {
-        let mut keys: Vec<String> = Vec::new();
+        let mut found = Self::default();
+        let mut wanted: Vec<(&'static str, String)> = Vec::new();
         let mut orders: Vec<String> = Vec::new();
         for entity in entities {
             let order = doc_key("order", &entity.head);
-            keys.push(order.clone());
-            keys.push(doc_key("waybill", &entity.head));
+            wanted.push(("order", order.clone()));
+            wanted.push(("payment", order.clone()));
+            wanted.push(("waybill", doc_key("waybill", &entity.head)));
             orders.push(order);
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut found = Self::default();
-        if keys.is_empty() {
+        wanted.sort_unstable();
+        wanted.dedup();
+        orders.sort_unstable();
+        orders.dedup();
+        if wanted.is_empty() {
             return Ok(found);
         }
-        let placeholders = |n: usize, from: usize| {
-            (from..from + n)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+        // What this node recorded last needs no query; the rest is read by exact key.
+        let missing: Vec<(&'static str, String)> = {
+            let recent = app
+                .crossborder
+                .recent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            wanted
+                .into_iter()
+                .filter(|(kind, key)| match recent.get(kind, key) {
+                    Some(doc) => {
+                        if let Some(doc) = doc {
+                            found.documents.insert((kind, key.clone()), doc);
+                        }
+                        false
+                    }
+                    None => true,
+                })
+                .collect()
         };
-        let rows = app
-            .store
-            .query(&Statement::new(
-                format!(
-                    "SELECT kind, key, entity FROM ceb_doc WHERE status = '120'
-                     AND kind IN ('order', 'payment', 'waybill') AND key IN ({})",
-                    placeholders(keys.len(), 1)
-                ),
-                keys.iter().map(|k| text(k.as_str())).collect(),
-            ))
-            .map_err(ApiError::store)?;
-        for row in rows {
-            if let Ok(entity) = serde_json::from_str::<Entity>(&as_text(row.get(2))) {
-                found
-                    .documents
-                    .insert((as_text(row.first()), as_text(row.get(1))), entity);
+        if !missing.is_empty() {
+            let mut values = Vec::new();
+            let selects: Vec<String> = ["order", "payment", "waybill"]
+                .iter()
+                .filter_map(|kind| {
+                    let keys: Vec<String> = missing
+                        .iter()
+                        .filter(|(k, _)| k == kind)
+                        .map(|(_, key)| {
+                            values.push(text(key.as_str()));
+                            format!("?{}", values.len())
+                        })
+                        .collect();
+                    (!keys.is_empty()).then(|| {
+                        format!(
+                            "SELECT kind, key, entity FROM ceb_doc WHERE kind = '{kind}'
+                             AND key IN ({}) AND status = '120'",
+                            keys.join(", ")
+                        )
+                    })
+                })
+                .collect();
+            let rows = app
+                .store
+                .query(&Statement::new(selects.join(" UNION ALL "), values))
+                .map_err(ApiError::store)?;
+            for row in rows {
+                let Ok(entity) = serde_json::from_str::<Entity>(&as_text(row.get(2))) else {
+                    continue;
+                };
+                let (kind, matched) = match as_text(row.first()).as_str() {
+                    "order" => ("order", Order::from_entity(&entity).map(Matched::Order)),
+                    "payment" => (
+                        "payment",
+                        Payment::from_entity(&entity).map(Matched::Payment),
+                    ),
+                    "waybill" => (
+                        "waybill",
+                        Waybill::from_entity(&entity).map(Matched::Waybill),
+                    ),
+                    _ => continue,
+                };
+                if let Ok(matched) = matched {
+                    found
+                        .documents
+                        .insert((kind, as_text(row.get(1))), Arc::new(matched));
+                }
             }
         }
+        let placeholders = (1..=orders.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = app
             .store
             .query(&Statement::new(
                 format!(
-                    "SELECT key FROM ceb_invt WHERE status IN ('released', 'held') AND key IN ({})",
-                    placeholders(orders.len(), 1)
+                    "SELECT key FROM ceb_invt WHERE status IN ('released', 'held') AND key IN ({placeholders})"
                 ),
                 orders.iter().map(|k| text(k.as_str())).collect(),
             ))
@@ -1007,8 +1143,25 @@ impl Prefetched {
         Ok(found)
     }
 
-    fn get(&self, kind: &str, key: &str) -> Option<&Entity> {
-        self.documents.get(&(kind.to_owned(), key.to_owned()))
+    fn order(&self, key: &str) -> Option<&Order> {
+        match self.documents.get(&("order", key.to_owned()))?.as_ref() {
+            Matched::Order(order) => Some(order),
+            _ => None,
+        }
+    }
+
+    fn payment(&self, key: &str) -> Option<&Payment> {
+        match self.documents.get(&("payment", key.to_owned()))?.as_ref() {
+            Matched::Payment(payment) => Some(payment),
+            _ => None,
+        }
+    }
+
+    fn waybill(&self, key: &str) -> Option<&Waybill> {
+        match self.documents.get(&("waybill", key.to_owned()))?.as_ref() {
+            Matched::Waybill(waybill) => Some(waybill),
+            _ => None,
+        }
     }
 }
 
@@ -1107,20 +1260,12 @@ fn inventory(
             Fields::default(),
         ));
     }
-    let order = prefetched
-        .get("order", &key)
-        .and_then(|e| Order::from_entity(e).ok());
-    let payment = prefetched
-        .get("payment", &key)
-        .and_then(|e| Payment::from_entity(e).ok());
-    let waybill = prefetched
-        .get(
-            "waybill",
-            &format!("{}/{}", inv.logistics_code, inv.logistics_no),
-        )
-        .and_then(|e| Waybill::from_entity(e).ok());
-    let found =
-        crossborder::match_documents(&inv, order.as_ref(), payment.as_ref(), waybill.as_ref());
+    let found = crossborder::match_documents(
+        &inv,
+        prefetched.order(&key),
+        prefetched.payment(&key),
+        prefetched.waybill(&format!("{}/{}", inv.logistics_code, inv.logistics_no)),
+    );
     if !found.is_empty() {
         return Ok(outcome("100", mismatch_info(&found), Fields::default()));
     }

@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
 both!(a_parcel_is_matched_taxed_released_and_answered);
+both!(an_inventory_is_matched_with_its_documents_as_last_recorded);
 both!(a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once);
 both!(china_manifests_are_read_and_kept_in_the_logistics_ledger);
 both!(an_inventory_the_rules_select_waits_for_an_officer);
@@ -704,4 +705,76 @@ fn export_inventories_are_released_and_summarised_into_a_declaration(backend: co
     assert_eq!(result.lists.len(), 1);
     assert_eq!(result.lists[0].text("invtNo"), summarised);
     assert_eq!(result.lists[0].text("gcode"), free);
+}
+
+/// Documents replaced after they were recorded (a changed order, then one taken back to a
+/// draft) are what the next inventory meets: whatever this node keeps of what it recorded
+/// last is never older than the table.
+fn an_inventory_is_matched_with_its_documents_as_last_recorded(backend: common::Backend) {
+    let server = common::start_signed("ceb", backend, Arc::new(TestClock::default()));
+    no_selection(&server);
+    let (key, serial) = server.certify_broker();
+    let parties = Parties::default();
+    let code = plain_code();
+    let buyer = "110101199003070022";
+    let first = messages(
+        &parties,
+        &parcel("ORD-9", buyer, &code, 300),
+        "20261129100000",
+        true,
+    );
+    send_documents(&server, &key, &serial, &first);
+    // The order changed (another guid, another amount): recorded in its place.
+    let changed = messages(
+        &parties,
+        &parcel("ORD-9", buyer, &code, 400),
+        "20261129100500",
+        true,
+    );
+    let order = changed.order.replace(
+        &jinguan_testkit::ceb::guid(311, "ORD-9"),
+        &jinguan_testkit::ceb::guid(3110, "ORD-9"),
+    );
+    let (status, body) = post(&server, &signed(&order, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (_, body) = post(&server, &signed(&first.inventory, &key, &serial));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "100", "{info}");
+    assert!(info.contains("C0607"), "the changed order's amount: {info}");
+    // Back to a draft (appStatus 1): no declared order on record at all.
+    let draft = messages(
+        &parties,
+        &parcel("ORD-9", buyer, &code, 300),
+        "20261129101000",
+        false,
+    );
+    let order = draft.order.replace(
+        &jinguan_testkit::ceb::guid(311, "ORD-9"),
+        &jinguan_testkit::ceb::guid(3111, "ORD-9"),
+    );
+    let (status, body) = post(&server, &signed(&order, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(first_return(&body).0, "1");
+    let inventory = first.inventory.replace(
+        &jinguan_testkit::ceb::guid(621, "ORD-9"),
+        &jinguan_testkit::ceb::guid(6212, "ORD-9"),
+    );
+    let (_, body) = post(&server, &signed(&inventory, &key, &serial));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "100", "{info}");
+    assert!(info.contains("C0601") && !info.contains("C0602"), "{info}");
+    // Declared again as first sent: matched and released.
+    let order = first.order.replace(
+        &jinguan_testkit::ceb::guid(311, "ORD-9"),
+        &jinguan_testkit::ceb::guid(3112, "ORD-9"),
+    );
+    let (status, _) = post(&server, &signed(&order, &key, &serial));
+    assert_eq!(status, 201);
+    let inventory = first.inventory.replace(
+        &jinguan_testkit::ceb::guid(621, "ORD-9"),
+        &jinguan_testkit::ceb::guid(6213, "ORD-9"),
+    );
+    let (_, body) = post(&server, &signed(&inventory, &key, &serial));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "800", "{info}");
 }

@@ -340,6 +340,13 @@ pub trait LedgerStore: Send + Sync {
     fn commit_times(&self) -> Option<CommitReading> {
         None
     }
+    /// Whether this process is the only one appending to the store, so that what it has
+    /// appended is all there is: true of the embedded store, whose writer keeps the ledgers'
+    /// frontiers in memory and so cannot share the file; false where nodes share a
+    /// database. A caller may then keep in memory what its own appends put in the tables.
+    fn sole_writer(&self) -> bool {
+        false
+    }
 }
 
 /// Fires a failure point if the test hook says so.

@@ -1103,6 +1103,11 @@ impl LedgerStore for SqliteStore {
         Some(self.times.read())
     }
 
+    fn sole_writer(&self) -> bool {
+        // Opened read-only, it is another process that writes.
+        self.sender.is_some()
+    }
+
     fn query(
         &self,
         statement: &crate::projection::Statement,
