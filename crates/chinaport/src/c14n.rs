@@ -1413,7 +1413,7 @@ fn is_ws(b: u8) -> bool {
 /// The first character outside XML 1.0 `Char`, with its offset. In a Rust string (no
 /// surrogates, nothing past U+10FFFF) that is an ASCII control other than TAB, LF and CR, or
 /// U+FFFE or U+FFFF (bytes EF BF BE and EF BF BF), so a byte scan finds it.
-fn first_bad_char(text: &str) -> Option<(usize, char)> {
+pub(crate) fn first_bad_char(text: &str) -> Option<(usize, char)> {
     let bytes = text.as_bytes();
     let bad = |i: usize, b: u8| {
         (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))

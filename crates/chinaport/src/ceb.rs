@@ -341,30 +341,48 @@ pub fn write(
         "<ceb:{root} guid=\"{}\" version=\"1.0\" xmlns:ceb=\"{NAMESPACE}\">\n",
         escape(guid)
     ));
+    // The tree of what is written, as a reader would build it from the text (values
+    // trimmed), built alongside: the schema checks it without the text being read back.
+    let mut document = Element {
+        name: root.to_owned(),
+        attributes: vec![
+            ("guid".to_owned(), guid.to_owned()),
+            ("version".to_owned(), "1.0".to_owned()),
+            ("xmlns:ceb".to_owned(), NAMESPACE.to_owned()),
+        ],
+        ..Element::default()
+    };
     if let Content::Sequence { children, .. } = &decl.content {
         for particle in children {
             if particle.name == "BaseTransfer" {
                 if let Some(fields) = base_transfer {
-                    write_fields(&mut out, "BaseTransfer", &particle.content, fields, 1);
+                    let element =
+                        write_fields(&mut out, "BaseTransfer", &particle.content, fields, 1);
+                    document.children.push(element);
                 }
                 continue;
             }
             for entity in entities.iter().filter(|e| e.name == particle.name) {
-                write_entity(&mut out, particle, entity);
+                document
+                    .children
+                    .push(write_entity(&mut out, particle, entity));
             }
         }
     }
     out.push_str(&format!("</ceb:{root}>\n"));
-    // Read back and checked: the schema, not this function, says what is valid.
-    let document =
-        crate::xml::parse(out.as_bytes(), crate::xml::Limits::default()).map_err(|e| {
-            fail(vec![Diagnostic::new(
-                jinguan_types::Severity::Error,
-                e.code,
-                root,
-                e.message,
-            )])
-        })?;
+    // Text XML cannot carry (a control character) would make the document unreadable.
+    if let Some((at, c)) = crate::c14n::first_bad_char(&out) {
+        let (line, column) = crate::xml::line_column(&out, at);
+        return Err(fail(vec![Diagnostic::new(
+            jinguan_types::Severity::Error,
+            "X0001",
+            root,
+            format!(
+                "character U+{:04X} cannot be written in XML (line {line}, column {column})",
+                u32::from(c)
+            ),
+        )]));
+    }
     // A signature the schema requires is added by the signer, after writing (xmldsig::sign
     // puts it last, where these schemas have it): its absence is all that is allowed here.
     let diagnostics: Vec<Diagnostic> = schema
@@ -381,44 +399,69 @@ pub fn write(
     }
 }
 
-fn write_entity(out: &mut String, particle: &Decl, entity: &Entity) {
+fn write_entity(out: &mut String, particle: &Decl, entity: &Entity) -> Element {
     let Content::Sequence { children, .. } = &particle.content else {
-        return;
+        return Element {
+            name: particle.name.clone(),
+            ..Element::default()
+        };
     };
     let nested = children
         .iter()
         .any(|c| matches!(c.content, Content::Sequence { .. }));
     if !nested {
-        write_fields(out, &particle.name, &particle.content, &entity.head, 1);
-        return;
+        return write_fields(out, &particle.name, &particle.content, &entity.head, 1);
     }
+    let mut element = Element {
+        name: particle.name.clone(),
+        ..Element::default()
+    };
     out.push_str(&format!("  <ceb:{}>\n", particle.name));
     for (i, part) in children.iter().enumerate() {
         if i == 0 {
-            write_fields(out, &part.name, &part.content, &entity.head, 2);
+            let head = write_fields(out, &part.name, &part.content, &entity.head, 2);
+            element.children.push(head);
         } else {
             for list in &entity.lists {
-                write_fields(out, &part.name, &part.content, list, 2);
+                let list = write_fields(out, &part.name, &part.content, list, 2);
+                element.children.push(list);
             }
         }
     }
     out.push_str(&format!("  </ceb:{}>\n", particle.name));
+    element
 }
 
 /// Writes `fields` as the children of `name`, in the order the schema declares them; a field
-/// the schema does not declare is written last, for the check to name.
-fn write_fields(out: &mut String, name: &str, content: &Content, fields: &Fields, depth: usize) {
+/// the schema does not declare is written last, for the check to name. Returns the element
+/// written.
+fn write_fields(
+    out: &mut String,
+    name: &str,
+    content: &Content,
+    fields: &Fields,
+    depth: usize,
+) -> Element {
     let indent = "  ".repeat(depth);
     out.push_str(&format!("{indent}<ceb:{name}>\n"));
     let declared: Vec<&str> = match content {
         Content::Sequence { children, .. } => children.iter().map(|c| c.name.as_str()).collect(),
         _ => Vec::new(),
     };
+    let mut element = Element {
+        name: name.to_owned(),
+        ..Element::default()
+    };
     let mut emit = |field: &str, value: &str| {
         out.push_str(&format!(
             "{indent}  <ceb:{field}>{}</ceb:{field}>\n",
             escape(value)
         ));
+        element.children.push(Element {
+            name: field.to_owned(),
+            text: value.trim().to_owned(),
+            ..Element::default()
+        });
     };
     for field in &declared {
         for (n, v) in &fields.0 {
@@ -433,6 +476,7 @@ fn write_fields(out: &mut String, name: &str, content: &Content, fields: &Fields
         }
     }
     out.push_str(&format!("{indent}</ceb:{name}>\n"));
+    element
 }
 
 fn escape(text: &str) -> std::borrow::Cow<'_, str> {

@@ -363,3 +363,61 @@ fn the_road_manifests_read_into_the_manifest_model() {
         "X0340"
     );
 }
+
+const GUID: &str = "9D55BA71-22DE-41F4-8B50-C36C83B3B530";
+
+/// What the schema refuses is not written, nor what XML cannot carry; what is written reads
+/// back to what was given.
+#[test]
+fn write_refuses_what_the_schema_or_xml_refuses() {
+    let mut outcome = Outcome {
+        status: "800".into(),
+        info: "  放行 & <ok>  ".into(),
+        assigned: Fields::default(),
+    };
+    outcome.assigned.set("preNo", "B20261129000000001");
+    outcome.assigned.set("invtNo", "37002026I000000001");
+    let mut inventory = Entity {
+        name: "Inventory".into(),
+        ..Entity::default()
+    };
+    for (name, value) in [
+        ("guid", "4CDE1CFD-EDED-46B1-946C-B8022E42FC94"),
+        ("customsCode", "3700"),
+        ("ebpCode", "1101110325"),
+        ("ebcCode", "1101110326"),
+        ("agentCode", "1101110326"),
+        ("copNo", "C1"),
+        ("orderNo", "O1"),
+        ("logisticsCode", "1101180326"),
+        ("logisticsNo", "L1"),
+    ] {
+        inventory.head.set(name, value);
+    }
+    let edition = Edition::Gacc202205;
+    let receipt =
+        ceb::receipt_entity(edition, "CEB622Message", &inventory, &outcome, now()).unwrap();
+    let xml = ceb::write(
+        edition,
+        "CEB622Message",
+        GUID,
+        std::slice::from_ref(&receipt),
+        None,
+    )
+    .unwrap();
+    let (read, diagnostics) = ceb::parse(xml.as_bytes()).unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    assert_eq!(read.entities[0].head.text("returnInfo"), "放行 & <ok>");
+    assert_eq!(read.entities[0].head.text("invtNo"), "37002026I000000001");
+    // A required field left out: named.
+    let mut missing = receipt.clone();
+    missing.head.0.retain(|(n, _)| n != "returnStatus");
+    let e = ceb::write(edition, "CEB622Message", GUID, &[missing], None).unwrap_err();
+    assert!(e.to_string().starts_with("X0321"), "{e}");
+    assert!(e.to_string().contains("returnStatus"), "{e}");
+    // A control character (which no XML 1.0 document may hold): refused, not written.
+    let mut control = receipt;
+    control.head.set("returnInfo", "bell \u{7}");
+    let e = ceb::write(edition, "CEB622Message", GUID, &[control], None).unwrap_err();
+    assert!(e.to_string().contains("U+0007"), "{e}");
+}
