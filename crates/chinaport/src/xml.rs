@@ -148,6 +148,15 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Whether `name` is an XML name (letters, digits, `_ - . :`, not starting with a digit).
 fn is_xml_name(name: &str) -> bool {
+    // Names are almost always ASCII: bytes, without decoding characters.
+    if let Some((&first, rest)) = name.as_bytes().split_first() {
+        if name.is_ascii() {
+            return (first.is_ascii_alphabetic() || matches!(first, b'_' | b':'))
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        }
+    }
     let mut chars = name.chars();
     chars
         .next()

@@ -716,6 +716,10 @@ fn decide(
             return Err(e);
         }
     };
+    // Decided, the totals moved in `Decided`: the buyers' next messages may be decided while
+    // this one's receipts and entry are written (if they are not, `undo` takes the amounts
+    // back, which only ever makes a later decision stricter).
+    drop(guards);
     // One CEB816 for each guarantor's bills (a message of 100 inventories is one notice to
     // the sender and one to each guarantor, not a hundred).
     let mut guarantors: Vec<&str> = changes.bills.iter().map(|(g, _)| g.as_str()).collect();
@@ -795,8 +799,6 @@ fn decide(
             return Err(internal(e));
         }
     };
-    // Decided: the buyers' next messages may be decided while this one's entry is written.
-    drop(guards);
     let submission = Submission {
         kind: KIND.into(),
         schema_version: 1,

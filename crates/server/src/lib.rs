@@ -190,7 +190,9 @@ pub struct App {
     // Striped locks serialising changes to one declaration (read state, decide, append).
     stripes: Vec<Mutex<()>>,
     // Striped locks serialising the decisions of one cross-border buyer (read the yearly
-    // total, decide, append), so that two inventories at once never both slip under a limit.
+    // total, decide, move it), so that two inventories at once never both slip under a limit.
+    // Many: a message of 100 inventories takes 100 buyers' stripes, and two messages that
+    // share none are decided side by side.
     buyer_stripes: Vec<Mutex<()>>,
     // Cross-border decisions whose entries may not be written yet.
     crossborder: crossborder::Decided,
@@ -272,7 +274,7 @@ impl App {
                 since: 0,
             }),
             stripes: (0..64).map(|_| Mutex::new(())).collect(),
-            buyer_stripes: (0..64).map(|_| Mutex::new(())).collect(),
+            buyer_stripes: (0..4096).map(|_| Mutex::new(())).collect(),
             crossborder: crossborder::Decided::default(),
             serials: Mutex::default(),
             deciding: Arc::new(tokio::sync::Semaphore::new(
