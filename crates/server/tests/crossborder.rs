@@ -170,10 +170,7 @@ fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
     assert_eq!(status, 200);
     assert_eq!(first_return(&again).0, "100");
     // A new one (another guid) is decided now: matched, numbered, taxed, released.
-    let fresh = m.inventory.replace(
-        &jinguan_testkit::ceb::guid(621, "ORD-1"),
-        &jinguan_testkit::ceb::guid(6210, "ORD-1"),
-    );
+    let fresh = reguid(&m.inventory, 621, 6210, "ORD-1");
     let (status, body) = post(&server, &signed(&fresh, &key, &serial));
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     let (returned, info, invt_no) = first_return(&body);
@@ -218,10 +215,7 @@ fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
     assert!(head.text("valueAddedTax").parse::<Decimal>().unwrap() > Decimal::ZERO);
 
     // A second inventory for the same order is a repeat (-621004), whatever its guid.
-    let repeat = m.inventory.replace(
-        &jinguan_testkit::ceb::guid(621, "ORD-1"),
-        &jinguan_testkit::ceb::guid(6211, "ORD-1"),
-    );
+    let repeat = reguid(&m.inventory, 621, 6211, "ORD-1");
     let (_, body) = post(&server, &signed(&repeat, &key, &serial));
     assert_eq!(first_return(&body).0, "-621004");
 
@@ -271,14 +265,7 @@ fn a_parcel_is_matched_taxed_released_and_answered(backend: common::Backend) {
     assert_eq!(first_return(&body).0, "399");
     let (_, body) = post(
         &server,
-        &signed(
-            &cancel.replace(
-                &jinguan_testkit::ceb::guid(623, "ORD-1"),
-                &jinguan_testkit::ceb::guid(6230, "ORD-1"),
-            ),
-            &key,
-            &serial,
-        ),
+        &signed(&reguid(&cancel, 623, 6230, "ORD-1"), &key, &serial),
     );
     assert_eq!(first_return(&body).0, "-623001", "cancelled twice");
     let _ = Value::Null;
@@ -711,7 +698,7 @@ fn export_inventories_are_released_and_summarised_into_a_declaration(backend: co
 /// draft) are what the next inventory meets: whatever this node keeps of what it recorded
 /// last is never older than the table.
 fn an_inventory_is_matched_with_its_documents_as_last_recorded(backend: common::Backend) {
-    let server = common::start_signed("ceb", backend, Arc::new(TestClock::default()));
+    let server = common::start_signed("cebrecent", backend, Arc::new(TestClock::default()));
     no_selection(&server);
     let (key, serial) = server.certify_broker();
     let parties = Parties::default();
@@ -731,10 +718,7 @@ fn an_inventory_is_matched_with_its_documents_as_last_recorded(backend: common::
         "20261129100500",
         true,
     );
-    let order = changed.order.replace(
-        &jinguan_testkit::ceb::guid(311, "ORD-9"),
-        &jinguan_testkit::ceb::guid(3110, "ORD-9"),
-    );
+    let order = reguid(&changed.order, 311, 3110, "ORD-9");
     let (status, body) = post(&server, &signed(&order, &key, &serial));
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     let (_, body) = post(&server, &signed(&first.inventory, &key, &serial));
@@ -748,33 +732,30 @@ fn an_inventory_is_matched_with_its_documents_as_last_recorded(backend: common::
         "20261129101000",
         false,
     );
-    let order = draft.order.replace(
-        &jinguan_testkit::ceb::guid(311, "ORD-9"),
-        &jinguan_testkit::ceb::guid(3111, "ORD-9"),
-    );
+    let order = reguid(&draft.order, 311, 3111, "ORD-9");
     let (status, body) = post(&server, &signed(&order, &key, &serial));
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
     assert_eq!(first_return(&body).0, "1");
-    let inventory = first.inventory.replace(
-        &jinguan_testkit::ceb::guid(621, "ORD-9"),
-        &jinguan_testkit::ceb::guid(6212, "ORD-9"),
-    );
+    let inventory = reguid(&first.inventory, 621, 6212, "ORD-9");
     let (_, body) = post(&server, &signed(&inventory, &key, &serial));
     let (returned, info, _) = first_return(&body);
     assert_eq!(returned, "100", "{info}");
     assert!(info.contains("C0601") && !info.contains("C0602"), "{info}");
     // Declared again as first sent: matched and released.
-    let order = first.order.replace(
-        &jinguan_testkit::ceb::guid(311, "ORD-9"),
-        &jinguan_testkit::ceb::guid(3112, "ORD-9"),
-    );
+    let order = reguid(&first.order, 311, 3112, "ORD-9");
     let (status, _) = post(&server, &signed(&order, &key, &serial));
     assert_eq!(status, 201);
-    let inventory = first.inventory.replace(
-        &jinguan_testkit::ceb::guid(621, "ORD-9"),
-        &jinguan_testkit::ceb::guid(6213, "ORD-9"),
-    );
+    let inventory = reguid(&first.inventory, 621, 6213, "ORD-9");
     let (_, body) = post(&server, &signed(&inventory, &key, &serial));
     let (returned, info, _) = first_return(&body);
     assert_eq!(returned, "800", "{info}");
+}
+
+/// A message of the parcel `order` sent again as another message: its guid (of `kind`)
+/// replaced by the guid of `new`.
+fn reguid(xml: &str, kind: u32, new: u32, order: &str) -> String {
+    xml.replace(
+        &jinguan_testkit::ceb::guid(kind, order),
+        &jinguan_testkit::ceb::guid(new, order),
+    )
 }
