@@ -73,11 +73,27 @@ pub struct Decided {
 }
 
 /// An order, payment or waybill as matching reads it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 enum Matched {
     Order(Order),
     Payment(Payment),
     Waybill(Waybill),
+}
+
+impl Matched {
+    /// A document of `kind` typed, with its kind as kept in `ceb_doc`; `None` for kinds
+    /// matching does not read.
+    fn read(
+        kind: &str,
+        entity: &Entity,
+    ) -> Option<Result<(&'static str, Self), Vec<jinguan_types::Diagnostic>>> {
+        Some(match kind {
+            "order" => Order::from_entity(entity).map(|o| ("order", Self::Order(o))),
+            "payment" => Payment::from_entity(entity).map(|p| ("payment", Self::Payment(p))),
+            "waybill" => Waybill::from_entity(entity).map(|w| ("waybill", Self::Waybill(w))),
+            _ => return None,
+        })
+    }
 }
 
 /// The orders, payments and waybills this node recorded last, as `ceb_doc` holds them
@@ -973,13 +989,7 @@ fn document(
         "511" => "waybill",
         _ => entity.name.as_str(),
     };
-    let checked = match kind {
-        "order" => Order::from_entity(entity).map(|o| Some(("order", Matched::Order(o)))),
-        "payment" => Payment::from_entity(entity).map(|p| Some(("payment", Matched::Payment(p)))),
-        "waybill" => Waybill::from_entity(entity).map(|w| Some(("waybill", Matched::Waybill(w)))),
-        _ => Ok(None),
-    };
-    let matched = match checked {
+    let matched = match Matched::read(kind, entity).transpose() {
         Ok(matched) => matched,
         Err(diagnostics) => {
             return outcome(
@@ -1100,19 +1110,7 @@ impl Prefetched {
                 let Ok(entity) = serde_json::from_str::<Entity>(&as_text(row.get(2))) else {
                     continue;
                 };
-                let (kind, matched) = match as_text(row.first()).as_str() {
-                    "order" => ("order", Order::from_entity(&entity).map(Matched::Order)),
-                    "payment" => (
-                        "payment",
-                        Payment::from_entity(&entity).map(Matched::Payment),
-                    ),
-                    "waybill" => (
-                        "waybill",
-                        Waybill::from_entity(&entity).map(Matched::Waybill),
-                    ),
-                    _ => continue,
-                };
-                if let Ok(matched) = matched {
+                if let Some(Ok((kind, matched))) = Matched::read(&as_text(row.first()), &entity) {
                     found
                         .documents
                         .insert((kind, as_text(row.get(1))), Arc::new(matched));
