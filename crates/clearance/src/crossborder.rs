@@ -286,6 +286,15 @@ pub struct InventoryItem {
     pub total_price: Decimal,
 }
 
+/// An item's number and declared quantity: what a partial return is counted against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemQuantity {
+    /// Item number (`gnum`).
+    pub gnum: u32,
+    /// Quantity declared.
+    pub qty: Decimal,
+}
+
 /// An import inventory (CEB621 `Inventory`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inventory {
@@ -395,6 +404,17 @@ impl Inventory {
     /// The key an inventory is known by for its sender: the order, with the platform.
     pub fn key(&self) -> String {
         format!("{}/{}", self.ebp_code, self.order_no)
+    }
+
+    /// Each item's number and declared quantity, in item order.
+    pub fn quantities(&self) -> Vec<ItemQuantity> {
+        self.items
+            .iter()
+            .map(|item| ItemQuantity {
+                gnum: item.gnum,
+                qty: item.qty,
+            })
+            .collect()
     }
 }
 
@@ -764,22 +784,25 @@ pub fn year_of(inventory: &Inventory, received: NaiveDate) -> i32 {
 
 /// What a reversal gives back to the buyer's yearly total, from the bill of the inventory it
 /// reverses: all of it for a cancellation; for a return, each returned item's share (its
-/// dutiable price × returned quantity / declared quantity).
-pub fn refund_value(inventory: &Inventory, bill: &TaxBill, reversal: &Reversal) -> Decimal {
+/// dutiable price × returned quantity / declared quantity). `items` are the inventory's
+/// ([`Inventory::quantities`]), in the bill's item order.
+pub fn refund_value(items: &[ItemQuantity], bill: &TaxBill, reversal: &Reversal) -> Decimal {
     if reversal.items.is_empty() {
         return bill.value;
     }
     let mut total = Decimal::ZERO;
     for (gnum, qty) in &reversal.items {
-        let Some(n) = inventory.items.iter().position(|i| i.gnum == *gnum) else {
+        let Some(n) = items.iter().position(|i| i.gnum == *gnum) else {
             continue;
         };
-        let item = &inventory.items[n];
+        let (item, Some(price)) = (&items[n], bill.tax_prices.get(n)) else {
+            continue;
+        };
         if item.qty.is_zero() {
             continue;
         }
         let returned = (*qty).min(item.qty);
-        total += round_fen(bill.tax_prices[n] * returned / item.qty);
+        total += round_fen(*price * returned / item.qty);
     }
     total.min(bill.value)
 }
@@ -853,7 +876,7 @@ pub fn tax_bill_entity(
 
 /// The CEB818 `Tax` entity saying a bill's status changed (`2` summarised, `3` void).
 pub fn tax_status_entity(
-    inventory: &Inventory,
+    assure_code: &str,
     ids: &TaxBillIds,
     time: chrono::NaiveDateTime,
 ) -> Entity {
@@ -863,8 +886,8 @@ pub fn tax_status_entity(
     head.set("invtNo", ids.invt_no.clone());
     head.set("taxNo", ids.tax_no.clone());
     head.set("status", ids.status.clone());
-    if !inventory.assure_code.is_empty() {
-        head.set("assureCode", inventory.assure_code.clone());
+    if !assure_code.is_empty() {
+        head.set("assureCode", assure_code.to_owned());
     }
     Entity {
         name: "Tax".into(),

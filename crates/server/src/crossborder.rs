@@ -38,7 +38,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDateTime};
 use jinguan_chinaport::ceb::{self, Edition, Entity, Fields, Message, Outcome};
 use jinguan_clearance::crossborder::{
-    self, Inventory, Order, Payment, Regime, Reversal, TaxBill, TaxBillIds, Waybill,
+    self, Inventory, ItemQuantity, Order, Payment, Regime, Reversal, TaxBill, TaxBillIds, Waybill,
 };
 use jinguan_clearance::lifecycle::Channel;
 use jinguan_ledger::{Entry, Submission};
@@ -209,8 +209,11 @@ pub struct Doc {
     pub entity: Entity,
 }
 
-/// An inventory released, as `ceb_invt` keeps it.
+/// An inventory released, as `ceb_invt` keeps it: the decision and what its reversals need.
+/// The inventory itself is the body as received, beside it in the same entry; it is not
+/// copied (it was, as `inventory`, in entries written before; those still read).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "ReleasedStored")]
 pub struct Released {
     /// The inventory number given.
     pub invt_no: String,
@@ -220,10 +223,71 @@ pub struct Released {
     pub buyer: String,
     /// The year it counts in.
     pub year: i32,
-    /// The inventory.
-    pub inventory: Inventory,
+    /// Its customs office (`customsCode`): its reversals are numbered in that office's series.
+    pub customs_code: String,
+    /// Its guarantor (`assureCode`, empty when none), who gets its tax bill and notices.
+    pub assure_code: String,
+    /// Its items' numbers and declared quantities, which a partial return is counted against.
+    pub items: Vec<ItemQuantity>,
     /// Its bill.
     pub bill: TaxBill,
+}
+
+impl Released {
+    fn of(invt_no: String, inventory: &Inventory, year: i32, bill: TaxBill) -> Self {
+        Self {
+            invt_no,
+            key: inventory.key(),
+            buyer: inventory.buyer.key(),
+            year,
+            customs_code: inventory.customs_code.clone(),
+            assure_code: inventory.assure_code.clone(),
+            items: inventory.quantities(),
+            bill,
+        }
+    }
+}
+
+/// A [`Released`] as stored, now or in entries that carried the typed inventory instead of
+/// the three fields taken from it.
+#[derive(Deserialize)]
+struct ReleasedStored {
+    invt_no: String,
+    key: String,
+    buyer: String,
+    year: i32,
+    #[serde(default)]
+    customs_code: Option<String>,
+    #[serde(default)]
+    assure_code: Option<String>,
+    #[serde(default)]
+    items: Option<Vec<ItemQuantity>>,
+    #[serde(default)]
+    inventory: Option<Inventory>,
+    bill: TaxBill,
+}
+
+impl From<ReleasedStored> for Released {
+    fn from(stored: ReleasedStored) -> Self {
+        let inventory = stored.inventory.as_ref();
+        let taken = |own: Option<String>, of: fn(&Inventory) -> &String| {
+            own.or_else(|| inventory.map(|i| of(i).clone()))
+                .unwrap_or_default()
+        };
+        Self {
+            customs_code: taken(stored.customs_code, |i| &i.customs_code),
+            assure_code: taken(stored.assure_code, |i| &i.assure_code),
+            items: stored
+                .items
+                .or_else(|| inventory.map(Inventory::quantities))
+                .unwrap_or_default(),
+            invt_no: stored.invt_no,
+            key: stored.key,
+            buyer: stored.buyer,
+            year: stored.year,
+            bill: stored.bill,
+        }
+    }
 }
 
 /// An inventory selected for a document review (yellow) or an inspection (red): numbered and
@@ -1342,14 +1406,7 @@ fn inventory(
             .map(|r| format!("[Code:{};Desc:{what}: {}]", r.rule, r.text))
             .collect();
         record.held.push(Held {
-            released: Released {
-                invt_no,
-                key,
-                buyer,
-                year,
-                inventory: inv,
-                bill,
-            },
+            released: Released::of(invt_no, &inv, year, bill),
             entity: entity.clone(),
             pre_no: assigned.text("preNo").to_owned(),
             edition: record.edition.clone(),
@@ -1372,14 +1429,9 @@ fn inventory(
             }
         ),
     };
-    record.released.push(Released {
-        invt_no,
-        key,
-        buyer,
-        year,
-        inventory: inv,
-        bill,
-    });
+    record
+        .released
+        .push(Released::of(invt_no, &inv, year, bill));
     Ok(outcome("800", info, assigned))
 }
 
@@ -1478,7 +1530,7 @@ fn reversal(
     let released: Released = serde_json::from_str(&as_text(row.get(1))).map_err(internal)?;
     let already = as_text(row.first()) != "released"
         || in_flight(app, &format!("reversed:{}", reversal.invt_no));
-    if already || released.inventory.buyer != reversal.buyer {
+    if already || released.buyer != reversal.buyer.key() {
         let why = if already {
             format!(
                 "inventory {} was already {}",
@@ -1490,7 +1542,7 @@ fn reversal(
         };
         return Ok(outcome(&format!("-{number}001"), why, Fields::default()));
     }
-    let refund = crossborder::refund_value(&released.inventory, &released.bill, &reversal);
+    let refund = crossborder::refund_value(&released.items, &released.bill, &reversal);
     year_total(app, &released.buyer, released.year)?;
     add_to_total(app, changes, &released.buyer, released.year, -refund);
     claim(app, changes, format!("reversed:{}", reversal.invt_no));
@@ -1514,7 +1566,7 @@ fn reversal(
             tax_no: format!("{}01", released.invt_no),
             status: "3".into(),
         };
-        let notice = crossborder::tax_status_entity(&released.inventory, &ids, now);
+        let notice = crossborder::tax_status_entity(&released.assure_code, &ids, now);
         let xml = ceb::write(
             Edition::Gacc202205,
             "CEB818Message",
@@ -1530,7 +1582,7 @@ fn reversal(
         });
     }
     let serial = app
-        .next_serial(released.inventory.customs_code.as_str())
+        .next_serial(released.customs_code.as_str())
         .map_err(ApiError::store)?;
     let mut assigned = Fields::default();
     assigned.set("preNo", format!("B{}{serial:09}", now.format("%Y%m%d")));
@@ -1777,8 +1829,17 @@ pub(crate) async fn show_inventory(
         if let Some(object) = view.as_object_mut() {
             object.insert("status".into(), serde_json::Value::String(status));
             // The entity and bill as sent are the receipts' business; the view keeps what
-            // an officer decides on.
-            object.remove("entity");
+            // an officer decides on: a held inventory's goods, typed from the entity.
+            let inventory = object
+                .remove("entity")
+                .and_then(|entity| serde_json::from_value::<Entity>(entity).ok())
+                .and_then(|entity| Inventory::from_entity(&entity).ok());
+            if let Some(inventory) = inventory {
+                object.insert(
+                    "inventory".into(),
+                    serde_json::to_value(inventory).map_err(internal)?,
+                );
+            }
             object.remove("tax_bill");
         }
         Ok(axum::Json(view).into_response())
@@ -1873,8 +1934,8 @@ fn decide_held(
         )
         .map_err(|e| internal(e.to_string()))?;
         let mut parties = vec![held.sender.clone()];
-        if !released.inventory.assure_code.is_empty() {
-            parties.push(released.inventory.assure_code.clone());
+        if !released.assure_code.is_empty() {
+            parties.push(released.assure_code.clone());
         }
         written.push(Written {
             message_type: "CEB816Message".into(),
@@ -2116,4 +2177,62 @@ fn summary(
     let mut assigned = Fields::default();
     assigned.set("sumNo", sum_no);
     Ok(outcome("120", "[Code:2100;Desc:海关入库]", assigned))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bill() -> serde_json::Value {
+        serde_json::json!({
+            "regime": "cross_border", "value": "168", "year_total_before": "0.00",
+            "year": 2026, "tax_prices": ["100", "68"],
+            "assessment": {"items": [], "duty": "0", "consumption_tax": "0", "vat": "15.29",
+                           "waived": []}
+        })
+    }
+
+    #[test]
+    fn a_release_recorded_with_its_typed_inventory_still_reads() {
+        let item = |gnum: u32, qty: &str| {
+            serde_json::json!({
+                "gnum": gnum, "item_no": "SKU", "gcode": "2402200000", "gname": "卷烟",
+                "country": "116", "qty": qty, "qty1": qty, "unit1": "007", "qty2": null,
+                "unit2": "", "price": "1", "total_price": "1"
+            })
+        };
+        let legacy = serde_json::json!({
+            "invt_no": "37002026I000000001", "key": "1101110325/B1", "buyer": "1:110101",
+            "year": 2026, "bill": bill(),
+            "inventory": {
+                "cop_no": "C1", "order_no": "B1", "ebp_code": "1101110325",
+                "ebc_code": "1101110326", "logistics_code": "1101180326", "logistics_no": "L1",
+                "assure_code": "1101110326", "ems_no": "", "customs_code": "3700",
+                "decl_date": "2026-11-29", "buyer": {"id_type": "1", "id_number": "110101"},
+                "buyer_name": "买家", "agent_code": "1101110326", "trade_mode": "9610",
+                "freight": "0", "insured_fee": "0", "currency": "142", "declared": true,
+                "items": [item(1, "2"), item(2, "3")]
+            }
+        });
+        let released: Released = serde_json::from_value(legacy).unwrap();
+        assert_eq!(
+            (
+                released.customs_code.as_str(),
+                released.assure_code.as_str()
+            ),
+            ("3700", "1101110326")
+        );
+        let quantities: Vec<(u32, String)> = released
+            .items
+            .iter()
+            .map(|i| (i.gnum, i.qty.to_string()))
+            .collect();
+        assert_eq!(quantities, [(1, "2".into()), (2, "3".into())]);
+        // Written now, it carries the three fields and not the inventory, and reads back.
+        let written = serde_json::to_value(&released).unwrap();
+        assert!(written.get("inventory").is_none(), "{written}");
+        let again: Released = serde_json::from_value(written).unwrap();
+        assert_eq!(again.items, released.items);
+        assert_eq!(again.customs_code, "3700");
+    }
 }

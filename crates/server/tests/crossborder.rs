@@ -436,6 +436,14 @@ fn an_inventory_the_rules_select_waits_for_an_officer(backend: common::Backend) 
     assert_eq!(shown["status"], "held");
     assert_eq!(shown["selection"]["channel"], "red");
     assert_eq!(shown["selection"]["reasons"][0]["rule"], "CEB-INSPECT");
+    // What the officer inspects: the goods as declared, and what a return is counted against.
+    let declared = &shown["inventory"]["items"][0];
+    assert_eq!(declared["gnum"], 1, "{shown}");
+    assert!(
+        declared["gcode"].as_str().is_some_and(|c| c.len() == 10),
+        "{shown}"
+    );
+    assert_eq!(shown["items"][0]["qty"], declared["qty"], "{shown}");
     let decide = |token: &str, no: &str, body: Value| {
         server.post_json(
             &format!("/api/v1/crossborder/inventories/{no}/decision"),
