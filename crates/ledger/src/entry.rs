@@ -87,6 +87,10 @@ pub(crate) fn encode_head(
     put_bytes(out, payload);
 }
 
+/// The length of the canonical encoding's tail, the entry's place: sequence number (u64),
+/// time (i64) and previous leaf hash (32 bytes).
+pub const PLACE_BYTES: usize = 8 + 8 + 32;
+
 /// The tail of the canonical encoding: the entry's place, decided when it is appended.
 pub(crate) fn encode_tail(out: &mut Vec<u8>, seq: u64, time_ms: i64, prev_leaf_hash: &Hash) {
     out.extend_from_slice(&seq.to_be_bytes());

@@ -16,7 +16,7 @@ pub mod merkle;
 
 use jinguan_crypto::{HashAlgorithm, Signature};
 
-pub use entry::Entry;
+pub use entry::{Entry, PLACE_BYTES};
 pub use hash::{leaf_hash, node_hash, Hash};
 pub use head::{HeadError, TreeHead};
 pub use merkle::{ConsistencyProof, InclusionProof, MemoryTree, NodeSource, ProofError};
@@ -216,6 +216,12 @@ impl Prepared {
     /// The submitter's idempotency key.
     pub fn submission_id(&self) -> &str {
         &self.submission.submission_id
+    }
+
+    /// The canonical encoding up to the entry's place (what [`Prepared::place`] completes
+    /// with [`PLACE_BYTES`] more).
+    pub fn encoded_head(&self) -> &[u8] {
+        &self.encoded
     }
 
     /// A digest of everything the submitter decided (ledger, kind, schema version,

@@ -18,6 +18,9 @@ pub(crate) struct Request {
     pub(crate) prepared: Option<Prepared>,
     /// Content digest, computed by the submitting thread so the writer does less.
     pub(crate) digest: [u8; 32],
+    /// The encoding's head compressed, when the store keeps entries packed
+    /// ([`crate::packed`]) and it shrinks: done here, off the writer's thread.
+    pub(crate) packed: Option<Vec<u8>>,
     pub(crate) reply: SyncSender<Result<Receipt, StoreError>>,
     /// What the writer made of it, kept only to be freed off the writer's thread.
     pub(crate) spent: Option<Appended>,
@@ -31,15 +34,22 @@ impl Request {
         ledger: &str,
         submission: Submission,
         algorithm: HashAlgorithm,
+        pack: bool,
         reply: SyncSender<Result<Receipt, StoreError>>,
     ) -> Result<Self, StoreError> {
         let prepared =
             jinguan_ledger::prepare(ledger, submission, algorithm).map_err(StoreError::Rejected)?;
         let digest = prepared.content_digest();
+        let packed = if pack {
+            crate::packed::pack_head(prepared.encoded_head())
+        } else {
+            None
+        };
         Ok(Self {
             ledger: ledger.to_owned(),
             prepared: Some(prepared),
             digest,
+            packed,
             reply,
             spent: None,
         })

@@ -16,6 +16,7 @@
 
 mod common;
 mod frontier;
+mod packed;
 pub mod postgres;
 pub mod projection;
 pub mod sqlite;

@@ -171,7 +171,13 @@ impl PostgresStore {
     ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        let request = Request::new(ledger, submission, self.options.hash_algorithm, reply)?;
+        let request = Request::new(
+            ledger,
+            submission,
+            self.options.hash_algorithm,
+            false,
+            reply,
+        )?;
         sender
             .send(request)
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;

@@ -20,6 +20,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 
 use crate::common::{self, Request};
 use crate::frontier::Frontier;
+use crate::packed;
 use crate::tile;
 use crate::{FailurePoint, LedgerStore, Options, Receipt, StoreError, VerifyReport};
 
@@ -439,7 +440,11 @@ fn check_tip(
         .optional()
         .map_err(db)?;
     let last_entry = last_entry
-        .map(|(body, leaf)| hash_from(leaf).map(|leaf| (body, leaf)))
+        .map(|(body, leaf)| {
+            let body = packed::canonical(body)
+                .map_err(|e| common::corrupt(ledger, frontier.tip.size - 1, e))?;
+            Ok::<_, StoreError>((body, hash_from(leaf)?))
+        })
         .transpose()?;
     let head = read_head(conn, ledger, None)?;
     common::check_tip(options, ledger, frontier, last_entry, &head)
@@ -594,6 +599,7 @@ impl Writer {
                         num
                     }
                 };
+                let stored = packed::stored(request.packed.take(), &appended.encoded);
                 let inserted = insert_entry
                     .execute(params![
                         entry_id(num, appended.entry.seq),
@@ -601,7 +607,7 @@ impl Writer {
                         submission_id,
                         &request.digest[..],
                         &appended.leaf.0[..],
-                        appended.encoded
+                        &stored[..]
                     ])
                     .map_err(db)?;
                 if inserted == 0 {
@@ -622,7 +628,7 @@ impl Writer {
                 }
                 appended.record_on(frontier);
                 // Roughly what it adds to the log: the row, its index entry, its tile share.
-                log_bytes += appended.encoded.len() as u64 + 128;
+                log_bytes += stored.len() as u64 + 128;
                 if !self.tiles.contains_key(ledger) {
                     self.tiles.insert(ledger.to_owned(), Vec::new());
                 }
@@ -958,7 +964,8 @@ impl SqliteStore {
                 ..self.options.clone()
             };
             while let Some(row) = cursor.next().map_err(db)? {
-                let body: Vec<u8> = row.get(0).map_err(db)?;
+                let body =
+                    packed::canonical(row.get(0).map_err(db)?).map_err(StoreError::Database)?;
                 let entry =
                     Entry::decode(&body).map_err(|e| StoreError::Database(e.to_string()))?;
                 apply_projections(&tx, &only, &entry)?;
@@ -991,7 +998,7 @@ impl SqliteStore {
     ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
-        let request = Request::new(ledger, submission, self.options.hash_algorithm, reply)?;
+        let request = Request::new(ledger, submission, self.options.hash_algorithm, true, reply)?;
         sender
             .send(request)
             .map_err(|_| StoreError::Stopped("the writer has exited".into()))?;
@@ -1033,6 +1040,7 @@ impl LedgerStore for SqliteStore {
                 .map_err(db)?;
             let (body, leaf) =
                 row.ok_or_else(|| StoreError::NotFound(format!("entry {seq} of ledger {ledger}")))?;
+            let body = packed::canonical(body).map_err(|e| common::corrupt(ledger, seq, e))?;
             let entry =
                 Entry::decode(&body).map_err(|e| common::corrupt(ledger, seq, e.to_string()))?;
             Ok((entry, hash_from(leaf)?))
@@ -1174,7 +1182,8 @@ fn verify_ledger(
     let mut rows = statement.query([ledger]).map_err(db)?;
     while let Some(row) = rows.next().map_err(db)? {
         let seq: u64 = row.get(0).map_err(db)?;
-        let body: Vec<u8> = row.get(1).map_err(db)?;
+        let body = packed::canonical(row.get(1).map_err(db)?)
+            .map_err(|e| common::corrupt(ledger, seq, e))?;
         let leaf = hash_from(row.get(2).map_err(db)?)?;
         audit.entry(seq, &body, leaf, |level, index| {
             let place = tile::place(level, index);

@@ -387,6 +387,63 @@ fn tampering_is_named_by_verify_and_refused_on_open() {
     }
 }
 
+#[test]
+fn a_packed_entry_tampered_with_is_named_by_verify() {
+    // Payloads like a message's: long and repetitive, so the embedded store packs them. The
+    // marker is the first thing in each and stays legible in the packed form.
+    let dir = TempDir::new("t4packed");
+    let pem = key();
+    let filler = "<ceb:InventoryReturn><ceb:returnStatus>800</ceb:returnStatus></ceb:InventoryReturn>";
+    {
+        let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
+        for i in 0..30 {
+            let payload = format!("PAYLOAD-{i:06}-MARKER{}", filler.repeat(100));
+            store.append("l", submission(&format!("s{i}"), &payload)).unwrap();
+        }
+        // What is stored is several times smaller than the entries, and reads back whole.
+        let (entry, _) = store.entry("l", 12).unwrap();
+        assert!(entry.payload.ends_with(filler.as_bytes()));
+    }
+    let size = std::fs::metadata(dir.db()).unwrap().len()
+        + std::fs::metadata(dir.db().with_extension("db-wal")).map_or(0, |m| m.len());
+    assert!(size < 30 * filler.len() as u64 * 100, "{size} bytes on disk");
+    // A byte of the text changed: the entry unpacks, its hash does not match.
+    flip_payload(&dir.db(), 17, 3);
+    let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
+    match read_only.verify("l") {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 17, "{error}"),
+        other => panic!("expected corruption at 17, got {other:?}"),
+    }
+    drop(read_only);
+    // The packed form's own length changed: the entry does not even unpack; it is named
+    // all the same, by verify and when read.
+    let mut bytes = std::fs::read(dir.db()).unwrap();
+    let marker = b"PAYLOAD-000005-MARKER";
+    let mut changed = 0;
+    for at in 0..bytes.len().saturating_sub(marker.len()) {
+        if &bytes[at..at + marker.len()] == marker {
+            let start = (0..at).rev().find(|&k| bytes[k..].starts_with(b"JGZ1")).unwrap();
+            bytes[start + 7] ^= 0x01;
+            changed += 1;
+        }
+    }
+    assert!(changed > 0);
+    std::fs::write(dir.db(), &bytes).unwrap();
+    let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
+    match read_only.verify("l") {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 5, "{error}"),
+        other => panic!("expected corruption at 5, got {other:?}"),
+    }
+    match read_only.entry("l", 5) {
+        Err(StoreError::Corrupt(error)) => {
+            assert_eq!(error.seq, 5, "{error}");
+            assert!(error.reason.contains("packed entry"), "{error}");
+        }
+        other => panic!("expected corruption at 5, got {:?}", other.map(|(e, _)| e.seq)),
+    }
+    assert!(read_only.entry("l", 6).is_ok());
+}
+
 /// Flips one bit of entry `seq`'s payload wherever the database file holds it (B-tree
 /// page splits can leave stale copies in free pages), as a failing disk or an intruder might.
 fn flip_payload(db: &std::path::Path, seq: u64, offset: usize) {
