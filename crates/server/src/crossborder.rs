@@ -655,7 +655,7 @@ pub(crate) fn time_of(app: &App) -> NaiveDateTime {
 /// A new upper-case 36-character id for a notice.
 fn new_guid(app: &App, salt: &str) -> String {
     let digest = jinguan_crypto::sm3(format!("{}:{salt}", app.now_ms()).as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    let hex = jinguan_crypto::hex::encode(&digest[..16]).to_ascii_uppercase();
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],

@@ -393,12 +393,15 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
     // marker is the first thing in each and stays legible in the packed form.
     let dir = TempDir::new("t4packed");
     let pem = key();
-    let filler = "<ceb:InventoryReturn><ceb:returnStatus>800</ceb:returnStatus></ceb:InventoryReturn>";
+    let filler =
+        "<ceb:InventoryReturn><ceb:returnStatus>800</ceb:returnStatus></ceb:InventoryReturn>";
     {
         let store = SqliteStore::open(&dir.db(), options(&pem)).unwrap();
         for i in 0..30 {
             let payload = format!("PAYLOAD-{i:06}-MARKER{}", filler.repeat(100));
-            store.append("l", submission(&format!("s{i}"), &payload)).unwrap();
+            store
+                .append("l", submission(&format!("s{i}"), &payload))
+                .unwrap();
         }
         // What is stored is several times smaller than the entries, and reads back whole.
         let (entry, _) = store.entry("l", 12).unwrap();
@@ -406,7 +409,10 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
     }
     let size = std::fs::metadata(dir.db()).unwrap().len()
         + std::fs::metadata(dir.db().with_extension("db-wal")).map_or(0, |m| m.len());
-    assert!(size < 30 * filler.len() as u64 * 100, "{size} bytes on disk");
+    assert!(
+        size < 30 * filler.len() as u64 * 100,
+        "{size} bytes on disk"
+    );
     // A byte of the text changed: the entry unpacks, its hash does not match.
     flip_payload(&dir.db(), 17, 3);
     let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
@@ -422,7 +428,10 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
     let mut changed = 0;
     for at in 0..bytes.len().saturating_sub(marker.len()) {
         if &bytes[at..at + marker.len()] == marker {
-            let start = (0..at).rev().find(|&k| bytes[k..].starts_with(b"JGZ1")).unwrap();
+            let start = (0..at)
+                .rev()
+                .find(|&k| bytes[k..].starts_with(b"JGZ1"))
+                .unwrap();
             bytes[start + 7] ^= 0x01;
             changed += 1;
         }
@@ -439,7 +448,10 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
             assert_eq!(error.seq, 5, "{error}");
             assert!(error.reason.contains("packed entry"), "{error}");
         }
-        other => panic!("expected corruption at 5, got {:?}", other.map(|(e, _)| e.seq)),
+        other => panic!(
+            "expected corruption at 5, got {:?}",
+            other.map(|(e, _)| e.seq)
+        ),
     }
     assert!(read_only.entry("l", 6).is_ok());
 }
