@@ -53,7 +53,7 @@ pub(crate) struct Params {
 }
 
 /// CPU seconds this process has used (user + system), from `/proc/self/stat`.
-fn cpu_seconds() -> Option<f64> {
+pub(crate) fn cpu_seconds() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let rest = stat.rsplit_once(") ")?.1;
