@@ -934,7 +934,7 @@ fn decide_entities(
 ) -> Result<Vec<Entity>, ApiError> {
     let mut returns = Vec::new();
     let prefetched = if message.number() == "621" {
-        Prefetched::read(app, &message.entities)?
+        Prefetched::read(app, &message.entities, now.year())?
     } else {
         Prefetched::default()
     };
@@ -1103,11 +1103,17 @@ struct Prefetched {
     released: std::collections::HashSet<String>,
     /// Each e-commerce enterprise's credit class, for selectivity (read once a message).
     credit: std::collections::HashMap<String, String>,
+    /// The buyers whose stored yearly totals were read (one query a message, not one an
+    /// inventory), and those totals by (buyer, year); a year with no row is zero.
+    buyers: std::collections::HashSet<String>,
+    totals: std::collections::HashMap<(String, i32), Decimal>,
 }
 
 impl Prefetched {
-    fn read(app: &App, entities: &[Entity]) -> Result<Self, ApiError> {
+    /// What the inventories `entities` need read, `year` being the year most count in.
+    fn read(app: &App, entities: &[Entity], year: i32) -> Result<Self, ApiError> {
         let mut found = Self::default();
+        found.read_totals(app, entities, year)?;
         let mut wanted: Vec<(&'static str, String)> = Vec::new();
         let mut orders: Vec<String> = Vec::new();
         for entity in entities {
@@ -1207,6 +1213,66 @@ impl Prefetched {
         Ok(found)
     }
 
+    /// The stored totals of the buyers of `entities` not yet decided on this node in `year`.
+    fn read_totals(&mut self, app: &App, entities: &[Entity], year: i32) -> Result<(), ApiError> {
+        let mut buyers: Vec<String> = {
+            let totals = app
+                .crossborder
+                .totals
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            entities
+                .iter()
+                .map(|e| {
+                    // As `Buyer::key` spells it; a buyer spelt otherwise is read alone later.
+                    format!(
+                        "{}:{}",
+                        e.head.text("buyerIdType"),
+                        e.head.text("buyerIdNumber")
+                    )
+                })
+                .filter(|buyer| !totals.contains_key(&(buyer.clone(), year)))
+                .collect()
+        };
+        buyers.sort_unstable();
+        buyers.dedup();
+        if buyers.is_empty() {
+            return Ok(());
+        }
+        let placeholders = (1..=buyers.len())
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = app
+            .store
+            .query(&Statement::new(
+                format!(
+                    "SELECT buyer, year, total_fen FROM ceb_buyer_year WHERE buyer IN ({placeholders})"
+                ),
+                buyers.iter().map(|b| text(b.as_str())).collect(),
+            ))
+            .map_err(ApiError::store)?;
+        for row in rows {
+            let year = i32::try_from(as_int(row.get(1))).unwrap_or_default();
+            self.totals.insert(
+                (as_text(row.first()), year),
+                Decimal::new(as_int(row.get(2)), 2),
+            );
+        }
+        self.buyers.extend(buyers);
+        Ok(())
+    }
+
+    /// A buyer's stored total for `year`, if this message's read covered the buyer.
+    fn stored_total(&self, buyer: &str, year: i32) -> Option<Decimal> {
+        self.buyers.contains(buyer).then(|| {
+            self.totals
+                .get(&(buyer.to_owned(), year))
+                .copied()
+                .unwrap_or_default()
+        })
+    }
+
     fn order(&self, key: &str) -> Option<&Order> {
         match self.documents.get(&("order", key.to_owned()))?.as_ref() {
             Matched::Order(order) => Some(order),
@@ -1229,26 +1295,43 @@ impl Prefetched {
     }
 }
 
-/// A buyer's yearly total as decided on this node.
-fn year_total(app: &App, buyer: &str, year: i32) -> Result<Decimal, ApiError> {
-    let mut totals = app
-        .crossborder
-        .totals
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(total) = totals.get(&(buyer.to_owned(), year)) {
+/// A buyer's yearly total as decided on this node: what this node has decided, else the
+/// stored total (from `known`, the message's read, or read now), kept from then on.
+///
+/// The stored total is read without holding the totals' lock, which every message takes. It
+/// cannot go stale meanwhile: every entry this node decides puts its buyers in memory before
+/// it is written, so a total absent from memory changes in the database only through another
+/// node sharing it (whose totals are not shared, as before). If a decision put it in memory
+/// while it was read, memory wins.
+fn year_total(
+    app: &App,
+    known: Option<&Prefetched>,
+    buyer: &str,
+    year: i32,
+) -> Result<Decimal, ApiError> {
+    let slot = (buyer.to_owned(), year);
+    let totals = &app.crossborder.totals;
+    if let Some(total) = totals.lock().unwrap_or_else(|e| e.into_inner()).get(&slot) {
         return Ok(*total);
     }
-    let rows = app
-        .store
-        .query(&Statement::new(
-            "SELECT total_fen FROM ceb_buyer_year WHERE buyer = ?1 AND year = ?2",
-            vec![text(buyer), int(i64::from(year))],
-        ))
-        .map_err(ApiError::store)?;
-    let total = Decimal::new(rows.first().map_or(0, |r| as_int(r.first())), 2);
-    totals.insert((buyer.to_owned(), year), total);
-    Ok(total)
+    let stored = match known.and_then(|k| k.stored_total(buyer, year)) {
+        Some(total) => total,
+        None => {
+            let rows = app
+                .store
+                .query(&Statement::new(
+                    "SELECT total_fen FROM ceb_buyer_year WHERE buyer = ?1 AND year = ?2",
+                    vec![text(buyer), int(i64::from(year))],
+                ))
+                .map_err(ApiError::store)?;
+            Decimal::new(rows.first().map_or(0, |r| as_int(r.first())), 2)
+        }
+    };
+    Ok(*totals
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(slot)
+        .or_insert(stored))
 }
 
 /// Adds to a buyer's yearly total as decided (after [`year_total`] loaded it).
@@ -1359,7 +1442,7 @@ fn inventory(
     };
     let buyer = inv.buyer.key();
     let year = crossborder::year_of(&inv, received_on);
-    let before = year_total(app, &buyer, year)?;
+    let before = year_total(app, Some(prefetched), &buyer, year)?;
     let bill = match crossborder::assess(&inv, &lines, to_yuan, before, year) {
         Ok(bill) => bill,
         Err(e) => {
@@ -1543,7 +1626,7 @@ fn reversal(
         return Ok(outcome(&format!("-{number}001"), why, Fields::default()));
     }
     let refund = crossborder::refund_value(&released.items, &released.bill, &reversal);
-    year_total(app, &released.buyer, released.year)?;
+    year_total(app, None, &released.buyer, released.year)?;
     add_to_total(app, changes, &released.buyer, released.year, -refund);
     claim(app, changes, format!("reversed:{}", reversal.invt_no));
     let status = if number == "623" {
@@ -1944,7 +2027,7 @@ fn decide_held(
         });
         Decimal::ZERO
     } else {
-        year_total(app, &released.buyer, released.year)?;
+        year_total(app, None, &released.buyer, released.year)?;
         add_to_total(
             app,
             &mut changes,
