@@ -171,6 +171,7 @@ impl PostgresStore {
     ) -> Result<crate::Pending, StoreError> {
         let sender = self.sender.as_ref().ok_or(StoreError::ReadOnly)?;
         let (reply, answer) = mpsc::sync_channel(1);
+        // Not packed: PostgreSQL compresses a large value itself (TOAST).
         let request = Request::new(
             ledger,
             submission,
