@@ -1187,10 +1187,7 @@ impl Prefetched {
                 }
             }
         }
-        let placeholders = (1..=orders.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = crate::declarations::placeholders(orders.len());
         let rows = app
             .store
             .query(&Statement::new(
@@ -1239,10 +1236,7 @@ impl Prefetched {
         if buyers.is_empty() {
             return Ok(());
         }
-        let placeholders = (1..=buyers.len())
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = crate::declarations::placeholders(buyers.len());
         let rows = app
             .store
             .query(&Statement::new(

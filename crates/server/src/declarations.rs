@@ -688,6 +688,14 @@ pub(crate) struct Current {
     records: i64,
 }
 
+/// `?1, ?2, ... ?n`: the placeholders of an `IN (...)` list of `n` parameters.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn as_text(value: Option<&Value>) -> String {
     match value {
         Some(Value::Text(t)) => t.clone(),

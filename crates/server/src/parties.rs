@@ -331,10 +331,7 @@ pub(crate) fn credit_class(app: &App, codes: &[&str]) -> Result<String, ApiError
     if codes.is_empty() {
         return Ok("general".into());
     }
-    let marks = (1..=codes.len())
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let marks = crate::declarations::placeholders(codes.len());
     let rows = app
         .store
         .query(&Statement::new(

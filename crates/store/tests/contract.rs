@@ -372,12 +372,7 @@ fn tampering_is_named_by_verify_and_refused_on_open() {
     }
     // Flip one byte of entry 17's payload inside the database file itself.
     flip_payload(&dir.db(), 17, 3);
-    let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
-    match read_only.verify("l") {
-        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 17, "{error}"),
-        other => panic!("expected corruption at 17, got {other:?}"),
-    }
-    drop(read_only);
+    verify_names(&dir.db(), &pem, 17);
     // The last entry altered: read-write start is refused, naming it.
     flip_payload(&dir.db(), 29, 8);
     match SqliteStore::open(&dir.db(), options(&pem)) {
@@ -415,12 +410,7 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
     );
     // A byte of the text changed: the entry unpacks, its hash does not match.
     flip_payload(&dir.db(), 17, 3);
-    let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
-    match read_only.verify("l") {
-        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 17, "{error}"),
-        other => panic!("expected corruption at 17, got {other:?}"),
-    }
-    drop(read_only);
+    verify_names(&dir.db(), &pem, 17);
     // The packed form's own length changed: the entry does not even unpack; it is named
     // all the same, by verify and when read.
     let mut bytes = std::fs::read(dir.db()).unwrap();
@@ -438,11 +428,8 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
     }
     assert!(changed > 0);
     std::fs::write(dir.db(), &bytes).unwrap();
+    verify_names(&dir.db(), &pem, 5);
     let read_only = SqliteStore::open_read_only(&dir.db(), options(&pem)).unwrap();
-    match read_only.verify("l") {
-        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, 5, "{error}"),
-        other => panic!("expected corruption at 5, got {other:?}"),
-    }
     match read_only.entry("l", 5) {
         Err(StoreError::Corrupt(error)) => {
             assert_eq!(error.seq, 5, "{error}");
@@ -454,6 +441,15 @@ fn a_packed_entry_tampered_with_is_named_by_verify() {
         ),
     }
     assert!(read_only.entry("l", 6).is_ok());
+}
+
+/// Asserts that `verify`, on the store read-only, names entry `seq` of ledger `l` as corrupt.
+fn verify_names(db: &std::path::Path, pem: &str, seq: u64) {
+    let read_only = SqliteStore::open_read_only(db, options(pem)).unwrap();
+    match read_only.verify("l") {
+        Err(StoreError::Corrupt(error)) => assert_eq!(error.seq, seq, "{error}"),
+        other => panic!("expected corruption at {seq}, got {other:?}"),
+    }
 }
 
 /// Flips one bit of entry `seq`'s payload wherever the database file holds it (B-tree
