@@ -137,6 +137,18 @@ impl Fields {
                 .collect(),
         )
     }
+
+    /// [`Fields::of`] an element given up: its children's names and texts are moved, not
+    /// copied.
+    fn taken(element: Element) -> Self {
+        Self(
+            element
+                .children
+                .into_iter()
+                .map(|c| (c.name, c.text))
+                .collect(),
+        )
+    }
 }
 
 /// One business entity of a message: an order, a payment, an inventory, a receipt...
@@ -222,11 +234,36 @@ impl CebError {
 /// entities. The diagnostics are the schema's: an empty list means the message is valid.
 pub fn parse(bytes: &[u8]) -> Result<(Message, Vec<Diagnostic>), CebError> {
     let document = crate::xml::parse(bytes, crate::xml::Limits::default())?;
-    read(&document)
+    let (mut message, diagnostics) = checked(&document)?;
+    // The tree is this function's own: its names and texts move into the message.
+    for child in document.children {
+        match child.name.as_str() {
+            "BaseTransfer" => message.base_transfer = Fields::taken(child),
+            "Signature" => message.signed = true,
+            "BaseSubscribe" | "ExtendMessage" => {}
+            _ => message.entities.push(entity_taken(child)),
+        }
+    }
+    Ok((message, diagnostics))
 }
 
 /// [`parse`] of a document already read.
 pub fn read(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
+    let (mut message, diagnostics) = checked(document)?;
+    for child in &document.children {
+        match child.name.as_str() {
+            "BaseTransfer" => message.base_transfer = Fields::of(child),
+            "Signature" => message.signed = true,
+            "BaseSubscribe" | "ExtendMessage" => {}
+            _ => message.entities.push(entity(child)),
+        }
+    }
+    Ok((message, diagnostics))
+}
+
+/// The message a document is, without its entities yet (after its root and namespace are
+/// checked and the edition whose schema it satisfies found), and what the schema found.
+fn checked(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
     if !document.name.starts_with("CEB") {
         return Err(CebError::NotCeb(format!(
             "the document element is {}, not a CEBnnnMessage",
@@ -256,23 +293,15 @@ pub fn read(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> 
             diagnostics = found;
         }
     }
-    let mut message = Message {
+    let message = Message {
         root: document.name.clone(),
         edition,
         guid: document.attribute("guid").unwrap_or_default().to_owned(),
         version: document.attribute("version").unwrap_or_default().to_owned(),
-        entities: Vec::new(),
+        entities: Vec::with_capacity(document.children.len()),
         base_transfer: Fields::default(),
         signed: false,
     };
-    for child in &document.children {
-        match child.name.as_str() {
-            "BaseTransfer" => message.base_transfer = Fields::of(child),
-            "Signature" => message.signed = true,
-            "BaseSubscribe" | "ExtendMessage" => {}
-            _ => message.entities.push(entity(child)),
-        }
-    }
     Ok((message, diagnostics))
 }
 
@@ -296,6 +325,38 @@ fn entity(element: &Element) -> Entity {
         } else {
             entity.list_name.get_or_insert_with(|| part.name.clone());
             entity.lists.push(Fields::of(part));
+        }
+    }
+    entity
+}
+
+/// [`entity`] of an element given up, its strings moved.
+fn entity_taken(element: Element) -> Entity {
+    let nested = element.children.iter().any(|c| !c.children.is_empty());
+    if !nested {
+        return Entity {
+            head: Fields::taken(Element {
+                children: element.children,
+                ..Element::default()
+            }),
+            name: element.name,
+            ..Entity::default()
+        };
+    }
+    let mut entity = Entity {
+        name: element.name,
+        lists: Vec::with_capacity(element.children.len().saturating_sub(1)),
+        ..Entity::default()
+    };
+    for (i, part) in element.children.into_iter().enumerate() {
+        if i == 0 {
+            entity.head_name = Some(part.name.clone());
+            entity.head = Fields::taken(part);
+        } else {
+            if entity.list_name.is_none() {
+                entity.list_name = Some(part.name.clone());
+            }
+            entity.lists.push(Fields::taken(part));
         }
     }
     entity

@@ -92,8 +92,9 @@ impl Element {
     }
 }
 
-/// Decodes bytes to text, honouring a BOM and the encoding in the XML declaration.
-pub fn decode(bytes: &[u8]) -> Result<String, XmlError> {
+/// Decodes bytes to text, honouring a BOM and the encoding in the XML declaration: UTF-8 is
+/// borrowed as it is, only other encodings are copied.
+pub fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, XmlError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let head = &bytes[..bytes.len().min(200)];
     let head_text = String::from_utf8_lossy(head).to_ascii_lowercase();
@@ -106,10 +107,10 @@ pub fn decode(bytes: &[u8]) -> Result<String, XmlError> {
         if had_errors {
             return Err(error_at_start("X0005", "invalid GB18030 byte sequence"));
         }
-        return Ok(text.into_owned());
+        return Ok(std::borrow::Cow::Owned(text.into_owned()));
     }
     match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(text.to_owned()),
+        Ok(text) => Ok(std::borrow::Cow::Borrowed(text)),
         Err(e) => {
             let (line, column) = line_column(
                 &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
@@ -146,15 +147,33 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// What an ASCII byte may be in an XML name: 2 where it may start one (letters, `_ :`), 1
+/// where it may only follow (digits, `- .`), 0 where it may not appear. Non-ASCII bytes are
+/// 0 here and decided on the decoded characters.
+const NAME_BYTES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            2
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            1
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Whether `name` is an XML name (letters, digits, `_ - . :`, not starting with a digit).
 fn is_xml_name(name: &str) -> bool {
-    // Names are almost always ASCII: bytes, without decoding characters.
+    // Names are almost always ASCII: a table lookup a byte, without decoding characters.
     if let Some((&first, rest)) = name.as_bytes().split_first() {
         if name.is_ascii() {
-            return (first.is_ascii_alphabetic() || matches!(first, b'_' | b':'))
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+            return NAME_BYTES[usize::from(first)] == 2
+                && rest.iter().all(|b| NAME_BYTES[usize::from(*b)] != 0);
         }
     }
     let mut chars = name.chars();
@@ -181,6 +200,7 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
         text: &text,
         limits,
         stack: Vec::new(),
+        children: Vec::new(),
         root: None,
         elements: 0,
         counted: (0, 1),
@@ -191,7 +211,12 @@ pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
 struct TreeBuilder<'a> {
     text: &'a str,
     limits: Limits,
-    stack: Vec<Element>,
+    /// The open elements, each with where its children start in `children`.
+    stack: Vec<(Element, usize)>,
+    /// The children of every open element, in document order: an element's are moved out
+    /// in one piece when it closes, into a vector of their exact number (pushing onto each
+    /// element's own vector grew it a doubling at a time, moving the elements each time).
+    children: Vec<Element>,
     root: Option<Element>,
     elements: usize,
     /// The line at an offset already counted to: elements come in document order, so each
@@ -219,10 +244,11 @@ impl TreeBuilder<'_> {
         }
         let (from, line) = self.counted;
         let line = if offset >= from {
+            // A few dozen bytes since the last element: a plain loop beats a vector search.
             line + self.text.as_bytes()[from..offset]
                 .iter()
-                .filter(|b| **b == b'\n')
-                .count()
+                .map(|b| usize::from(*b == b'\n'))
+                .sum::<usize>()
         } else {
             line_column(self.text, offset).0
         };
@@ -267,23 +293,24 @@ impl TreeBuilder<'_> {
                 }
                 Event::Start(tag) => {
                     let element = self.open(&tag, start)?;
-                    self.stack.push(element);
+                    self.stack.push((element, self.children.len()));
                 }
                 Event::Empty(tag) => {
                     let element = self.open(&tag, start)?;
                     self.close(element);
                 }
                 Event::End(_) => {
-                    let element = self
+                    let (mut element, first) = self
                         .stack
                         .pop()
                         .ok_or_else(|| self.error("X0001", start, "unexpected end tag"))?;
+                    element.children = self.children.split_off(first);
                     self.close(element);
                 }
                 // Whitespace before an element's first text (or outside the document element)
                 // would be trimmed away: indentation is skipped unread.
                 Event::Text(text)
-                    if self.stack.last().is_none_or(|open| open.text.is_empty())
+                    if self.stack.last().is_none_or(|open| open.0.text.is_empty())
                         && text.iter().all(u8::is_ascii_whitespace) => {}
                 Event::Text(text) => {
                     let value = text.unescape().map_err(|e| {
@@ -303,7 +330,7 @@ impl TreeBuilder<'_> {
                 }
             }
         }
-        if let Some(open) = self.stack.last() {
+        if let Some((open, _)) = self.stack.last() {
             let offset = self.text.len() as u64;
             return Err(self.error(
                 "X0001",
@@ -320,7 +347,8 @@ impl TreeBuilder<'_> {
         tag: &quick_xml::events::BytesStart<'_>,
         offset: u64,
     ) -> Result<Element, XmlError> {
-        let qualified = std::str::from_utf8(tag.name().into_inner())
+        let raw = tag.name().into_inner();
+        let qualified = std::str::from_utf8(raw)
             .map_err(|_| self.error("X0005", offset, "invalid UTF-8 in a name"))?;
         if !is_xml_name(qualified) {
             return Err(self.error(
@@ -344,9 +372,11 @@ impl TreeBuilder<'_> {
                 format!("nesting deeper than {}", self.limits.max_depth),
             ));
         }
-        let name = qualified
-            .split_once(':')
-            .map_or(qualified, |(_, local)| local)
+        // The prefix ends at the first colon, an ASCII byte: found without decoding.
+        let name = raw
+            .iter()
+            .position(|b| *b == b':')
+            .map_or(qualified, |colon| &qualified[colon + 1..])
             .to_owned();
         let mut attributes = Vec::new();
         for attribute in tag.attributes() {
@@ -378,15 +408,16 @@ impl TreeBuilder<'_> {
         if trimmed.len() != element.text.len() {
             element.text = trimmed.to_owned();
         }
-        match self.stack.last_mut() {
-            Some(parent) => parent.children.push(element),
-            None => self.root = Some(element),
+        if self.stack.is_empty() {
+            self.root = Some(element);
+        } else {
+            self.children.push(element);
         }
     }
 
     fn text_content(&mut self, value: &str, offset: u64) -> Result<(), XmlError> {
         match self.stack.last_mut() {
-            Some(open) => {
+            Some((open, _)) => {
                 open.text.push_str(value);
                 Ok(())
             }

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use jinguan_chinaport::ceb::{schema, Edition};
+use jinguan_chinaport::ceb::{self, schema, Edition};
 use jinguan_chinaport::xml::{self, Element, Limits};
 use jinguan_chinaport::xsd::{self, Schema};
 use jinguan_testkit::corpus;
@@ -117,6 +117,13 @@ fn samples(edition_dir: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
+/// `ceb::parse`, which moves the tree's strings into the message, reads what `ceb::read`
+/// reads from the same tree borrowed.
+fn same_message(bytes: &[u8], label: &str) {
+    let borrowed = ceb::read(&xml::parse(bytes, Limits::default()).unwrap());
+    assert_eq!(ceb::parse(bytes), borrowed, "{label}");
+}
+
 fn ours(edition: Edition, bytes: &[u8]) -> Vec<jinguan_types::Diagnostic> {
     let document = xml::parse(bytes, Limits::default()).unwrap();
     schema(edition).validate(&document)
@@ -134,7 +141,9 @@ fn every_official_sample_gets_xmllints_verdict() {
                 .join(folder)
                 .join(format!("xsd/ceb_{flow}_business.xsd"));
             let theirs = xmllint(&xsd, std::slice::from_ref(&path))[0];
-            let diagnostics = ours(edition, &std::fs::read(&path).unwrap());
+            let bytes = std::fs::read(&path).unwrap();
+            let diagnostics = ours(edition, &bytes);
+            same_message(&bytes, &path.display().to_string());
             let relative = path
                 .strip_prefix(&dir)
                 .unwrap()
@@ -304,6 +313,7 @@ fn mutated_samples_get_xmllints_verdict() {
                     std::fs::write(&file, &text).unwrap();
                     let reread = xml::parse(text.as_bytes(), Limits::default()).unwrap();
                     verdicts_ours.push(schema(edition).validate(&reread));
+                    same_message(text.as_bytes(), &file.display().to_string());
                     labels.push(format!("{} ({what})", file.display()));
                     files.push(file);
                 }
