@@ -13,13 +13,20 @@
 //! declarant's certificate key does at intake): Z_A kept, and `[s]G + [t]P` from the shared
 //! table of G and one built for P, 128 additions instead of two generic multiplications.
 //! Everything in a verification is public, so tables are indexed directly.
+//!
+//! The points are added here, on the curve's own field elements, rather than through the
+//! `sm2` crate's point types: those convert a sum to affine form by the field's generic
+//! inversion, which cost about as much as the 128 additions together. Here the one inversion
+//! a signature needs is Fermat's (`z^(p−2)`, a fixed sequence of field multiplications, so it
+//! takes the same time for every `z`), and a table's points are made affine with one
+//! inversion a row (Montgomery's trick).
 
+use primeorder::PrimeCurveParams;
 use sm2::elliptic_curve::ops::Reduce;
-use sm2::elliptic_curve::point::AffineCoordinates;
 use sm2::elliptic_curve::sec1::ToEncodedPoint;
-use sm2::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
-use sm2::elliptic_curve::{Group, PrimeField};
-use sm2::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, U256};
+use sm2::elliptic_curve::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
+use sm2::elliptic_curve::PrimeField;
+use sm2::{AffinePoint, FieldBytes, Scalar, U256};
 use sm3::{Digest, Sm3};
 
 /// The curve's coefficient a (p − 3) and b, big-endian (GB/T 32918.5).
@@ -27,6 +34,13 @@ const A: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFF
 const B: [u8; 32] = hex32("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
 /// The group order n, big-endian.
 const ORDER: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123");
+/// p − 2, the exponent that inverts a field element (Fermat), as little-endian 64-bit words.
+const P_MINUS_2: [u64; 4] = [
+    0xFFFF_FFFF_FFFF_FFFD,
+    0xFFFF_FFFF_0000_0000,
+    0xFFFF_FFFF_FFFF_FFFF,
+    0xFFFF_FFFE_FFFF_FFFF,
+];
 
 const fn hex32(text: &str) -> [u8; 32] {
     let bytes = text.as_bytes();
@@ -47,13 +61,123 @@ const fn nibble(c: u8) -> u8 {
     }
 }
 
-/// `j·16^i·Q` for `i` in 0..64 and `j` in 0..16: `[k]Q` in 64 additions.
-type Table = [[AffinePoint; 16]; 64];
+/// An element of the curve's base field GF(p).
+type Fe = <sm2::Sm2 as PrimeCurveParams>::FieldElement;
+
+/// `z^-1` as `z^(p−2)`: the exponent is fixed, so the squarings and multiplications are the
+/// same for every `z` (0 gives 0).
+fn invert(z: &Fe) -> Fe {
+    z.pow_vartime(&P_MINUS_2)
+}
+
+/// A point other than the identity, in affine coordinates.
+#[derive(Clone, Copy, Debug)]
+struct Affine {
+    x: Fe,
+    y: Fe,
+}
+
+impl Affine {
+    fn of(point: &AffinePoint) -> Option<Self> {
+        let encoded = point.to_encoded_point(false);
+        let coordinate =
+            |bytes: &[u8]| Option::<Fe>::from(Fe::from_repr(*FieldBytes::from_slice(bytes)));
+        Some(Self {
+            x: coordinate(encoded.x()?)?,
+            y: coordinate(encoded.y()?)?,
+        })
+    }
+}
+
+impl ConditionallySelectable for Affine {
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
+        Self {
+            x: Fe::conditional_select(&a.x, &b.x, choice),
+            y: Fe::conditional_select(&a.y, &b.y, choice),
+        }
+    }
+}
+
+/// A point in homogeneous projective coordinates (x = X/Z, y = Y/Z); the identity is
+/// (0 : 1 : 0).
+#[derive(Clone, Copy, Debug)]
+struct Projective {
+    x: Fe,
+    y: Fe,
+    z: Fe,
+}
+
+impl Projective {
+    const IDENTITY: Self = Self {
+        x: Fe::ZERO,
+        y: Fe::ONE,
+        z: Fe::ZERO,
+    };
+
+    fn from_affine(point: &Affine) -> Self {
+        Self {
+            x: point.x,
+            y: point.y,
+            z: Fe::ONE,
+        }
+    }
+
+    /// `self + rhs` by the complete mixed addition for a = −3 (Renes, Costello, Batina,
+    /// "Complete addition formulas for prime order elliptic curves", 2015, algorithm 5):
+    /// right for every `self`, the identity and `rhs` itself included.
+    fn add_affine(&self, rhs: &Affine) -> Self {
+        let b = <sm2::Sm2 as PrimeCurveParams>::EQUATION_B;
+        let triple = |v: Fe| v.double() + v;
+        let xx = self.x * rhs.x;
+        let yy = self.y * rhs.y;
+        let xy = (self.x + self.y) * (rhs.x + rhs.y) - (xx + yy);
+        let yz = rhs.y * self.z + self.y;
+        let xz = rhs.x * self.z + self.x;
+        let bz3 = triple(xz - b * self.z);
+        let yy_minus = yy - bz3;
+        let yy_plus = yy + bz3;
+        let z3 = triple(self.z);
+        let bxz3 = triple(b * xz - (z3 + xx));
+        let xx3 = triple(xx) - z3;
+        Self {
+            x: yy_plus * xy - yz * bxz3,
+            y: yy_plus * yy_minus + xx3 * bxz3,
+            z: yy_minus * yz + xy * xx3,
+        }
+    }
+
+    /// The affine x coordinate, big-endian; `None` for the identity.
+    fn affine_x(&self) -> Option<FieldBytes> {
+        if bool::from(self.z.is_zero()) {
+            return None;
+        }
+        Some((self.x * invert(&self.z)).to_repr())
+    }
+}
+
+impl ConditionallySelectable for Projective {
+    fn conditional_select(a: &Self, b: &Self, choice: Choice) -> Self {
+        Self {
+            x: Fe::conditional_select(&a.x, &b.x, choice),
+            y: Fe::conditional_select(&a.y, &b.y, choice),
+            z: Fe::conditional_select(&a.z, &b.z, choice),
+        }
+    }
+}
+
+/// `j·16^i·Q` for `i` in 0..64 and `j` in 1..16 (column 0, never read, repeats column 1):
+/// `[k]Q` in 64 additions.
+type Table = [[Affine; 16]; 64];
 
 /// The generator's table, built on first use and shared by every key.
-fn generator_table() -> &'static Table {
-    static TABLE: std::sync::OnceLock<Box<Table>> = std::sync::OnceLock::new();
-    TABLE.get_or_init(|| build_table(ProjectivePoint::GENERATOR))
+fn generator_table() -> Option<&'static Table> {
+    static TABLE: std::sync::OnceLock<Option<Box<Table>>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let (x, y) = <sm2::Sm2 as PrimeCurveParams>::GENERATOR;
+            build_table(Affine { x, y })
+        })
+        .as_deref()
 }
 
 /// A signing key with its per-key work done.
@@ -70,6 +194,7 @@ impl FastSm2 {
         let d: Scalar = *key.to_nonzero_scalar();
         let d_plus_1_inv = Option::<Scalar>::from((d + Scalar::ONE).invert())?;
         let public = key.public_key();
+        generator_table()?;
         Some(Self {
             d,
             d_plus_1_inv,
@@ -94,9 +219,9 @@ impl FastSm2 {
         ));
         let k = Option::<Scalar>::from(k)?;
         // A4: (x1, y1) = [k]G.
-        let point = self.mul_generator(&k).to_affine();
+        let x1 = mul_generator(generator_table()?, &k).affine_x()?;
         // A5: r = (e + x1) mod n; r ≠ 0 and r + k ≠ n.
-        let r = e + <Scalar as Reduce<U256>>::reduce_bytes(&point.x());
+        let r = e + <Scalar as Reduce<U256>>::reduce_bytes(&x1);
         if bool::from(r.is_zero() | (r + k).ct_eq(&Scalar::ZERO)) {
             return None;
         }
@@ -107,22 +232,25 @@ impl FastSm2 {
         }
         Some((r.to_repr().into(), s.to_repr().into()))
     }
+}
 
-    fn mul_generator(&self, k: &Scalar) -> ProjectivePoint {
-        let table = generator_table();
-        let digits = k.to_repr();
-        let mut sum = ProjectivePoint::IDENTITY;
-        for (i, row) in table.iter().enumerate() {
-            // Row i holds j·16^i·G; its digit is the i-th nibble from the low end.
-            let digit = digit(&digits, i) as u8;
-            let mut chosen = AffinePoint::IDENTITY;
-            for (j, point) in row.iter().enumerate().skip(1) {
-                chosen.conditional_assign(point, (j as u8).ct_eq(&digit));
-            }
-            sum += chosen;
+/// `[k]G` for a secret `k`: each row's point is chosen by constant-time selection over the
+/// whole row, and a zero digit adds all the same and keeps the sum, so neither memory access
+/// nor the work done depends on the digits.
+fn mul_generator(table: &Table, k: &Scalar) -> Projective {
+    let digits = k.to_repr();
+    let mut sum = Projective::IDENTITY;
+    for (i, row) in table.iter().enumerate() {
+        // Row i holds j·16^i·G; its digit is the i-th nibble from the low end.
+        let digit = digit(&digits, i) as u8;
+        let mut chosen = row[1];
+        for (j, point) in row.iter().enumerate().skip(2) {
+            chosen.conditional_assign(point, (j as u8).ct_eq(&digit));
         }
-        sum
+        let added = sum.add_affine(&chosen);
+        sum.conditional_assign(&added, !digit.ct_eq(&0));
     }
+    sum
 }
 
 /// The `i`-th base-16 digit of `k`, from the low end.
@@ -131,14 +259,13 @@ fn digit(k: &FieldBytes, i: usize) -> usize {
     usize::from(if i % 2 == 0 { byte & 0x0f } else { byte >> 4 })
 }
 
-/// `[k]Q` from `Q`'s table, in variable time: for public scalars only.
-fn mul_public(table: &Table, k: &Scalar) -> ProjectivePoint {
+/// `[k]Q` from `Q`'s table added to `sum`, in variable time: for public scalars only.
+fn add_public(mut sum: Projective, table: &Table, k: &Scalar) -> Projective {
     let digits = k.to_repr();
-    let mut sum = ProjectivePoint::IDENTITY;
     for (i, row) in table.iter().enumerate() {
         let j = digit(&digits, i);
         if j != 0 {
-            sum += row[j];
+            sum = sum.add_affine(&row[j]);
         }
     }
     sum
@@ -154,9 +281,10 @@ impl FastVerify {
     /// Prepares `key` (with the distinguishing id its signatures use). `None` if the id is
     /// too long for the standard's 16-bit length or the key is the identity.
     pub(crate) fn new(key: &sm2::PublicKey, distid: &str) -> Option<Self> {
+        generator_table()?;
         Some(Self {
             z: identity_hash(distid, key.as_affine())?,
-            table: build_table(key.to_projective()),
+            table: build_table(Affine::of(key.as_affine())?)?,
         })
     }
 
@@ -182,30 +310,66 @@ impl FastVerify {
             return false;
         }
         // B6: (x1, y1) = [s]G + [t]P.
-        let point = mul_public(generator_table(), &s) + mul_public(&self.table, &t);
-        if bool::from(point.is_identity()) {
+        let Some(generator) = generator_table() else {
             return false;
-        }
+        };
+        let point = add_public(
+            add_public(Projective::IDENTITY, generator, &s),
+            &self.table,
+            &t,
+        );
+        let Some(x1) = point.affine_x() else {
+            return false;
+        };
         // B7: R = (e + x1) mod n = r.
-        let x1 = <Scalar as Reduce<U256>>::reduce_bytes(&point.to_affine().x());
+        let x1 = <Scalar as Reduce<U256>>::reduce_bytes(&x1);
         bool::from((e + x1).ct_eq(&r))
     }
 }
 
-fn build_table(point: ProjectivePoint) -> Box<Table> {
-    let mut table = Box::new([[AffinePoint::IDENTITY; 16]; 64]);
-    let mut base = point;
+/// The table of `point`: each row's sixteen multiples summed in projective form, then made
+/// affine together with one inversion (Montgomery's trick); the sixteenth is the next row's
+/// unit. `None` if a multiple is the identity, which no point of the curve's prime order
+/// gives.
+fn build_table(point: Affine) -> Option<Box<Table>> {
+    let mut table = Box::new([[point; 16]; 64]);
+    let mut unit = point;
     for row in table.iter_mut() {
-        let mut multiple = ProjectivePoint::IDENTITY;
-        for point in row.iter_mut().skip(1) {
-            multiple += base;
-            *point = multiple.to_affine();
+        // multiples[j - 1] = j·unit, j = 1..=16.
+        let mut multiples = [Projective::from_affine(&unit); 16];
+        for j in 1..16 {
+            multiples[j] = multiples[j - 1].add_affine(&unit);
         }
-        for _ in 0..4 {
-            base = base.double();
+        // prefix[j] = z_0 · … · z_j; one inversion of the whole product, then each z's
+        // inverse peeled off from the top.
+        let mut prefix = [Fe::ONE; 16];
+        let mut product = Fe::ONE;
+        for (slot, multiple) in prefix.iter_mut().zip(&multiples) {
+            product *= multiple.z;
+            *slot = product;
         }
+        if bool::from(product.is_zero()) {
+            return None;
+        }
+        let mut inverse = invert(&product);
+        let mut affine = [unit; 16];
+        for j in (0..16).rev() {
+            let z_inv = if j == 0 {
+                inverse
+            } else {
+                inverse * prefix[j - 1]
+            };
+            inverse *= multiples[j].z;
+            affine[j] = Affine {
+                x: multiples[j].x * z_inv,
+                y: multiples[j].y * z_inv,
+            };
+        }
+        row[1..].copy_from_slice(&affine[..15]);
+        row[0] = affine[0];
+        unit = affine[15];
     }
-    table
+    Some(table)
 }
 
 /// Z_A = SM3(ENTL_A ‖ ID_A ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A) (GB/T 32918.2, 5.5).
@@ -280,6 +444,77 @@ mod tests {
             assert!(!other.verify(&message, &r, &s));
             assert!(!fast.verify(&message, &[0; 32], &s));
         }
+    }
+
+    /// The tables and the additions give the `sm2` crate's multiples of G and of a random
+    /// point, both coordinates, for scalars whose digits are zero, fifteen, or random, for
+    /// n − 1 (whose x is G's own) and for 0 (the identity, which has no x).
+    #[test]
+    fn multiples_are_the_sm2_crates() {
+        use super::{add_public, build_table, generator_table, invert, mul_generator};
+        use super::{Affine, Projective};
+        use sm2::elliptic_curve::point::AffineCoordinates;
+        use sm2::elliptic_curve::sec1::ToEncodedPoint;
+        use sm2::elliptic_curve::{Field, PrimeField};
+        use sm2::{ProjectivePoint, Scalar};
+
+        let coordinates = |point: &Projective| {
+            let z = invert(&point.z);
+            ((point.x * z).to_repr(), (point.y * z).to_repr())
+        };
+        let expected = |point: ProjectivePoint| {
+            let affine = point.to_affine();
+            let encoded = affine.to_encoded_point(false);
+            (
+                *sm2::FieldBytes::from_slice(encoded.x().unwrap()),
+                *sm2::FieldBytes::from_slice(encoded.y().unwrap()),
+            )
+        };
+        let mut scalars: Vec<Scalar> = [1u64, 2, 3, 15, 16, 17, 255, 256, 0x1_0000_0001]
+            .into_iter()
+            .map(Scalar::from)
+            .collect();
+        scalars.push(-Scalar::ONE);
+        scalars.push(Scalar::from_repr([0xff; 32].into()).unwrap_or(Scalar::ONE.double()));
+        for _ in 0..16 {
+            scalars.push(Scalar::random(&mut rand_core::OsRng));
+        }
+        let generator = generator_table().unwrap();
+        let other = ProjectivePoint::GENERATOR * Scalar::random(&mut rand_core::OsRng);
+        let other_table = build_table(Affine::of(&other.to_affine()).unwrap()).unwrap();
+        for k in &scalars {
+            let theirs = expected(ProjectivePoint::GENERATOR * k);
+            assert_eq!(coordinates(&mul_generator(generator, k)), theirs, "{k:?}");
+            assert_eq!(
+                coordinates(&add_public(Projective::IDENTITY, generator, k)),
+                theirs
+            );
+            assert_eq!(
+                coordinates(&add_public(Projective::IDENTITY, &other_table, k)),
+                expected(other * k)
+            );
+        }
+        let minus_one = mul_generator(generator, &-Scalar::ONE);
+        assert_eq!(
+            minus_one.affine_x().unwrap(),
+            ProjectivePoint::GENERATOR.to_affine().x()
+        );
+        assert!(mul_generator(generator, &Scalar::ZERO).affine_x().is_none());
+        assert!(add_public(Projective::IDENTITY, generator, &Scalar::ZERO)
+            .affine_x()
+            .is_none());
+        // A point added to itself is its double, and to its negation the identity.
+        let g = Affine::of(&ProjectivePoint::GENERATOR.to_affine()).unwrap();
+        let doubled = Projective::from_affine(&g).add_affine(&g);
+        assert_eq!(
+            coordinates(&doubled),
+            expected(ProjectivePoint::GENERATOR + ProjectivePoint::GENERATOR)
+        );
+        let negated = Affine { x: g.x, y: -g.y };
+        assert!(Projective::from_affine(&g)
+            .add_affine(&negated)
+            .affine_x()
+            .is_none());
     }
 
     /// Byte-identical to the `sm2` crate's signatures, for many keys and messages.
