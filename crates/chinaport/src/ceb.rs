@@ -503,40 +503,55 @@ fn write_fields(
     fields: &Fields,
     depth: usize,
 ) -> Element {
+    // Receipts and tax bills are written for every inventory: pieces pushed, no `format!`.
     let indent = "  ".repeat(depth);
-    out.push_str(&format!("{indent}<ceb:{name}>\n"));
-    let declared: Vec<&str> = match content {
-        Content::Sequence { children, .. } => children.iter().map(|c| c.name.as_str()).collect(),
-        _ => Vec::new(),
+    out.push_str(&indent);
+    out.push_str("<ceb:");
+    out.push_str(name);
+    out.push_str(">\n");
+    let declared: &[crate::xsd::Decl] = match content {
+        Content::Sequence { children, .. } => children,
+        _ => &[],
     };
+    // Each field's place in the schema's sequence (undeclared ones after all, for the check
+    // to name); a stable sort keeps repeated fields in their order.
+    let mut order: Vec<(usize, usize)> = fields
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, (n, _))| {
+            let place = declared.iter().position(|d| d.name == *n);
+            (place.unwrap_or(usize::MAX), i)
+        })
+        .collect();
+    order.sort_by_key(|&(place, _)| place);
     let mut element = Element {
         name: name.to_owned(),
+        children: Vec::with_capacity(order.len()),
         ..Element::default()
     };
-    let mut emit = |field: &str, value: &str| {
-        out.push_str(&format!(
-            "{indent}  <ceb:{field}>{}</ceb:{field}>\n",
-            escape(value)
-        ));
+    for (_, i) in order {
+        let Some((field, value)) = fields.0.get(i) else {
+            continue;
+        };
+        out.push_str(&indent);
+        out.push_str("  <ceb:");
+        out.push_str(field);
+        out.push('>');
+        out.push_str(&escape(value));
+        out.push_str("</ceb:");
+        out.push_str(field);
+        out.push_str(">\n");
         element.children.push(Element {
-            name: field.to_owned(),
+            name: field.clone(),
             text: value.trim().to_owned(),
             ..Element::default()
         });
-    };
-    for field in &declared {
-        for (n, v) in &fields.0 {
-            if n == field {
-                emit(n, v);
-            }
-        }
     }
-    for (n, v) in &fields.0 {
-        if !declared.contains(&n.as_str()) {
-            emit(n, v);
-        }
-    }
-    out.push_str(&format!("{indent}</ceb:{name}>\n"));
+    out.push_str(&indent);
+    out.push_str("</ceb:");
+    out.push_str(name);
+    out.push_str(">\n");
     element
 }
 

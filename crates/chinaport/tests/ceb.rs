@@ -409,6 +409,19 @@ fn write_refuses_what_the_schema_or_xml_refuses() {
     assert!(diagnostics.is_empty(), "{diagnostics:?}");
     assert_eq!(read.entities[0].head.text("returnInfo"), "放行 & <ok>");
     assert_eq!(read.entities[0].head.text("invtNo"), "37002026I000000001");
+    // Fields in any order are written in the schema's.
+    let mut shuffled = receipt.clone();
+    shuffled.head.0.reverse();
+    let again = ceb::write(edition, "CEB622Message", GUID, &[shuffled], None).unwrap();
+    assert_eq!(again, xml);
+    // A field the schema does not declare: written last, and named.
+    let mut unknown = receipt.clone();
+    unknown
+        .head
+        .0
+        .insert(0, ("notAField".to_owned(), "x".to_owned()));
+    let e = ceb::write(edition, "CEB622Message", GUID, &[unknown], None).unwrap_err();
+    assert!(e.to_string().contains("notAField"), "{e}");
     // A required field left out: named.
     let mut missing = receipt.clone();
     missing.head.0.retain(|(n, _)| n != "returnStatus");
