@@ -413,16 +413,21 @@ impl<'t, 's> Canon<'t, 's> {
         let rest = self.rest();
         // Names are almost always ASCII: bytes first, characters only past the first
         // non-ASCII byte.
-        let mut end = rest
-            .bytes()
-            .enumerate()
-            .take_while(|&(i, b)| {
-                b.is_ascii()
-                    && (b.is_ascii_alphabetic()
-                        || matches!(b, b'_' | b':')
-                        || (i > 0 && (b.is_ascii_digit() || matches!(b, b'-' | b'.'))))
-            })
-            .count();
+        let bytes = rest.as_bytes();
+        let class = |i: usize| {
+            bytes
+                .get(i)
+                .and_then(|b| crate::xml::NAME_BYTES.get(usize::from(*b)))
+                .copied()
+                .unwrap_or(0)
+        };
+        let mut end = 0;
+        if class(0) == 2 {
+            end = 1;
+            while class(end) != 0 {
+                end += 1;
+            }
+        }
         if rest.as_bytes().get(end).is_some_and(|b| !b.is_ascii()) {
             let start = end;
             for (i, c) in rest.get(start..).unwrap_or("").char_indices() {

@@ -150,7 +150,7 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// What an ASCII byte may be in an XML name: 2 where it may start one (letters, `_ :`), 1
 /// where it may only follow (digits, `- .`), 0 where it may not appear. Non-ASCII bytes are
 /// 0 here and decided on the decoded characters.
-const NAME_BYTES: [u8; 128] = {
+pub(crate) const NAME_BYTES: [u8; 128] = {
     let mut table = [0u8; 128];
     let mut b = 0;
     while b < 128 {
