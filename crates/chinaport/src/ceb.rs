@@ -128,26 +128,9 @@ impl Fields {
         }
     }
 
-    fn of(element: &Element) -> Self {
-        Self(
-            element
-                .children
-                .iter()
-                .map(|c| (c.name.clone(), c.text.clone()))
-                .collect(),
-        )
-    }
-
-    /// [`Fields::of`] an element given up: its children's names and texts are moved, not
-    /// copied.
-    fn taken(element: Element) -> Self {
-        Self(
-            element
-                .children
-                .into_iter()
-                .map(|c| (c.name, c.text))
-                .collect(),
-        )
+    /// The fields an element's children are: their names and texts moved, not copied.
+    fn taken(children: Vec<Element>) -> Self {
+        Self(children.into_iter().map(|c| (c.name, c.text)).collect())
     }
 }
 
@@ -233,26 +216,20 @@ impl CebError {
 /// newest that accepts it; the 2022-05 one's diagnostics when neither does), and its
 /// entities. The diagnostics are the schema's: an empty list means the message is valid.
 pub fn parse(bytes: &[u8]) -> Result<(Message, Vec<Diagnostic>), CebError> {
-    let document = crate::xml::parse(bytes, crate::xml::Limits::default())?;
-    let (mut message, diagnostics) = checked(&document)?;
-    // The tree is this function's own: its names and texts move into the message.
-    for child in document.children {
-        match child.name.as_str() {
-            "BaseTransfer" => message.base_transfer = Fields::taken(child),
-            "Signature" => message.signed = true,
-            "BaseSubscribe" | "ExtendMessage" => {}
-            _ => message.entities.push(entity_taken(child)),
-        }
-    }
-    Ok((message, diagnostics))
+    message_of(crate::xml::parse(bytes, crate::xml::Limits::default())?)
 }
 
 /// [`parse`] of a document already read.
 pub fn read(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
-    let (mut message, diagnostics) = checked(document)?;
-    for child in &document.children {
+    message_of(document.clone())
+}
+
+/// The message a tree is: its names and texts move into the message, not copied.
+fn message_of(document: Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
+    let (mut message, diagnostics) = checked(&document)?;
+    for child in document.children {
         match child.name.as_str() {
-            "BaseTransfer" => message.base_transfer = Fields::of(child),
+            "BaseTransfer" => message.base_transfer = Fields::taken(child.children),
             "Signature" => message.signed = true,
             "BaseSubscribe" | "ExtendMessage" => {}
             _ => message.entities.push(entity(child)),
@@ -305,40 +282,13 @@ fn checked(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
     Ok((message, diagnostics))
 }
 
-fn entity(element: &Element) -> Entity {
+/// The entity an element is: a flat one's fields are its head; a nested one has a head (the
+/// first part) and item lists (the rest). Its strings are moved, not copied.
+fn entity(element: Element) -> Entity {
     let nested = element.children.iter().any(|c| !c.children.is_empty());
     if !nested {
         return Entity {
-            name: element.name.clone(),
-            head: Fields::of(element),
-            ..Entity::default()
-        };
-    }
-    let mut entity = Entity {
-        name: element.name.clone(),
-        ..Entity::default()
-    };
-    for (i, part) in element.children.iter().enumerate() {
-        if i == 0 {
-            entity.head_name = Some(part.name.clone());
-            entity.head = Fields::of(part);
-        } else {
-            entity.list_name.get_or_insert_with(|| part.name.clone());
-            entity.lists.push(Fields::of(part));
-        }
-    }
-    entity
-}
-
-/// [`entity`] of an element given up, its strings moved.
-fn entity_taken(element: Element) -> Entity {
-    let nested = element.children.iter().any(|c| !c.children.is_empty());
-    if !nested {
-        return Entity {
-            head: Fields::taken(Element {
-                children: element.children,
-                ..Element::default()
-            }),
+            head: Fields::taken(element.children),
             name: element.name,
             ..Entity::default()
         };
@@ -350,13 +300,13 @@ fn entity_taken(element: Element) -> Entity {
     };
     for (i, part) in element.children.into_iter().enumerate() {
         if i == 0 {
-            entity.head_name = Some(part.name.clone());
-            entity.head = Fields::taken(part);
+            entity.head_name = Some(part.name);
+            entity.head = Fields::taken(part.children);
         } else {
             if entity.list_name.is_none() {
-                entity.list_name = Some(part.name.clone());
+                entity.list_name = Some(part.name);
             }
-            entity.lists.push(Fields::taken(part));
+            entity.lists.push(Fields::taken(part.children));
         }
     }
     entity
