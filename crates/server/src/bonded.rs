@@ -143,11 +143,7 @@ impl Projection for BondedTables {
         }
         statements.extend(crate::crossborder::receipt_statements(
             entry,
-            [(
-                record.receipt_type.as_str(),
-                record.receipt.as_str(),
-                vec![record.party.as_str()],
-            )],
+            [vec![record.party.as_str()]],
         ));
         statements
     }

@@ -27,7 +27,6 @@
 //! | `ceb_doc` | (kind, key): the order, payment, waybill or inventory on record, as decided |
 //! | `ceb_invt` | inventory number: the inventory released, its bill and whether reversed |
 //! | `ceb_buyer_year` | (buyer, year): what the buyer bought, in fen |
-//! | `ceb_receipt` | receipt written: its message type and XML, for the mailboxes |
 
 use std::sync::Arc;
 
@@ -392,16 +391,14 @@ impl Projection for CebTables {
                 buyer TEXT NOT NULL, year BIGINT NOT NULL, total_fen BIGINT NOT NULL,
                 PRIMARY KEY (buyer, year)){clustered}"
             ),
-            format!(
-                "CREATE TABLE IF NOT EXISTS ceb_receipt (
-                entry_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, message_type TEXT NOT NULL,
-                xml TEXT NOT NULL){clustered}"
-            ),
+            // Receipts are read from the entries that wrote them ([`receipts_in`]); the copy
+            // databases made before kept in a table of their own goes.
+            "DROP TABLE IF EXISTS ceb_receipt".into(),
         ]
     }
 
     fn reset(&self) -> Vec<String> {
-        ["ceb_doc", "ceb_invt", "ceb_buyer_year", "ceb_receipt"]
+        ["ceb_doc", "ceb_invt", "ceb_buyer_year"]
             .iter()
             .map(|t| format!("DELETE FROM {t}"))
             .collect()
@@ -473,11 +470,44 @@ struct BillValue {
 #[derive(Deserialize)]
 struct WrittenRow<'a> {
     #[serde(borrow)]
-    message_type: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    xml: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
     parties: Vec<std::borrow::Cow<'a, str>>,
+}
+
+/// The China-format receipts an entry wrote, in order, each as (message type, XML): the
+/// `n` of a mailbox row `ceb:<ledger>:<seq>:<n>` indexes these. Empty for an entry of any
+/// other kind, or one that does not read.
+pub(crate) fn receipts_in(entry: &Entry) -> Vec<(String, String)> {
+    #[derive(Deserialize)]
+    struct Kept {
+        message_type: String,
+        xml: String,
+    }
+    /// A cross-border message's or an officer's decision's receipts.
+    #[derive(Deserialize)]
+    struct Written {
+        #[serde(default)]
+        written: Vec<Kept>,
+    }
+    /// A bonded message's one receipt.
+    #[derive(Deserialize)]
+    struct Bonded {
+        receipt_type: String,
+        receipt: String,
+    }
+    match entry.kind.as_str() {
+        KIND | DECISION_KIND => serde_json::from_slice::<Written>(&entry.payload)
+            .map(|w| {
+                w.written
+                    .into_iter()
+                    .map(|k| (k.message_type, k.xml))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        crate::bonded::KIND => serde_json::from_slice::<Bonded>(&entry.payload)
+            .map(|b| vec![(b.receipt_type, b.receipt)])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
 }
 
 fn text(value: impl Into<String>) -> Value {
@@ -569,34 +599,28 @@ fn rows(entry: &Entry, record: &Rows<'_>) -> Vec<Statement> {
     }
     statements.extend(receipt_statements(
         entry,
-        record.written.iter().map(|w| {
-            (
-                w.message_type.as_ref(),
-                w.xml.as_ref(),
-                w.parties.iter().map(AsRef::as_ref).collect(),
-            )
-        }),
+        record
+            .written
+            .iter()
+            .map(|w| w.parties.iter().map(AsRef::as_ref).collect()),
     ));
     statements
 }
 
-/// The statements that keep the China-format receipts an entry wrote (`ceb_receipt`, one row
-/// each, id `ceb:<ledger>:<seq>:<n>`) and put each into its parties' mailboxes: each item is
-/// (message type, XML, parties). Shared by every family whose receipts are XML documents
-/// (CEB, 金关二期).
+/// The statements that put the China-format receipts an entry wrote into their parties'
+/// mailboxes, one row each with id `ceb:<ledger>:<seq>:<n>` (the entry's `n`th receipt): each
+/// item is the receipt's parties. The receipts themselves stay in the entry, where
+/// [`receipts_in`] reads them; no table keeps them a second time (they are a third of a
+/// cross-border entry's bytes, and the writer would write them twice). Shared by every
+/// family whose receipts are XML documents (CEB, 金关二期).
 pub(crate) fn receipt_statements<'a>(
     entry: &Entry,
-    written: impl IntoIterator<Item = (&'a str, &'a str, Vec<&'a str>)>,
+    written: impl IntoIterator<Item = Vec<&'a str>>,
 ) -> Vec<Statement> {
     let mut statements = Vec::new();
     // Parties in one order in every transaction, as the declarations' mailboxes are filled.
-    for (n, (message_type, xml, mut parties)) in written.into_iter().enumerate() {
+    for (n, mut parties) in written.into_iter().enumerate() {
         let id = format!("ceb:{}:{}:{n}", entry.ledger, entry.seq);
-        statements.push(Statement::new(
-            "INSERT INTO ceb_receipt (entry_id, seq, message_type, xml) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (entry_id) DO NOTHING",
-            vec![text(id.clone()), seq(entry), text(message_type), text(xml)],
-        ));
         parties.sort_unstable();
         parties.dedup();
         for party in parties {
@@ -1829,13 +1853,10 @@ pub(crate) fn decision_rows(entry: &Entry) -> Vec<Statement> {
     }
     statements.extend(receipt_statements(
         entry,
-        decision.written.iter().map(|w| {
-            (
-                w.message_type.as_str(),
-                w.xml.as_str(),
-                w.parties.iter().map(String::as_str).collect(),
-            )
-        }),
+        decision
+            .written
+            .iter()
+            .map(|w| w.parties.iter().map(String::as_str).collect()),
     ));
     statements
 }

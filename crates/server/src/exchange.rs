@@ -155,14 +155,14 @@ pub(crate) fn rows_after(
         .store
         .query(&Statement::new(
             // A declaration's receipt is its record's row in decl_event; a cross-border or
-            // bonded message's receipt or notice is its document in ceb_receipt.
+            // bonded message's receipt or notice (`ceb:<ledger>:<seq>:<n>`) is in the entry
+            // that wrote it.
             "SELECT m.cursor, m.entry_id, e.ledger, m.seq, m.time_ms, e.status,
-                    e.receipt_code, e.note, e.events, e.version, r.message_type, r.xml
+                    e.receipt_code, e.note, e.events, e.version
              FROM mailbox m
              LEFT JOIN decl_event e ON e.entry_id = m.entry_id AND e.seq = m.seq
-             LEFT JOIN ceb_receipt r ON r.entry_id = m.entry_id
              WHERE m.party = ?1 AND m.cursor > ?2
-               AND (e.entry_id IS NOT NULL OR r.entry_id IS NOT NULL)
+               AND (e.entry_id IS NOT NULL OR m.entry_id LIKE 'ceb:%')
              ORDER BY m.cursor LIMIT ?3",
             vec![
                 Value::Text(party.to_owned()),
@@ -171,43 +171,68 @@ pub(crate) fn rows_after(
             ],
         ))
         .map_err(ApiError::store)?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let get = |i: usize| row.get(i);
-            let seq = as_int(get(3));
-            if let Some(Value::Text(message_type)) = get(10) {
-                // The receipt's id is `ceb:<ledger>:<seq>:<n>`: the ledger of its family.
-                let entry_id = as_text(get(1));
-                let ledger = entry_id.split(':').nth(1).unwrap_or_default().to_owned();
-                return serde_json::json!({
-                    "cursor": as_int(get(0)),
-                    "message_id": format!("{ledger}:{seq}"),
-                    "entry_id": as_text(get(1)),
-                    "ledger": ledger,
-                    "seq": seq,
-                    "time": crate::declarations::time_text(as_int(get(4))),
-                    "message_type": message_type,
-                    "xml": as_text(get(11)),
-                });
-            }
-            let ledger = as_text(get(2));
-            serde_json::json!({
+    // Each entry read once, however many of its receipts the page holds.
+    let mut written: std::collections::HashMap<(String, i64), Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    let mut messages = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let get = |i: usize| row.get(i);
+        let seq = as_int(get(3));
+        let entry_id = as_text(get(1));
+        if let Some((ledger, n)) = receipt_id(&entry_id) {
+            let receipts = match written.entry((ledger.to_owned(), seq)) {
+                std::collections::hash_map::Entry::Occupied(kept) => kept.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let (entry, _) = app
+                        .store
+                        .entry(ledger, u64::try_from(seq).unwrap_or_default())
+                        .map_err(ApiError::store)?;
+                    slot.insert(crate::crossborder::receipts_in(&entry))
+                }
+            };
+            let Some((message_type, xml)) = receipts.get(n) else {
+                return Err(crate::internal(format!(
+                    "mailbox row {entry_id}: the entry has no such receipt"
+                )));
+            };
+            messages.push(serde_json::json!({
                 "cursor": as_int(get(0)),
                 "message_id": format!("{ledger}:{seq}"),
-                "entry_id": as_text(get(1)),
+                "entry_id": entry_id,
                 "ledger": ledger,
                 "seq": seq,
                 "time": crate::declarations::time_text(as_int(get(4))),
-                "status": as_text(get(5)),
-                "receipt_code": as_text(get(6)),
-                "note": as_text(get(7)),
-                "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
-                    .unwrap_or_default(),
-                "version": as_int(get(9)),
-            })
-        })
-        .collect())
+                "message_type": message_type,
+                "xml": xml,
+            }));
+            continue;
+        }
+        let ledger = as_text(get(2));
+        messages.push(serde_json::json!({
+            "cursor": as_int(get(0)),
+            "message_id": format!("{ledger}:{seq}"),
+            "entry_id": entry_id,
+            "ledger": ledger,
+            "seq": seq,
+            "time": crate::declarations::time_text(as_int(get(4))),
+            "status": as_text(get(5)),
+            "receipt_code": as_text(get(6)),
+            "note": as_text(get(7)),
+            "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
+                .unwrap_or_default(),
+            "version": as_int(get(9)),
+        }));
+    }
+    Ok(messages)
+}
+
+/// The ledger and receipt number of a China-format receipt's mailbox id
+/// `ceb:<ledger>:<seq>:<n>` (the sequence number is the row's own `seq`).
+fn receipt_id(id: &str) -> Option<(&str, usize)> {
+    let mut parts = id.strip_prefix("ceb:")?.splitn(3, ':');
+    let ledger = parts.next()?;
+    let _seq = parts.next()?;
+    Some((ledger, parts.next()?.parse().ok()?))
 }
 
 /// `GET /api/v1/mailbox`: the caller's party's messages after a cursor.
