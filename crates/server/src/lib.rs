@@ -221,10 +221,11 @@ pub struct App {
     /// Where mailboxes are read from: NATS JetStream when set ([`jetstream`]), else the
     /// database.
     pub jetstream: Option<Arc<jetstream::JetStream>>,
-    // Public keys of registry certificates already checked against the CA, by fingerprint
-    // of their PEM: intake verifies a signature per declaration, and parsing and checking
-    // the certificate each time would cost as much again.
-    certificate_keys: RwLock<std::collections::HashMap<[u8; 32], jinguan_crypto::VerifyingKey>>,
+    // Public keys of registry certificates already checked against the CA, by the
+    // certificate's fingerprint (SM3 of its DER, hex, as the registry keeps it): intake
+    // verifies a signature per message, and reading, parsing and checking the certificate
+    // each time would cost as much again.
+    certificate_keys: RwLock<std::collections::HashMap<String, jinguan_crypto::VerifyingKey>>,
 }
 
 /// The query tables the server needs its store opened with.
@@ -403,23 +404,32 @@ impl App {
             .expect("the semaphore is never closed")
     }
 
-    /// The key of a registry certificate (PEM), checked against the CA on first use.
-    fn certificate_key(&self, pem: &str) -> Result<jinguan_crypto::VerifyingKey, ApiError> {
-        let id = jinguan_crypto::sm3(pem.as_bytes());
+    /// The key of the registry certificate with this fingerprint (SM3 of its DER, hex),
+    /// checked against the CA on first use, when `pem` reads it: kept from then on under the
+    /// fingerprint, and only if the certificate read has that fingerprint.
+    fn certificate_key(
+        &self,
+        fingerprint: &str,
+        pem: impl FnOnce() -> Result<String, ApiError>,
+    ) -> Result<jinguan_crypto::VerifyingKey, ApiError> {
         if let Some(key) = self
             .certificate_keys
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
+            .get(fingerprint)
         {
             return Ok(key.clone());
         }
+        let pem = pem()?;
         // Prepared: a certificate's key verifies every declaration its holder sends.
-        let key = pki::certificate_key(&self.authority, pem)?.prepared();
-        self.certificate_keys
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, key.clone());
+        let (key, read) = pki::certificate_key(&self.authority, &pem)?;
+        let key = key.prepared();
+        if read == fingerprint {
+            self.certificate_keys
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(read, key.clone());
+        }
         Ok(key)
     }
 

@@ -517,11 +517,29 @@ pub(crate) fn rfc3339(seconds: i64) -> String {
 
 /// The registry's record of `serial`, with its status at `now_ms`.
 pub(crate) fn lookup(app: &App, serial: &str, now_ms: i64) -> Result<Option<Status>, ApiError> {
+    read_status(app, serial, now_ms, true)
+}
+
+/// [`lookup`], with the certificate itself (`pem`) read only when `with_pem`: a signature
+/// check needs only its status, holder and fingerprint (the key is kept by fingerprint), and
+/// every signed message asks.
+fn read_status(
+    app: &App,
+    serial: &str,
+    now_ms: i64,
+    with_pem: bool,
+) -> Result<Option<Status>, ApiError> {
+    let sql = if with_pem {
+        "SELECT party, role, name, not_before, not_after, fingerprint, pem, revoked_ms, reason
+         FROM certificate WHERE serial = ?1"
+    } else {
+        "SELECT party, role, name, not_before, not_after, fingerprint, '', revoked_ms, reason
+         FROM certificate WHERE serial = ?1"
+    };
     let rows = app
         .store
         .query(&Statement::new(
-            "SELECT party, role, name, not_before, not_after, fingerprint, pem, revoked_ms, reason
-             FROM certificate WHERE serial = ?1",
+            sql,
             vec![Value::Text(serial.to_ascii_lowercase())],
         ))
         .map_err(ApiError::store)?;
@@ -909,7 +927,8 @@ fn signing_certificate(
     serial: &str,
     party: Option<&str>,
 ) -> Result<(Status, VerifyingKey), ApiError> {
-    let known = lookup(app, serial, app.now_ms())?.ok_or_else(|| {
+    // The status without the certificate: its key is kept by fingerprint once checked.
+    let known = read_status(app, serial, app.now_ms(), false)?.ok_or_else(|| {
         unauthorized(
             "H0421",
             format!("certificate {serial} is not one we issued"),
@@ -927,7 +946,11 @@ fn signing_certificate(
             ),
         ));
     }
-    let key = app.certificate_key(&known.certificate)?;
+    let key = app.certificate_key(&known.fingerprint, || {
+        Ok(lookup(app, serial, app.now_ms())?
+            .map(|status| status.certificate)
+            .unwrap_or_default())
+    })?;
     Ok((known, key))
 }
 
@@ -950,8 +973,12 @@ pub(crate) fn usable(known: &Status) -> Result<(), ApiError> {
     }
 }
 
-/// The public key of a registry certificate, checked against the CA once and then kept.
-pub(crate) fn certificate_key(authority: &Authority, pem: &str) -> Result<VerifyingKey, ApiError> {
+/// The public key of a registry certificate and the certificate's fingerprint, the
+/// certificate checked against the CA (the caller keeps the key).
+pub(crate) fn certificate_key(
+    authority: &Authority,
+    pem: &str,
+) -> Result<(VerifyingKey, String), ApiError> {
     let certificate = Certificate::from_pem(pem).map_err(crate::internal)?;
     certificate
         .verify_signed_by(
@@ -961,9 +988,10 @@ pub(crate) fn certificate_key(authority: &Authority, pem: &str) -> Result<Verify
                 .map_err(crate::internal)?,
         )
         .map_err(|e| unauthorized("H0424", format!("certificate not issued by this CA: {e}")))?;
-    certificate
+    let key = certificate
         .public_key(DEFAULT_DISTID)
-        .map_err(crate::internal)
+        .map_err(crate::internal)?;
+    Ok((key, certificate.fingerprint()))
 }
 
 /// What makes a receipt evidence, checkable offline with the CA certificate alone
