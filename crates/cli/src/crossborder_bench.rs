@@ -250,6 +250,7 @@ pub(crate) fn run(params: &Params, refdata: RefData) -> Result<(), Failure> {
         document_count as f64 / wall.as_secs_f64()
     );
     // 2. Saturation.
+    let commits_before = commits(&base);
     let cpu_before = crate::intake_bench::cpu_seconds();
     let (wall, latencies, outcomes) = send(
         &base,
@@ -282,6 +283,18 @@ pub(crate) fn run(params: &Params, refdata: RefData) -> Result<(), Failure> {
              clients, one process)",
             cpu * 1e6 / params.count as f64,
             cpu / wall.as_secs_f64()
+        );
+    }
+    // How the ledger's writer grouped them: each commit costs a transaction, a durable write
+    // and a signed tree head, whatever it carries.
+    if let (Some(before), Some(after)) = (commits_before, commits(&base)) {
+        let count = (after.count - before.count).max(1.0);
+        say!(
+            "  group commits: {:.0}, {:.1} entries each, {:.2} ms each ({:.2} ms of it the commit)",
+            after.count - before.count,
+            (after.entries - before.entries) / count,
+            (after.seconds - before.seconds) * 1e3 / count,
+            (after.sync_seconds - before.sync_seconds) * 1e3 / count
         );
     }
     // 3. Fixed rate.
@@ -322,6 +335,38 @@ pub(crate) fn run(params: &Params, refdata: RefData) -> Result<(), Failure> {
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// The ledger's group commits so far, as the server's `/metrics` counts them.
+struct Commits {
+    count: f64,
+    entries: f64,
+    seconds: f64,
+    sync_seconds: f64,
+}
+
+/// Reads [`Commits`] from `/metrics`; `None` when the store does not count them.
+fn commits(base: &str) -> Option<Commits> {
+    let text = ureq::get(&format!("{base}/metrics"))
+        .call()
+        .ok()?
+        .into_string()
+        .ok()?;
+    let value = |name: &str| -> Option<f64> {
+        text.lines().find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+    };
+    Some(Commits {
+        count: value("jinguan_ledger_commit_seconds_count")?,
+        entries: value("jinguan_ledger_committed_entries_total")?,
+        seconds: value("jinguan_ledger_commit_seconds_sum")?,
+        sync_seconds: value("jinguan_ledger_commit_sync_seconds_total")?,
+    })
 }
 
 /// Ours and libxml2's time to check the same messages against the schema, where xmllint and
