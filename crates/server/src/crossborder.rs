@@ -103,8 +103,11 @@ impl Matched {
 /// go first.
 #[derive(Debug, Default)]
 struct RecentDocs {
-    docs: std::collections::HashMap<(&'static str, String), Kept>,
-    order: std::collections::VecDeque<(&'static str, String)>,
+    /// By key, the order, payment and waybill kept under it (an order and its payment share
+    /// their key): one lookup by the key as borrowed, no key built to ask.
+    docs: std::collections::HashMap<String, [Option<Kept>; 3]>,
+    /// What was kept, oldest first: (slot, key).
+    order: std::collections::VecDeque<(usize, String)>,
 }
 
 /// A document kept, with the entry that recorded it.
@@ -114,30 +117,48 @@ type Kept = (u64, Option<Arc<Matched>>);
 /// platform's parcels.
 const RECENT_DOCS: usize = 1 << 18;
 
+/// The slot of a kind [`RecentDocs`] keeps.
+fn slot_of(kind: &str) -> Option<usize> {
+    match kind {
+        "order" => Some(0),
+        "payment" => Some(1),
+        "waybill" => Some(2),
+        _ => None,
+    }
+}
+
 impl RecentDocs {
     /// Records what entry `seq` put in `ceb_doc`, unless a later entry's is already here.
     fn record(&mut self, seq: u64, kind: &'static str, key: &str, doc: Option<Arc<Matched>>) {
-        let slot = (kind, key.to_owned());
-        match self.docs.get_mut(&slot) {
-            Some(held) if held.0 > seq => {}
-            Some(held) => *held = (seq, doc),
-            None => {
-                if self.order.len() >= RECENT_DOCS {
-                    if let Some(oldest) = self.order.pop_front() {
-                        self.docs.remove(&oldest);
+        let Some(slot) = slot_of(kind) else {
+            return;
+        };
+        if let Some(held) = self.docs.get_mut(key).and_then(|kept| kept[slot].as_mut()) {
+            if held.0 <= seq {
+                *held = (seq, doc);
+            }
+            return;
+        }
+        if self.order.len() >= RECENT_DOCS {
+            if let Some((old_slot, old_key)) = self.order.pop_front() {
+                if let Some(kept) = self.docs.get_mut(&old_key) {
+                    kept[old_slot] = None;
+                    if kept.iter().all(Option::is_none) {
+                        self.docs.remove(&old_key);
                     }
                 }
-                self.order.push_back(slot.clone());
-                self.docs.insert(slot, (seq, doc));
             }
         }
+        self.order.push_back((slot, key.to_owned()));
+        self.docs.entry(key.to_owned()).or_default()[slot] = Some((seq, doc));
     }
 
     /// `Some(doc)` when kept (`Some(None)`: on record, not declared); `None` when not known
     /// here.
-    fn get(&self, kind: &'static str, key: &str) -> Option<Option<Arc<Matched>>> {
-        self.docs
-            .get(&(kind, key.to_owned()))
+    fn get(&self, kind: &str, key: &str) -> Option<Option<Arc<Matched>>> {
+        let slot = slot_of(kind)?;
+        self.docs.get(key)?[slot]
+            .as_ref()
             .map(|(_, doc)| doc.clone())
     }
 }
@@ -2280,6 +2301,63 @@ fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn waybill(no: &str) -> Option<Arc<Matched>> {
+        Some(Arc::new(Matched::Waybill(Waybill {
+            logistics_code: "L".into(),
+            logistics_no: no.into(),
+            order_no: "E".into(),
+            freight: None,
+            weight: Decimal::ONE,
+        })))
+    }
+
+    fn waybill_no(kept: Option<Option<Arc<Matched>>>) -> Option<String> {
+        match kept?.as_deref()? {
+            Matched::Waybill(w) => Some(w.logistics_no.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn recent_documents_keep_the_latest_entry_and_drop_the_oldest() {
+        let mut recent = RecentDocs::default();
+        recent.record(5, "waybill", "L/1", waybill("five"));
+        // Order and payment share a key; each kind is its own.
+        recent.record(5, "order", "E/1", None);
+        assert_eq!(
+            waybill_no(recent.get("waybill", "L/1")),
+            Some("five".into())
+        );
+        assert!(matches!(recent.get("order", "E/1"), Some(None)));
+        assert!(recent.get("payment", "E/1").is_none());
+        assert!(recent.get("waybill", "E/1").is_none());
+        assert!(recent.get("notakind", "L/1").is_none());
+        // A later entry replaces; an earlier one (written before, remembered after) does not.
+        recent.record(7, "waybill", "L/1", waybill("seven"));
+        recent.record(6, "waybill", "L/1", waybill("six"));
+        assert_eq!(
+            waybill_no(recent.get("waybill", "L/1")),
+            Some("seven".into())
+        );
+        // Kinds it does not keep are not kept.
+        recent.record(8, "Summary", "S/1", None);
+        assert!(recent.get("Summary", "S/1").is_none());
+        // Full: the oldest goes, one slot at a time; a key keeps its other kinds.
+        recent.record(5, "payment", "E/1", None);
+        for n in 0..RECENT_DOCS - 3 {
+            recent.record(9, "waybill", &format!("X/{n}"), None);
+        }
+        assert!(recent.get("waybill", "L/1").is_some());
+        recent.record(9, "waybill", "Y/1", None);
+        assert!(recent.get("waybill", "L/1").is_none());
+        assert!(recent.get("order", "E/1").is_some());
+        recent.record(9, "waybill", "Y/2", None);
+        assert!(recent.get("order", "E/1").is_none());
+        assert!(recent.get("payment", "E/1").is_some());
+        assert_eq!(recent.order.len(), RECENT_DOCS);
+        assert!(recent.get("waybill", "Y/2").is_some());
+    }
 
     fn bill() -> serde_json::Value {
         serde_json::json!({
