@@ -308,6 +308,10 @@ struct Canon<'t, 's> {
     /// Prefix (`""` for the default namespace) to the stack of its bindings in scope, the
     /// innermost last: lookups are O(1) whatever the nesting or number of declarations.
     bindings: HashMap<&'t str, Vec<Cow<'t, str>>>,
+    /// The prefix last resolved and its URI, while no binding has changed since: nearly
+    /// every name in a document has the prefix of the one before, and this answers it
+    /// without hashing.
+    last: Option<(&'t str, Cow<'t, str>)>,
     /// Prefixes declared by the open elements, in order, to unbind them at their end tags.
     declared: Vec<&'t str>,
     /// The `xml:*` attributes of the open elements, kept only while an `Only` target (or a
@@ -341,6 +345,7 @@ impl<'t, 's> Canon<'t, 's> {
             ascii_only,
             out: Vec::with_capacity(text.len()),
             bindings: HashMap::new(),
+            last: None,
             declared: Vec::new(),
             xml_attrs: Vec::new(),
             frames: Vec::new(),
@@ -355,6 +360,7 @@ impl<'t, 's> Canon<'t, 's> {
     /// Reads a subtree as if it stood where `context` was taken: its bindings in scope, its
     /// ancestors' `xml:*` attributes inherited.
     fn seed(&mut self, context: &Context<'t>) {
+        self.last = None;
         for (prefix, uri) in &context.0 {
             self.bindings.entry(prefix).or_default().push(uri.clone());
         }
@@ -908,7 +914,12 @@ impl<'t, 's> Canon<'t, 's> {
 
     /// Resolves a qualified name to (namespace URI, local name). Unprefixed attributes are in
     /// no namespace; unprefixed elements are in the default one.
-    fn resolve(&self, qname: &'t str, element: bool, at: usize) -> Res<(Cow<'t, str>, &'t str)> {
+    fn resolve(
+        &mut self,
+        qname: &'t str,
+        element: bool,
+        at: usize,
+    ) -> Res<(Cow<'t, str>, &'t str)> {
         let (prefix, local) = split_qname(qname)
             .ok_or_else(|| Fail::syntax(at, format!("{qname:?} is not a valid qualified name")))?;
         match prefix {
@@ -917,12 +928,18 @@ impl<'t, 's> Canon<'t, 's> {
                 at,
                 format!("prefix xmlns is reserved for declarations, not usable in {qname:?}"),
             )),
-            Some(prefix) => match self.bindings.get(prefix).and_then(|s| s.last()) {
-                Some(uri) => Ok((uri.clone(), local)),
-                None => Err(Fail::syntax(
-                    at,
-                    format!("namespace prefix {prefix:?} is not declared"),
-                )),
+            Some(prefix) => match &self.last {
+                Some((last, uri)) if *last == prefix => Ok((uri.clone(), local)),
+                _ => match self.bindings.get(prefix).and_then(|s| s.last()) {
+                    Some(uri) => {
+                        self.last = Some((prefix, uri.clone()));
+                        Ok((uri.clone(), local))
+                    }
+                    None => Err(Fail::syntax(
+                        at,
+                        format!("namespace prefix {prefix:?} is not declared"),
+                    )),
+                },
             },
             None if element => Ok((
                 self.bindings
@@ -967,6 +984,9 @@ impl<'t, 's> Canon<'t, 's> {
             }
         }
         let ns_start = self.declared.len();
+        if !decls.is_empty() {
+            self.last = None;
+        }
         for (prefix, uri, offset) in &decls {
             check_binding(prefix, uri, *offset)?;
             self.bindings
@@ -1145,6 +1165,9 @@ impl<'t, 's> Canon<'t, 's> {
             if let Some(span) = self.census.as_mut().and_then(|c| c.span.as_mut()) {
                 span.1 = self.pos;
             }
+        }
+        if self.declared.len() > frame.ns_start {
+            self.last = None;
         }
         for prefix in self.declared.drain(frame.ns_start..) {
             if let Some(stack) = self.bindings.get_mut(prefix) {
@@ -1327,17 +1350,15 @@ fn uri_chars(part: &str, extra: &[u8]) -> bool {
 /// Splits a QName into (prefix, local name); `None` if it is a Name but not a QName (an
 /// empty side, or more than one colon).
 fn split_qname(name: &str) -> Option<(Option<&str>, &str)> {
-    match name.split_once(':') {
-        None => Some((None, name)),
-        Some((prefix, local))
-            if !prefix.is_empty()
-                && !local.contains(':')
-                && local.chars().next().is_some_and(is_name_start_char) =>
-        {
-            Some((Some(prefix), local))
-        }
-        Some(_) => None,
-    }
+    // Names are short: a plain byte loop beats setting up a substring searcher, twice.
+    let Some(colon) = name.bytes().position(|b| b == b':') else {
+        return Some((None, name));
+    };
+    let (prefix, local) = (name.get(..colon)?, name.get(colon + 1..)?);
+    (!prefix.is_empty()
+        && !local.bytes().any(|b| b == b':')
+        && local.chars().next().is_some_and(is_name_start_char))
+    .then_some((Some(prefix), local))
 }
 
 fn write_namespace(out: &mut Vec<u8>, prefix: &str, uri: &str) {

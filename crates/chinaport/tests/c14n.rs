@@ -347,6 +347,11 @@ fn namespaces_match_xmllint() {
     same_as_xmllint(
         r#"<r xmlns:z="urn:a" xmlns:a="urn:z" a:k="1" z:k="2" k="3" z:a="4" xmlns="urn:default"/>"#,
     );
+    // A prefix rebound for a subtree and back in scope after it, used by the names on
+    // either side: the attributes' order follows the URI each prefix has where it is used.
+    same_as_xmllint(
+        r#"<r xmlns:p="urn:b" xmlns:q="urn:m"><e q:x="2" p:x="1"/><s xmlns:p="urn:z"><e p:x="1" q:x="2"/><e q:x="2" p:x="1"/></s><e p:x="1" q:x="2"/><t xmlns:q="urn:a"><e q:x="2" p:x="1"/><e p:x="1" q:x="2"/></t><e q:x="2" p:x="1"/></r>"#,
+    );
 }
 
 /// A namespace node is written like an attribute (C14N section 2.3), so `&` in a namespace
