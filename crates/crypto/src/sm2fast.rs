@@ -18,10 +18,12 @@
 //! `sm2` crate's point types: those convert a sum to affine form by the field's generic
 //! inversion, which cost about as much as the 128 additions together. Here the one inversion
 //! a signature needs is Fermat's (`z^(p−2)`, a fixed sequence of field multiplications, so it
-//! takes the same time for every `z`), and a table's points are made affine with one
-//! inversion a row (Montgomery's trick).
+//! takes the same time for every `z`), a verification needs none (it compares `X` with
+//! `x·Z` for the one or two x its signature allows), and a table's points are made affine
+//! with one inversion a row (Montgomery's trick).
 
 use primeorder::PrimeCurveParams;
+use sm2::elliptic_curve::bigint::ArrayEncoding;
 use sm2::elliptic_curve::ops::Reduce;
 use sm2::elliptic_curve::sec1::ToEncodedPoint;
 use sm2::elliptic_curve::subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
@@ -32,6 +34,8 @@ use sm3::{Digest, Sm3};
 /// The curve's coefficient a (p − 3) and b, big-endian (GB/T 32918.5).
 const A: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC");
 const B: [u8; 32] = hex32("28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93");
+/// The field's modulus p, big-endian.
+const MODULUS: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF");
 /// The group order n, big-endian.
 const ORDER: [u8; 32] = hex32("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123");
 /// p − 2, the exponent that inverts a field element (Fermat), as little-endian 64-bit words.
@@ -318,13 +322,33 @@ impl FastVerify {
             &self.table,
             &t,
         );
-        let Some(x1) = point.affine_x() else {
-            return false;
-        };
-        // B7: R = (e + x1) mod n = r.
-        let x1 = <Scalar as Reduce<U256>>::reduce_bytes(&x1);
-        bool::from((e + x1).ct_eq(&r))
+        // B7: R = (e + x1) mod n = r, that is x1 mod n = r − e.
+        x_is(&point, &(r - e))
     }
+}
+
+/// Whether the affine x of `point` (the identity has none), reduced mod n, is `c`, checked
+/// without making the point affine (an inversion, a fifth of a verification): x is below p,
+/// and n < p < 2n, so x mod n = c means x = c, or x = c + n where that is below p; either
+/// is `X = x·Z`. (Public values: it may branch.)
+fn x_is(point: &Projective, c: &Scalar) -> bool {
+    if bool::from(point.z.is_zero()) {
+        return false;
+    }
+    let is = |x: &FieldBytes| {
+        Option::<Fe>::from(Fe::from_repr(*x))
+            .is_some_and(|x| bool::from((x * point.z).ct_eq(&point.x)))
+    };
+    let c = c.to_repr();
+    if is(&c) {
+        return true;
+    }
+    let (c, n, p) = (
+        U256::from_be_slice(&c),
+        U256::from_be_slice(&ORDER),
+        U256::from_be_slice(&MODULUS),
+    );
+    c < p.wrapping_sub(&n) && is(&c.wrapping_add(&n).to_be_byte_array())
 }
 
 /// The table of `point`: each row's sixteen multiples summed in projective form, then made
@@ -394,6 +418,69 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use sm2::dsa::signature::{Signer, Verifier};
+    use sm2::elliptic_curve::bigint::ArrayEncoding;
+    use sm2::elliptic_curve::{Field, PrimeField};
+    use sm2::{Scalar, U256};
+
+    use super::{Fe, Projective, MODULUS, ORDER};
+
+    /// `X/Z = x` for a random `Z`: what a sum in projective form with affine x `x` may be.
+    fn with_x(x: U256) -> Projective {
+        let z = Fe::random(&mut rand_core::OsRng);
+        let x = Fe::from_repr(x.to_be_byte_array()).unwrap();
+        Projective {
+            x: x * z,
+            y: Fe::ONE,
+            z,
+        }
+    }
+
+    fn scalar(value: U256) -> Scalar {
+        Scalar::from_repr(value.to_be_byte_array()).unwrap()
+    }
+
+    /// The comparison verification ends with, `x mod n = c`, made without an inversion: on
+    /// both sides of n (an x in [n, p) counts as x − n), and never for another value.
+    #[test]
+    fn the_x_comparison_reduces_mod_n() {
+        let (n, p) = (U256::from_be_slice(&ORDER), U256::from_be_slice(&MODULUS));
+        let five = U256::from_u64(5);
+        for (x, c, expected) in [
+            (five, five, true),
+            (five, U256::from_u64(6), false),
+            (U256::ZERO, U256::ZERO, true),
+            (n.wrapping_add(&five), five, true),
+            (n.wrapping_add(&five), U256::from_u64(4), false),
+            (
+                p.wrapping_sub(&U256::ONE),
+                p.wrapping_sub(&n).wrapping_sub(&U256::ONE),
+                true,
+            ),
+            (p.wrapping_sub(&U256::ONE), p.wrapping_sub(&n), false),
+            (n.wrapping_sub(&U256::ONE), n.wrapping_sub(&U256::ONE), true),
+            (
+                n.wrapping_sub(&U256::ONE),
+                p.wrapping_sub(&n).wrapping_sub(&U256::ONE),
+                false,
+            ),
+            // c + n past p (here past 2^256, wrapping to an x below n): only x = c matches.
+            (
+                n.wrapping_add(&n).wrapping_sub(&U256::ONE),
+                n.wrapping_sub(&U256::ONE),
+                false,
+            ),
+        ] {
+            let point = with_x(x);
+            assert_eq!(super::x_is(&point, &scalar(c)), expected, "x {x}, c {c}");
+        }
+        // The identity has no x.
+        let identity = Projective {
+            x: Fe::ZERO,
+            y: Fe::ONE,
+            z: Fe::ZERO,
+        };
+        assert!(!super::x_is(&identity, &Scalar::ZERO));
+    }
 
     /// The prepared verifier agrees with the `sm2` crate's on good signatures, on every
     /// single-bit change of message or signature, and on another key's signatures.
