@@ -10,9 +10,10 @@
 //! so signatures are byte-identical to its own (tested), and OpenSSL verifies them.
 //!
 //! Verification likewise (`FastVerify`, for a key that verifies many signatures, as a
-//! declarant's certificate key does at intake): Z_A kept, and `[s]G + [t]P` from the shared
-//! table of G and one built for P, 128 additions instead of two generic multiplications.
-//! Everything in a verification is public, so tables are indexed directly.
+//! declarant's certificate key does at intake): Z_A kept, and `[s]G + [t]P` from a shared
+//! table of G with 256 multiples a row (32 additions) and one of P with 16 (64 additions),
+//! 96 additions instead of two generic multiplications. Everything in a verification is
+//! public, so tables are indexed directly.
 //!
 //! The points are added here, on the curve's own field elements, rather than through the
 //! `sm2` crate's point types: those convert a sum to affine form by the field's generic
@@ -173,15 +174,27 @@ impl ConditionallySelectable for Projective {
 /// `[k]Q` in 64 additions.
 type Table = [[Affine; 16]; 64];
 
+/// `j·256^i·G` for `i` in 0..32 and `j` in 1..256 (column 0 likewise): `[k]G` in 32
+/// additions, for verification only (half a megabyte, built once; signing keeps [`Table`],
+/// whose rows it scans whole in constant time).
+type WideTable = [[Affine; 256]; 32];
+
+/// The generator's coordinates.
+fn generator() -> Affine {
+    let (x, y) = <sm2::Sm2 as PrimeCurveParams>::GENERATOR;
+    Affine { x, y }
+}
+
 /// The generator's table, built on first use and shared by every key.
 fn generator_table() -> Option<&'static Table> {
     static TABLE: std::sync::OnceLock<Option<Box<Table>>> = std::sync::OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            let (x, y) = <sm2::Sm2 as PrimeCurveParams>::GENERATOR;
-            build_table(Affine { x, y })
-        })
-        .as_deref()
+    TABLE.get_or_init(|| build_table(generator())).as_deref()
+}
+
+/// The generator's [`WideTable`], built on first use and shared by every verifying key.
+fn wide_generator_table() -> Option<&'static WideTable> {
+    static TABLE: std::sync::OnceLock<Option<Box<WideTable>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| build_table(generator())).as_deref()
 }
 
 /// A signing key with its per-key work done.
@@ -259,15 +272,28 @@ fn mul_generator(table: &Table, k: &Scalar) -> Projective {
 
 /// The `i`-th base-16 digit of `k`, from the low end.
 fn digit(k: &FieldBytes, i: usize) -> usize {
-    let byte = k[31 - i / 2];
-    usize::from(if i % 2 == 0 { byte & 0x0f } else { byte >> 4 })
+    window(k, i, 4)
 }
 
-/// `[k]Q` from `Q`'s table added to `sum`, in variable time: for public scalars only.
-fn add_public(mut sum: Projective, table: &Table, k: &Scalar) -> Projective {
+/// The `i`-th digit of `bits` bits (4 or 8: a digit never straddles two bytes) of `k`, from
+/// the low end.
+fn window(k: &FieldBytes, i: usize, bits: usize) -> usize {
+    let at = i * bits;
+    let byte = k.get(31 - at / 8).copied().unwrap_or(0);
+    usize::from(byte >> (at % 8)) & ((1 << bits) - 1)
+}
+
+/// `[k]Q` from `Q`'s table (of rows of `W` multiples, `W` a power of two) added to `sum`, in
+/// variable time: for public scalars only.
+fn add_public<const W: usize>(
+    mut sum: Projective,
+    table: &[[Affine; W]],
+    k: &Scalar,
+) -> Projective {
     let digits = k.to_repr();
+    let bits = W.trailing_zeros() as usize;
     for (i, row) in table.iter().enumerate() {
-        let j = digit(&digits, i);
+        let j = window(&digits, i, bits);
         if j != 0 {
             sum = sum.add_affine(&row[j]);
         }
@@ -285,7 +311,7 @@ impl FastVerify {
     /// Prepares `key` (with the distinguishing id its signatures use). `None` if the id is
     /// too long for the standard's 16-bit length or the key is the identity.
     pub(crate) fn new(key: &sm2::PublicKey, distid: &str) -> Option<Self> {
-        generator_table()?;
+        wide_generator_table()?;
         Some(Self {
             z: identity_hash(distid, key.as_affine())?,
             table: build_table(Affine::of(key.as_affine())?)?,
@@ -314,12 +340,12 @@ impl FastVerify {
             return false;
         }
         // B6: (x1, y1) = [s]G + [t]P.
-        let Some(generator) = generator_table() else {
+        let Some(generator) = wide_generator_table() else {
             return false;
         };
         let point = add_public(
             add_public(Projective::IDENTITY, generator, &s),
-            &self.table,
+            self.table.as_slice(),
             &t,
         );
         // B7: R = (e + x1) mod n = r, that is x1 mod n = r − e.
@@ -351,22 +377,23 @@ fn x_is(point: &Projective, c: &Scalar) -> bool {
     c < p.wrapping_sub(&n) && is(&c.wrapping_add(&n).to_be_byte_array())
 }
 
-/// The table of `point`: each row's sixteen multiples summed in projective form, then made
-/// affine together with one inversion (Montgomery's trick); the sixteenth is the next row's
-/// unit. `None` if a multiple is the identity, which no point of the curve's prime order
-/// gives.
-fn build_table(point: Affine) -> Option<Box<Table>> {
-    let mut table = Box::new([[point; 16]; 64]);
+/// The table of `point` ([`Table`], [`WideTable`]): each row's `W` multiples summed in
+/// projective form, then made affine together with one inversion (Montgomery's trick); the
+/// `W`-th is the next row's unit. `None` if a multiple is the identity, which no point of the
+/// curve's prime order gives.
+fn build_table<const W: usize, const R: usize>(point: Affine) -> Option<Box<[[Affine; W]; R]>> {
+    // Row by row on the heap: a wide table is too large for a thread's stack.
+    let mut rows: Vec<[Affine; W]> = Vec::with_capacity(R);
     let mut unit = point;
-    for row in table.iter_mut() {
-        // multiples[j - 1] = j·unit, j = 1..=16.
-        let mut multiples = [Projective::from_affine(&unit); 16];
-        for j in 1..16 {
+    for _ in 0..R {
+        // multiples[j - 1] = j·unit, j = 1..=W.
+        let mut multiples = vec![Projective::from_affine(&unit); W];
+        for j in 1..W {
             multiples[j] = multiples[j - 1].add_affine(&unit);
         }
         // prefix[j] = z_0 · … · z_j; one inversion of the whole product, then each z's
         // inverse peeled off from the top.
-        let mut prefix = [Fe::ONE; 16];
+        let mut prefix = vec![Fe::ONE; W];
         let mut product = Fe::ONE;
         for (slot, multiple) in prefix.iter_mut().zip(&multiples) {
             product *= multiple.z;
@@ -376,8 +403,8 @@ fn build_table(point: Affine) -> Option<Box<Table>> {
             return None;
         }
         let mut inverse = invert(&product);
-        let mut affine = [unit; 16];
-        for j in (0..16).rev() {
+        let mut affine = vec![unit; W];
+        for j in (0..W).rev() {
             let z_inv = if j == 0 {
                 inverse
             } else {
@@ -389,11 +416,13 @@ fn build_table(point: Affine) -> Option<Box<Table>> {
                 y: multiples[j].y * z_inv,
             };
         }
-        row[1..].copy_from_slice(&affine[..15]);
+        let mut row = [unit; W];
+        row[1..].copy_from_slice(&affine[..W - 1]);
         row[0] = affine[0];
-        unit = affine[15];
+        unit = affine[W - 1];
+        rows.push(row);
     }
-    Some(table)
+    rows.into_boxed_slice().try_into().ok()
 }
 
 /// Z_A = SM3(ENTL_A ‖ ID_A ‖ a ‖ b ‖ x_G ‖ y_G ‖ x_A ‖ y_A) (GB/T 32918.2, 5.5).
@@ -539,7 +568,7 @@ mod tests {
     #[test]
     fn multiples_are_the_sm2_crates() {
         use super::{add_public, build_table, generator_table, invert, mul_generator};
-        use super::{Affine, Projective};
+        use super::{wide_generator_table, Affine, Projective, Table};
         use sm2::elliptic_curve::point::AffineCoordinates;
         use sm2::elliptic_curve::sec1::ToEncodedPoint;
         use sm2::elliptic_curve::{Field, PrimeField};
@@ -567,17 +596,23 @@ mod tests {
             scalars.push(Scalar::random(&mut rand_core::OsRng));
         }
         let generator = generator_table().unwrap();
+        let wide = wide_generator_table().unwrap();
         let other = ProjectivePoint::GENERATOR * Scalar::random(&mut rand_core::OsRng);
-        let other_table = build_table(Affine::of(&other.to_affine()).unwrap()).unwrap();
+        let other_table: Box<Table> = build_table(Affine::of(&other.to_affine()).unwrap()).unwrap();
         for k in &scalars {
             let theirs = expected(ProjectivePoint::GENERATOR * k);
             assert_eq!(coordinates(&mul_generator(generator, k)), theirs, "{k:?}");
             assert_eq!(
-                coordinates(&add_public(Projective::IDENTITY, generator, k)),
+                coordinates(&add_public(Projective::IDENTITY, generator.as_slice(), k)),
                 theirs
             );
             assert_eq!(
-                coordinates(&add_public(Projective::IDENTITY, &other_table, k)),
+                coordinates(&add_public(Projective::IDENTITY, wide.as_slice(), k)),
+                theirs,
+                "{k:?}"
+            );
+            assert_eq!(
+                coordinates(&add_public(Projective::IDENTITY, other_table.as_slice(), k)),
                 expected(other * k)
             );
         }
@@ -587,9 +622,16 @@ mod tests {
             ProjectivePoint::GENERATOR.to_affine().x()
         );
         assert!(mul_generator(generator, &Scalar::ZERO).affine_x().is_none());
-        assert!(add_public(Projective::IDENTITY, generator, &Scalar::ZERO)
-            .affine_x()
-            .is_none());
+        assert!(
+            add_public(Projective::IDENTITY, generator.as_slice(), &Scalar::ZERO)
+                .affine_x()
+                .is_none()
+        );
+        assert!(
+            add_public(Projective::IDENTITY, wide.as_slice(), &Scalar::ZERO)
+                .affine_x()
+                .is_none()
+        );
         // A point added to itself is its double, and to its negation the identity.
         let g = Affine::of(&ProjectivePoint::GENERATOR.to_affine()).unwrap();
         let doubled = Projective::from_affine(&g).add_affine(&g);
