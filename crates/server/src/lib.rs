@@ -228,6 +228,27 @@ pub struct App {
     certificate_keys: RwLock<std::collections::HashMap<String, jinguan_crypto::VerifyingKey>>,
 }
 
+/// Certificate keys kept prepared at most ([`App`]'s `certificate_keys`): 2,048 senders'
+/// keys, 128 MiB of tables.
+const CERTIFICATE_KEYS: usize = 2048;
+
+/// Inserts into a cache of at most `bound` entries: full, one entry goes first (whichever the
+/// map yields: a prepared key holds a 64 KiB table, there is no order worth keeping, and a key
+/// dropped is only prepared again on its next use).
+fn keep_bounded<V>(
+    map: &mut std::collections::HashMap<String, V>,
+    key: String,
+    value: V,
+    bound: usize,
+) {
+    if map.len() >= bound && !map.contains_key(&key) {
+        if let Some(dropped) = map.keys().next().cloned() {
+            map.remove(&dropped);
+        }
+    }
+    map.insert(key, value);
+}
+
 /// The query tables the server needs its store opened with.
 pub fn projections() -> Vec<Arc<dyn jinguan_store::projection::Projection>> {
     vec![
@@ -425,10 +446,15 @@ impl App {
         let (key, read) = pki::certificate_key(&self.authority, &pem)?;
         let key = key.prepared();
         if read == fingerprint {
-            self.certificate_keys
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(read, key.clone());
+            keep_bounded(
+                &mut self
+                    .certificate_keys
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()),
+                read,
+                key.clone(),
+                CERTIFICATE_KEYS,
+            );
         }
         Ok(key)
     }
@@ -965,4 +991,27 @@ pub(crate) fn internal(error: impl std::fmt::Display) -> ApiError {
         "H0500",
         error.to_string(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bounded_cache_drops_one_entry_when_full_and_none_on_a_replacement() {
+        let mut map = std::collections::HashMap::new();
+        for n in 0..3 {
+            super::keep_bounded(&mut map, format!("k{n}"), n, 3);
+        }
+        assert_eq!(map.len(), 3);
+        // The same key again replaces its value; nothing else goes.
+        super::keep_bounded(&mut map, "k1".into(), 10, 3);
+        assert_eq!((map.len(), map["k1"]), (3, 10));
+        // A new key: one of the others goes, the new one stays.
+        super::keep_bounded(&mut map, "k3".into(), 3, 3);
+        assert_eq!((map.len(), map["k3"]), (3, 3));
+        for n in 4..100 {
+            super::keep_bounded(&mut map, format!("k{n}"), n, 3);
+            assert!(map.len() <= 3);
+        }
+        assert_eq!(map["k99"], 99);
+    }
 }
