@@ -323,6 +323,69 @@ fn a_buyer_crossing_the_yearly_limit_is_taxed_as_general_trade_even_at_once(
     assert_eq!(over, 6, "{infos:?}");
 }
 
+/// A buyer's yearly total as stored, read by a node that has not decided for the buyer (the
+/// path a node takes after a restart, or beside another on one PostgreSQL database): the
+/// purchases another node released count, so the inventory that crosses the limit is taxed as
+/// general trade.
+#[test]
+fn a_node_new_to_a_buyer_counts_the_stored_yearly_total() {
+    if !common::postgres_available() {
+        return;
+    }
+    let mut first = common::start_signed(
+        "cebnode",
+        common::Backend::Postgres,
+        Arc::new(TestClock::default()),
+    );
+    // The rules in force are the shared ledger's: the second node starts under them.
+    no_selection(&first);
+    let second = common::start_beside(&mut first);
+    let parties = Parties::default();
+    let code = plain_code();
+    let buyer = "110101199003070033";
+    // 24,000 released by the first node, within the limits.
+    let (key, serial) = first.certify_broker();
+    for n in 0..6 {
+        let m = messages(
+            &parties,
+            &parcel(&format!("N-{n}"), buyer, &code, 4000),
+            "20261129100000",
+            true,
+        );
+        send_documents(&first, &key, &serial, &m);
+        let (_, body) = post(&first, &signed(&m.inventory, &key, &serial));
+        let (status, info, _) = first_return(&body);
+        assert_eq!(status, "800", "{info}");
+        assert!(!info.contains("C0621"), "{info}");
+    }
+    // 3,000 more through the second node (its own CA, so its own certificate): over 26,000.
+    let (key, serial) = second.certify_broker();
+    let m = messages(
+        &parties,
+        &parcel("N-6", buyer, &code, 3000),
+        "20261129100000",
+        true,
+    );
+    send_documents(&second, &key, &serial, &m);
+    let (status, body) = post(&second, &signed(&m.inventory, &key, &serial));
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "800", "{info}");
+    assert!(info.contains("C0621"), "taxed as cross-border: {info}");
+    // Another buyer, new to both: cross-border, as before.
+    let m = messages(
+        &parties,
+        &parcel("N-7", "110101199003070044", &code, 3000),
+        "20261129100000",
+        true,
+    );
+    send_documents(&second, &key, &serial, &m);
+    let (_, body) = post(&second, &signed(&m.inventory, &key, &serial));
+    let (returned, info, _) = first_return(&body);
+    assert_eq!(returned, "800", "{info}");
+    assert!(!info.contains("C0621"), "{info}");
+}
+
 fn china_manifests_are_read_and_kept_in_the_logistics_ledger(backend: common::Backend) {
     let Some(corpus) = jinguan_testkit::corpus() else {
         return;
