@@ -179,13 +179,25 @@ pub(crate) fn rows_after(
         let get = |i: usize| row.get(i);
         let seq = as_int(get(3));
         let entry_id = as_text(get(1));
-        if let Some((ledger, n)) = receipt_id(&entry_id) {
-            let receipts = match written.entry((ledger.to_owned(), seq)) {
+        let receipt = receipt_id(&entry_id);
+        let ledger = receipt.map_or_else(|| as_text(get(2)), |(ledger, _)| ledger.to_owned());
+        // What every message says of itself; then a CEB or bonded receipt's document, or a
+        // declaration's record.
+        let mut message = serde_json::json!({
+            "cursor": as_int(get(0)),
+            "message_id": format!("{ledger}:{seq}"),
+            "entry_id": entry_id,
+            "ledger": ledger,
+            "seq": seq,
+            "time": crate::declarations::time_text(as_int(get(4))),
+        });
+        let own = if let Some((_, n)) = receipt {
+            let receipts = match written.entry((ledger.clone(), seq)) {
                 std::collections::hash_map::Entry::Occupied(kept) => kept.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     let (entry, _) = app
                         .store
-                        .entry(ledger, u64::try_from(seq).unwrap_or_default())
+                        .entry(&ledger, u64::try_from(seq).unwrap_or_default())
                         .map_err(ApiError::store)?;
                     slot.insert(crate::crossborder::receipts_in(&entry))
                 }
@@ -195,33 +207,21 @@ pub(crate) fn rows_after(
                     "mailbox row {entry_id}: the entry has no such receipt"
                 )));
             };
-            messages.push(serde_json::json!({
-                "cursor": as_int(get(0)),
-                "message_id": format!("{ledger}:{seq}"),
-                "entry_id": entry_id,
-                "ledger": ledger,
-                "seq": seq,
-                "time": crate::declarations::time_text(as_int(get(4))),
-                "message_type": message_type,
-                "xml": xml,
-            }));
-            continue;
+            serde_json::json!({"message_type": message_type, "xml": xml})
+        } else {
+            serde_json::json!({
+                "status": as_text(get(5)),
+                "receipt_code": as_text(get(6)),
+                "note": as_text(get(7)),
+                "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
+                    .unwrap_or_default(),
+                "version": as_int(get(9)),
+            })
+        };
+        if let (Some(message), serde_json::Value::Object(own)) = (message.as_object_mut(), own) {
+            message.extend(own);
         }
-        let ledger = as_text(get(2));
-        messages.push(serde_json::json!({
-            "cursor": as_int(get(0)),
-            "message_id": format!("{ledger}:{seq}"),
-            "entry_id": entry_id,
-            "ledger": ledger,
-            "seq": seq,
-            "time": crate::declarations::time_text(as_int(get(4))),
-            "status": as_text(get(5)),
-            "receipt_code": as_text(get(6)),
-            "note": as_text(get(7)),
-            "events": serde_json::from_str::<serde_json::Value>(&as_text(get(8)))
-                .unwrap_or_default(),
-            "version": as_int(get(9)),
-        }));
+        messages.push(message);
     }
     Ok(messages)
 }
