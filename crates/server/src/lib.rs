@@ -226,6 +226,8 @@ pub struct App {
     // verifies a signature per message, and reading, parsing and checking the certificate
     // each time would cost as much again.
     certificate_keys: RwLock<std::collections::HashMap<String, jinguan_crypto::VerifyingKey>>,
+    // Registry rows read for signature checks, where this node is the store's sole writer.
+    certificate_rows: pki::RowCache,
 }
 
 /// Certificate keys kept prepared at most ([`App`]'s `certificate_keys`): 2,048 senders'
@@ -311,6 +313,7 @@ impl App {
             routes: routing::Routes::shipped(),
             jetstream: None,
             certificate_keys: RwLock::default(),
+            certificate_rows: pki::RowCache::default(),
         };
         let released = app.store.query(&Statement::new(
             "SELECT ledger, version_seq FROM decl

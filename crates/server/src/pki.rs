@@ -529,6 +529,16 @@ fn read_status(
     now_ms: i64,
     with_pem: bool,
 ) -> Result<Option<Status>, ApiError> {
+    let serial = serial.to_ascii_lowercase();
+    // A signature check on the store's sole writer reads the row as this node last read it,
+    // unless the registry changed since: no query per signed message.
+    let kept = !with_pem && app.store.sole_writer();
+    let generation = app.certificate_rows.generation();
+    if kept {
+        if let Some(row) = app.certificate_rows.get(&serial, generation) {
+            return Ok(Some(row.status(serial, now_ms)));
+        }
+    }
     let sql = if with_pem {
         "SELECT party, role, name, not_before, not_after, fingerprint, pem, revoked_ms, reason
          FROM certificate WHERE serial = ?1"
@@ -538,40 +548,111 @@ fn read_status(
     };
     let rows = app
         .store
-        .query(&Statement::new(
-            sql,
-            vec![Value::Text(serial.to_ascii_lowercase())],
-        ))
+        .query(&Statement::new(sql, vec![Value::Text(serial.clone())]))
         .map_err(ApiError::store)?;
     let Some(row) = rows.first() else {
         return Ok(None);
     };
     let text = |i: usize| crate::declarations::as_text(row.get(i));
     let int = |i: usize| crate::declarations::as_int(row.get(i));
-    let (not_before, not_after, revoked_ms) = (int(3), int(4), int(7));
-    let now = now_ms / 1000;
-    let status = if revoked_ms > 0 {
-        "revoked"
-    } else if now < not_before {
-        "not_yet_valid"
-    } else if now > not_after {
-        "expired"
-    } else {
-        "good"
-    };
-    Ok(Some(Status {
-        serial: serial.to_ascii_lowercase(),
-        status: status.into(),
+    let row = Row {
         party: text(0),
         role: text(1),
         name: text(2),
-        not_before: rfc3339(not_before),
-        not_after: rfc3339(not_after),
-        revoked_at: (revoked_ms > 0).then(|| rfc3339(revoked_ms / 1000)),
-        reason: (revoked_ms > 0).then(|| text(8)),
+        not_before: int(3),
+        not_after: int(4),
         fingerprint: text(5),
         certificate: text(6),
-    }))
+        revoked_ms: int(7),
+        reason: text(8),
+    };
+    if kept {
+        app.certificate_rows
+            .put(serial.clone(), generation, row.clone());
+    }
+    Ok(Some(row.status(serial, now_ms)))
+}
+
+/// A registry row, as [`read_status`] reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    party: String,
+    role: String,
+    name: String,
+    not_before: i64,
+    not_after: i64,
+    fingerprint: String,
+    certificate: String,
+    revoked_ms: i64,
+    reason: String,
+}
+
+impl Row {
+    /// The status at `now_ms`: validity is read against the clock each time.
+    fn status(self, serial: String, now_ms: i64) -> Status {
+        let now = now_ms / 1000;
+        let status = if self.revoked_ms > 0 {
+            "revoked"
+        } else if now < self.not_before {
+            "not_yet_valid"
+        } else if now > self.not_after {
+            "expired"
+        } else {
+            "good"
+        };
+        Status {
+            serial,
+            status: status.into(),
+            party: self.party,
+            role: self.role,
+            name: self.name,
+            not_before: rfc3339(self.not_before),
+            not_after: rfc3339(self.not_after),
+            revoked_at: (self.revoked_ms > 0).then(|| rfc3339(self.revoked_ms / 1000)),
+            reason: (self.revoked_ms > 0).then_some(self.reason),
+            fingerprint: self.fingerprint,
+            certificate: self.certificate,
+        }
+    }
+}
+
+/// Registry rows a node that is its store's sole writer has read ([`read_status`]), each
+/// with the registry's generation when it was read: every append to the `pki` ledger (the
+/// one source of the `certificate` table) moves the generation on once it is written, so a
+/// row read before a revocation or a new certificate is never used after it. Bounded.
+#[derive(Debug, Default)]
+pub(crate) struct RowCache {
+    generation: std::sync::atomic::AtomicU64,
+    rows: std::sync::Mutex<std::collections::HashMap<String, (u64, Row)>>,
+}
+
+/// Rows [`RowCache`] keeps: a few hundred bytes each.
+const KEPT_ROWS: usize = 1 << 16;
+
+impl RowCache {
+    /// The registry's generation now: read before the row is.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Moves the generation on: the registry changed (or may have: an append that failed
+    /// counts too).
+    pub(crate) fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn get(&self, serial: &str, generation: u64) -> Option<Row> {
+        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        rows.get(serial)
+            .filter(|(read, _)| *read == generation)
+            .map(|(_, row)| row.clone())
+    }
+
+    fn put(&self, serial: String, generation: u64, row: Row) {
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        crate::keep_bounded(&mut rows, serial, (generation, row), KEPT_ROWS);
+    }
 }
 
 fn append(
@@ -581,7 +662,9 @@ fn append(
     id: String,
     payload: &impl Serialize,
 ) -> Result<jinguan_store::Receipt, ApiError> {
-    app.store
+    let payload = crate::origin::stamped(payload, &principal.origin).map_err(crate::internal)?;
+    let appended = app
+        .store
         .append(
             PKI_LEDGER,
             Submission {
@@ -589,12 +672,14 @@ fn append(
                 schema_version: 1,
                 submitter: principal.party.clone(),
                 submission_id: id,
-                payload: crate::origin::stamped(payload, &principal.origin)
-                    .map_err(crate::internal)?,
+                payload,
                 submitter_signature: None,
             },
         )
-        .map_err(ApiError::store)
+        .map_err(ApiError::store);
+    // Written (or not): rows read before are read again.
+    app.certificate_rows.changed();
+    appended
 }
 
 /// `GET /api/v1/pki/ca`: the CA certificate (public).
