@@ -589,7 +589,7 @@ fn envelope(package: &Element, form: Form, diagnostics: &mut Vec<Diagnostic>) ->
     let info = package.child("EnvelopInfo");
     let text = |name: &str| {
         info.and_then(|i| i.child(name))
-            .map(|e| e.text.clone())
+            .map(|e| e.text.to_string())
             .unwrap_or_default()
     };
     if form == Form::Client {

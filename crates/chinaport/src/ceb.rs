@@ -9,6 +9,7 @@
 
 use std::sync::OnceLock;
 
+use compact_str::CompactString;
 use jinguan_types::Diagnostic;
 
 use crate::xml::Element;
@@ -102,7 +103,7 @@ pub fn receipt_of(inbound: &str) -> Option<&'static str> {
 
 /// Element values in document order (names are local).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Fields(pub Vec<(String, String)>);
+pub struct Fields(pub Vec<(CompactString, CompactString)>);
 
 impl Fields {
     /// The value of a field, if present and not empty.
@@ -120,11 +121,11 @@ impl Fields {
     }
 
     /// Sets a field, replacing its value if present.
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+    pub fn set(&mut self, name: &str, value: impl Into<CompactString>) {
         let value = value.into();
         match self.0.iter_mut().find(|(n, _)| n == name) {
             Some(slot) => slot.1 = value,
-            None => self.0.push((name.to_owned(), value)),
+            None => self.0.push((name.into(), value)),
         }
     }
 
@@ -271,7 +272,7 @@ fn checked(document: &Element) -> Result<(Message, Vec<Diagnostic>), CebError> {
         }
     }
     let message = Message {
-        root: document.name.clone(),
+        root: document.name.to_string(),
         edition,
         guid: document.attribute("guid").unwrap_or_default().to_owned(),
         version: document.attribute("version").unwrap_or_default().to_owned(),
@@ -289,22 +290,22 @@ fn entity(element: Element) -> Entity {
     if !nested {
         return Entity {
             head: Fields::taken(element.children),
-            name: element.name,
+            name: element.name.into(),
             ..Entity::default()
         };
     }
     let mut entity = Entity {
-        name: element.name,
+        name: element.name.into(),
         lists: Vec::with_capacity(element.children.len().saturating_sub(1)),
         ..Entity::default()
     };
     for (i, part) in element.children.into_iter().enumerate() {
         if i == 0 {
-            entity.head_name = Some(part.name);
+            entity.head_name = Some(part.name.into());
             entity.head = Fields::taken(part.children);
         } else {
             if entity.list_name.is_none() {
-                entity.list_name = Some(part.name);
+                entity.list_name = Some(part.name.into());
             }
             entity.lists.push(Fields::taken(part.children));
         }
@@ -355,7 +356,7 @@ pub fn write(
     // The tree of what is written, as a reader would build it from the text (values
     // trimmed), built alongside: the schema checks it without the text being read back.
     let mut document = Element {
-        name: root.to_owned(),
+        name: root.into(),
         attributes: vec![
             ("guid".to_owned(), guid.to_owned()),
             ("version".to_owned(), "1.0".to_owned()),
@@ -413,7 +414,7 @@ pub fn write(
 fn write_entity(out: &mut String, particle: &Decl, entity: &Entity) -> Element {
     let Content::Sequence { children, .. } = &particle.content else {
         return Element {
-            name: particle.name.clone(),
+            name: particle.name.as_str().into(),
             ..Element::default()
         };
     };
@@ -424,7 +425,7 @@ fn write_entity(out: &mut String, particle: &Decl, entity: &Entity) -> Element {
         return write_fields(out, &particle.name, &particle.content, &entity.head, 1);
     }
     let mut element = Element {
-        name: particle.name.clone(),
+        name: particle.name.as_str().into(),
         ..Element::default()
     };
     out.push_str(&format!("  <ceb:{}>\n", particle.name));
@@ -476,7 +477,7 @@ fn write_fields(
         .collect();
     order.sort_by_key(|&(place, _)| place);
     let mut element = Element {
-        name: name.to_owned(),
+        name: name.into(),
         children: Vec::with_capacity(order.len()),
         ..Element::default()
     };
@@ -494,7 +495,7 @@ fn write_fields(
         out.push_str(">\n");
         element.children.push(Element {
             name: field.clone(),
-            text: value.trim().to_owned(),
+            text: value.trim().into(),
             ..Element::default()
         });
     }
@@ -568,9 +569,11 @@ pub fn receipt_entity(
     let mut head = Fields::default();
     for field in fields {
         let value = match field.name.as_str() {
-            "returnStatus" => Some(outcome.status.clone()),
-            "returnInfo" => Some(outcome.info.clone()),
-            "returnTime" => Some(time.format("%Y%m%d%H%M%S%3f").to_string()),
+            "returnStatus" => Some(outcome.status.as_str().into()),
+            "returnInfo" => Some(outcome.info.as_str().into()),
+            "returnTime" => Some(CompactString::from(
+                time.format("%Y%m%d%H%M%S%3f").to_string(),
+            )),
             // A value assigned wins, even empty: a receipt may have to carry an element
             // the decision has nothing for (CEB604's invtNo of a refused inventory).
             name => outcome
@@ -579,10 +582,10 @@ pub fn receipt_entity(
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
-                .or_else(|| entity.head.get(name).map(str::to_owned)),
+                .or_else(|| entity.head.get(name).map(CompactString::from)),
         };
         if let Some(value) = value {
-            head.0.push((field.name.clone(), value));
+            head.0.push((field.name.as_str().into(), value));
         }
     }
     Some(Entity {

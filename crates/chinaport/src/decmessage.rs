@@ -482,7 +482,7 @@ fn read_record<T: Record>(
         if !record.set(&child.name, &child.text, &mut context) {
             record
                 .other_fields()
-                .push((child.name.clone(), child.text.clone()));
+                .push((child.name.to_string(), child.text.to_string()));
         }
     }
 }

@@ -127,7 +127,7 @@ pub fn parse(bytes: &[u8]) -> Result<Envelope, DxpError> {
         sender_id: text_of(&trans, "SenderId").to_owned(),
         receiver_ids: trans
             .child("ReceiverIds")
-            .map(|r| r.children.iter().map(|c| c.text.clone()).collect())
+            .map(|r| r.children.iter().map(|c| c.text.to_string()).collect())
             .unwrap_or_default(),
         created: text_of(&trans, "CreatTime").to_owned(),
         msg_type: text_of(&trans, "MsgType").to_owned(),

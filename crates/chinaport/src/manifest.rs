@@ -283,7 +283,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Manifest, Vec<Diagnostic>), ManifestError>
                     .children
                     .iter()
                     .filter(|c| c.name == "SealID")
-                    .map(|c| c.text.clone())
+                    .map(|c| c.text.to_string())
                     .collect(),
             });
         }

@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
@@ -66,11 +67,11 @@ impl std::error::Error for XmlError {}
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Element {
     /// Local name.
-    pub name: String,
+    pub name: CompactString,
     /// Attributes as (qualified name, value).
     pub attributes: Vec<(String, String)>,
     /// Concatenated text content, trimmed.
-    pub text: String,
+    pub text: CompactString,
     /// Child elements in order.
     pub children: Vec<Element>,
     /// 1-based line where the element starts.
@@ -371,12 +372,13 @@ impl TreeBuilder<'_> {
                 format!("nesting deeper than {}", self.limits.max_depth),
             ));
         }
-        // The prefix ends at the first colon, an ASCII byte: found without decoding.
-        let name = raw
-            .iter()
-            .position(|b| *b == b':')
-            .map_or(qualified, |colon| &qualified[colon + 1..])
-            .to_owned();
+        // The prefix ends at the first colon, an ASCII byte: found without decoding. A name
+        // of up to 24 bytes (nearly every one) is kept inline, not allocated.
+        let name = CompactString::from(
+            raw.iter()
+                .position(|b| *b == b':')
+                .map_or(qualified, |colon| &qualified[colon + 1..]),
+        );
         let mut attributes = Vec::new();
         for attribute in tag.attributes() {
             let attribute = attribute.map_err(|e| {
@@ -405,7 +407,7 @@ impl TreeBuilder<'_> {
         // Most elements hold no text or only their value: copy only what needs trimming.
         let trimmed = element.text.trim();
         if trimmed.len() != element.text.len() {
-            element.text = trimmed.to_owned();
+            element.text = trimmed.into();
         }
         if self.stack.is_empty() {
             self.root = Some(element);

@@ -241,7 +241,7 @@ pub fn read(document: &[u8]) -> Result<Signed, DsigError> {
         .signed_info
         .ok_or_else(|| malformed("SignedInfo must be the first child of Signature"))?;
     Ok(Signed {
-        key_name,
+        key_name: key_name.map(String::from),
         certificates,
         signature_method,
         digest_method,

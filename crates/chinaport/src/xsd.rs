@@ -770,7 +770,7 @@ impl Schema {
     /// Checks a document against its root's declaration. An empty result means valid.
     pub fn validate(&self, document: &Element) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
-        match self.roots.get(&document.name) {
+        match self.roots.get(document.name.as_str()) {
             Some(decl) => check_element(
                 decl,
                 document,

@@ -188,21 +188,23 @@ fn mutate(document: &Element, rng: &mut Lcg) -> (String, Element) {
         }
         3 if leaf => {
             let target = &mut parent.children[index];
-            target.text = "9".repeat(target.text.chars().count() + 1 + rng.next(30));
+            target.text = "9"
+                .repeat(target.text.chars().count() + 1 + rng.next(30))
+                .into();
             "lengthen"
         }
         4 if leaf => {
-            parent.children[index].text = "12a".to_owned();
+            parent.children[index].text = "12a".into();
             "letters"
         }
         5 => {
-            parent.children[index].name = "notInTheSchema".to_owned();
+            parent.children[index].name = "notInTheSchema".into();
             "rename"
         }
         6 if leaf => {
             let digits = rng.next(30);
             parent.children[index].text =
-                format!("{}.{}", "1".repeat(digits), "5".repeat(rng.next(8)));
+                format!("{}.{}", "1".repeat(digits), "5".repeat(rng.next(8))).into();
             "digits"
         }
         7 if leaf => {

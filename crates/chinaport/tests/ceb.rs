@@ -416,10 +416,7 @@ fn write_refuses_what_the_schema_or_xml_refuses() {
     assert_eq!(again, xml);
     // A field the schema does not declare: written last, and named.
     let mut unknown = receipt.clone();
-    unknown
-        .head
-        .0
-        .insert(0, ("notAField".to_owned(), "x".to_owned()));
+    unknown.head.0.insert(0, ("notAField".into(), "x".into()));
     let e = ceb::write(edition, "CEB622Message", GUID, &[unknown], None).unwrap_err();
     assert!(e.to_string().contains("notAField"), "{e}");
     // A required field left out: named.

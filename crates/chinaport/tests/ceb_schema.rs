@@ -244,20 +244,22 @@ fn mutate(document: &Element, rng: &mut Lcg) -> (String, Element) {
         3 => {
             let target = &mut parent.children[index];
             if target.children.is_empty() {
-                target.text = "9".repeat(target.text.chars().count() + 1 + rng.next(40));
+                target.text = "9"
+                    .repeat(target.text.chars().count() + 1 + rng.next(40))
+                    .into();
             }
             "lengthen"
         }
         4 => {
             let target = &mut parent.children[index];
             if target.children.is_empty() {
-                target.text = "12a".to_owned();
+                target.text = "12a".into();
             }
             "letters"
         }
         5 => {
             let mut stranger = parent.children[index].clone();
-            stranger.name = "notInTheSchema".to_owned();
+            stranger.name = "notInTheSchema".into();
             parent.children.insert(index, stranger);
             "unknown"
         }
@@ -268,7 +270,8 @@ fn mutate(document: &Element, rng: &mut Lcg) -> (String, Element) {
         _ => {
             let target = &mut parent.children[index];
             if target.children.is_empty() {
-                target.text = format!("{}.{}", "1".repeat(rng.next(22)), "5".repeat(rng.next(8)));
+                target.text =
+                    format!("{}.{}", "1".repeat(rng.next(22)), "5".repeat(rng.next(8))).into();
             }
             "digits"
         }

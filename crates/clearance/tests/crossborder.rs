@@ -22,7 +22,7 @@ fn fields(pairs: &[(&str, &str)]) -> Fields {
     Fields(
         pairs
             .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .map(|(n, v)| ((*n).into(), (*v).into()))
             .collect(),
     )
 }

@@ -20,7 +20,7 @@ fn result(body: &str) -> Option<(String, String, String)> {
         .child("EnvelopInfo")?
         .child("message_type")?
         .text
-        .clone();
+        .to_string();
     let payload = receipt
         .child("DataInfo")?
         .child("BussinessData")?
@@ -29,8 +29,8 @@ fn result(body: &str) -> Option<(String, String, String)> {
     let appr = payload.child("HdeApprResult")?;
     Some((
         message_type,
-        appr.child("manageResult")?.text.clone(),
-        appr.child("businessId")?.text.clone(),
+        appr.child("manageResult")?.text.to_string(),
+        appr.child("businessId")?.text.to_string(),
     ))
 }
 

@@ -42,7 +42,7 @@ fn result(receipt: &Element) -> (String, String, String, Vec<String>) {
     let message_type = receipt
         .child("EnvelopInfo")
         .and_then(|e| e.child("message_type"))
-        .map(|e| e.text.clone())
+        .map(|e| e.text.to_string())
         .unwrap_or_default();
     let payload = receipt
         .child("DataInfo")
@@ -50,13 +50,17 @@ fn result(receipt: &Element) -> (String, String, String, Vec<String>) {
         .and_then(|b| b.children.first())
         .unwrap();
     let appr = payload.child("HdeApprResult").unwrap();
-    let text = |name: &str| appr.child(name).map(|e| e.text.clone()).unwrap_or_default();
+    let text = |name: &str| {
+        appr.child(name)
+            .map(|e| e.text.to_string())
+            .unwrap_or_default()
+    };
     let notes = payload
         .children
         .iter()
         .filter(|c| c.name == "CheckInfo")
         .filter_map(|c| c.child("note"))
-        .map(|n| n.text.clone())
+        .map(|n| n.text.to_string())
         .collect();
     (
         message_type,

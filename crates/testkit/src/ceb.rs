@@ -89,7 +89,7 @@ fn fields(pairs: &[(&str, String)]) -> Fields {
     Fields(
         pairs
             .iter()
-            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .map(|(n, v)| ((*n).into(), v.as_str().into()))
             .collect(),
     )
 }
