@@ -196,8 +196,8 @@ pub struct App {
     buyer_stripes: Vec<Mutex<()>>,
     // Cross-border decisions whose entries may not be written yet.
     crossborder: crossborder::Decided,
-    // Per customs district, the next entry-id serial of this node's block and its last.
-    serials: Mutex<std::collections::HashMap<String, (i64, i64)>>,
+    // Per customs district, this node's block of entry-id serials.
+    serials: Mutex<std::collections::HashMap<String, SerialBlock>>,
     // Declarations being decided at once: one per core. Deciding is all processor work;
     // unbounded, a burst put dozens of threads on two cores and the ledger's one writer,
     // which every receipt waits for, got a dozenth of a core: commits slowed, more requests
@@ -249,6 +249,19 @@ fn keep_bounded<V>(
         }
     }
     map.insert(key, value);
+}
+
+/// A node's block of a district's entry-id serials ([`serials`]).
+#[derive(Debug, Clone, Copy)]
+struct SerialBlock {
+    /// The next serial to give.
+    next: i64,
+    /// The block's last.
+    last: i64,
+    /// Its size as reserved.
+    size: i64,
+    /// When it was reserved (milliseconds since the epoch).
+    reserved_ms: i64,
 }
 
 /// The query tables the server needs its store opened with.
@@ -403,12 +416,32 @@ impl App {
     /// reused, and a gap is harmless).
     fn next_serial(&self, customs: &str) -> Result<u32, StoreError> {
         let mut serials = self.serials.lock().unwrap_or_else(|e| e.into_inner());
-        let (next, last) = match serials.get(customs) {
-            Some(&(next, last)) if next <= last => (next, last),
-            // None left here: a new block, for this node alone (see [`serials`]).
-            _ => serials::reserve(self.store.as_ref(), customs)?,
+        let block = match serials.get_mut(customs) {
+            Some(block) if block.next <= block.last => block,
+            // None left here: a new block, for this node alone (see [`serials`]), larger
+            // when the last went quickly.
+            held => {
+                let now = self.now_ms();
+                let size = held.map_or(serials::BLOCK, |block| {
+                    serials::next_block(block.size, block.reserved_ms, now)
+                });
+                let (next, last) = serials::reserve(self.store.as_ref(), customs, size)?;
+                serials.insert(
+                    customs.to_owned(),
+                    SerialBlock {
+                        next,
+                        last,
+                        size,
+                        reserved_ms: now,
+                    },
+                );
+                serials
+                    .get_mut(customs)
+                    .expect("the block was just inserted")
+            }
         };
-        serials.insert(customs.to_owned(), (next + 1, last));
+        let next = block.next;
+        block.next += 1;
         u32::try_from(next).map_err(|e| StoreError::Database(e.to_string()))
     }
 
