@@ -66,9 +66,98 @@ pub const KIND: &str = "ceb.message";
 /// ([`Changes::undo`]).
 #[derive(Debug, Default)]
 pub struct Decided {
-    totals: std::sync::Mutex<std::collections::HashMap<(String, i32), Decimal>>,
+    totals: std::sync::Mutex<Totals>,
     keys: std::sync::Mutex<std::collections::HashSet<String>>,
     recent: std::sync::Mutex<RecentDocs>,
+}
+
+/// A buyer's year: (buyer key, year).
+type Slot = (String, i32);
+
+/// Buyers' yearly totals as decided on this node ([`Decided`]). Bounded: when full, totals no
+/// decision is using are dropped ([`Totals::make_room`]), to be read from the store again when
+/// next needed — which is exact only if nothing this node decided for them is still on its
+/// way to the store, and if the store was not read before a drop and used after it. So a
+/// decision pins each total it reads ([`year_total`]) until its entry is written or given up
+/// (the pins go when its [`Changes`] is dropped), and a stored total read is taken only if no
+/// total was dropped since the read began (`drops`); else it is read again.
+#[derive(Debug, Default)]
+struct Totals {
+    slots: std::collections::HashMap<Slot, KeptTotal>,
+    /// Times totals were dropped: a read of the store that began at another count may have
+    /// missed what a dropped total had and the store has since.
+    drops: u64,
+}
+
+/// A total kept, and how many decisions have pinned it.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeptTotal {
+    total: Decimal,
+    pins: u32,
+}
+
+/// Buyers' years [`Totals`] keeps: about a hundred bytes each.
+const KEPT_TOTALS: usize = 1 << 20;
+
+impl Totals {
+    /// A kept total, pinned: it stays until [`Totals::unpin`].
+    fn pin(&mut self, slot: &Slot) -> Option<Decimal> {
+        let kept = self.slots.get_mut(slot)?;
+        kept.pins += 1;
+        Some(kept.total)
+    }
+
+    /// Keeps and pins `stored`, the store's total for `slot` as read since the drop count was
+    /// `read_at`, unless a total was dropped since (`None`: read it again); a total kept
+    /// meanwhile wins over the one read.
+    fn load(&mut self, slot: Slot, stored: Decimal, read_at: u64) -> Option<Decimal> {
+        if let Some(total) = self.pin(&slot) {
+            return Some(total);
+        }
+        if self.drops != read_at {
+            return None;
+        }
+        self.make_room(KEPT_TOTALS);
+        self.slots.insert(
+            slot,
+            KeptTotal {
+                total: stored,
+                pins: 1,
+            },
+        );
+        Some(stored)
+    }
+
+    /// Moves a pinned total.
+    fn add(&mut self, slot: &Slot, delta: Decimal) {
+        if let Some(kept) = self.slots.get_mut(slot) {
+            kept.total += delta;
+        }
+    }
+
+    fn unpin(&mut self, slot: &Slot) {
+        if let Some(kept) = self.slots.get_mut(slot) {
+            kept.pins = kept.pins.saturating_sub(1);
+        }
+    }
+
+    /// At `bound` totals or more, drops unpinned ones down to seven eighths of it.
+    fn make_room(&mut self, bound: usize) {
+        if self.slots.len() < bound {
+            return;
+        }
+        let keep = bound - bound / 8;
+        let mut excess = self.slots.len().saturating_sub(keep);
+        self.slots.retain(|_, kept| {
+            if excess > 0 && kept.pins == 0 {
+                excess -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.drops += 1;
+    }
 }
 
 /// An order, payment or waybill as matching reads it.
@@ -163,10 +252,13 @@ impl RecentDocs {
     }
 }
 
-/// The changes one message made to [`Decided`].
-#[derive(Debug, Default)]
-struct Changes {
-    deltas: Vec<((String, i32), Decimal)>,
+/// The changes one message made to [`Decided`]. Dropped, it unpins the totals it read.
+#[derive(Debug)]
+struct Changes<'a> {
+    decided: &'a Decided,
+    /// Totals read ([`year_total`]), each pinned once.
+    pinned: Vec<Slot>,
+    deltas: Vec<(Slot, Decimal)>,
     keys: Vec<String>,
     /// Tax bills of the message's released inventories, with their guarantors.
     bills: Vec<(String, Entity)>,
@@ -176,7 +268,32 @@ struct Changes {
     docs: Vec<(&'static str, String, Option<Arc<Matched>>)>,
 }
 
-impl Changes {
+impl Drop for Changes<'_> {
+    fn drop(&mut self) {
+        let mut totals = self
+            .decided
+            .totals
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for slot in &self.pinned {
+            totals.unpin(slot);
+        }
+    }
+}
+
+impl<'a> Changes<'a> {
+    fn new(decided: &'a Decided) -> Self {
+        Self {
+            decided,
+            pinned: Vec::new(),
+            deltas: Vec::new(),
+            keys: Vec::new(),
+            bills: Vec::new(),
+            summaries: Vec::new(),
+            docs: Vec::new(),
+        }
+    }
+
     /// The entry is written (or refused): its keys are the ledger's to answer for now.
     fn settle(&self, decided: &Decided) {
         let mut keys = decided.keys.lock().unwrap_or_else(|e| e.into_inner());
@@ -197,9 +314,8 @@ impl Changes {
     fn undo(&self, decided: &Decided) {
         let mut totals = decided.totals.lock().unwrap_or_else(|e| e.into_inner());
         for (slot, delta) in &self.deltas {
-            if let Some(total) = totals.get_mut(slot) {
-                *total -= *delta;
-            }
+            // Pinned since it was read: still kept.
+            totals.add(slot, -*delta);
         }
     }
 }
@@ -823,7 +939,7 @@ fn decide(
         written: Vec::new(),
     };
     let now = time_of(app);
-    let mut changes = Changes::default();
+    let mut changes = Changes::new(&app.crossborder);
     let decided = decide_entities(
         app,
         &message,
@@ -1152,6 +1268,8 @@ struct Prefetched {
     /// inventory), and those totals by (buyer, year); a year with no row is zero.
     buyers: std::collections::HashSet<String>,
     totals: std::collections::HashMap<(String, i32), Decimal>,
+    /// [`Totals`]' drop count when the buyers were chosen, before their totals were read.
+    read_at: u64,
 }
 
 impl Prefetched {
@@ -1263,6 +1381,7 @@ impl Prefetched {
                 .totals
                 .lock()
                 .unwrap_or_else(|e| e.into_inner());
+            self.read_at = totals.drops;
             entities
                 .iter()
                 .map(|e| {
@@ -1273,7 +1392,7 @@ impl Prefetched {
                         e.head.text("buyerIdNumber")
                     )
                 })
-                .filter(|buyer| !totals.contains_key(&(buyer.clone(), year)))
+                .filter(|buyer| !totals.slots.contains_key(&(buyer.clone(), year)))
                 .collect()
         };
         buyers.sort_unstable();
@@ -1302,13 +1421,16 @@ impl Prefetched {
         Ok(())
     }
 
-    /// A buyer's stored total for `year`, if this message's read covered the buyer.
-    fn stored_total(&self, buyer: &str, year: i32) -> Option<Decimal> {
+    /// A buyer's stored total for `year`, if this message's read covered the buyer, with
+    /// the drop count the read began at.
+    fn stored_total(&self, buyer: &str, year: i32) -> Option<(Decimal, u64)> {
         self.buyers.contains(buyer).then(|| {
-            self.totals
+            let total = self
+                .totals
                 .get(&(buyer.to_owned(), year))
                 .copied()
-                .unwrap_or_default()
+                .unwrap_or_default();
+            (total, self.read_at)
         })
     }
 
@@ -1335,53 +1457,68 @@ impl Prefetched {
 }
 
 /// A buyer's yearly total as decided on this node: what this node has decided, else the
-/// stored total (from `known`, the message's read, or read now), kept from then on.
+/// stored total (from `known`, the message's read, or read now), kept from then on; pinned
+/// for `changes` (see [`Totals`]).
 ///
 /// The stored total is read without holding the totals' lock, which every message takes. It
 /// cannot go stale meanwhile: every entry this node decides puts its buyers in memory before
-/// it is written, so a total absent from memory changes in the database only through another
-/// node sharing it (whose totals are not shared, as before). If a decision put it in memory
-/// while it was read, memory wins.
+/// it is written, and keeps them there until it is, so a total absent from memory changes
+/// in the database only through another node sharing it (whose totals are not shared, as
+/// before) — unless it was dropped from memory after the read began, when it is read again.
+/// If a decision put it in memory while it was read, memory wins.
 fn year_total(
     app: &App,
+    changes: &mut Changes,
     known: Option<&Prefetched>,
     buyer: &str,
     year: i32,
 ) -> Result<Decimal, ApiError> {
     let slot = (buyer.to_owned(), year);
     let totals = &app.crossborder.totals;
-    if let Some(total) = totals.lock().unwrap_or_else(|e| e.into_inner()).get(&slot) {
-        return Ok(*total);
-    }
-    let stored = match known.and_then(|k| k.stored_total(buyer, year)) {
-        Some(total) => total,
-        None => {
-            let rows = app
-                .store
-                .query(&Statement::new(
-                    "SELECT total_fen FROM ceb_buyer_year WHERE buyer = ?1 AND year = ?2",
-                    vec![text(buyer), int(i64::from(year))],
-                ))
-                .map_err(ApiError::store)?;
-            Decimal::new(rows.first().map_or(0, |r| as_int(r.first())), 2)
+    let mut known = known.and_then(|k| k.stored_total(buyer, year));
+    loop {
+        let drops = {
+            let mut held = totals.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(total) = held.pin(&slot) {
+                changes.pinned.push(slot);
+                return Ok(total);
+            }
+            held.drops
+        };
+        let (stored, read_at) = match known.take() {
+            Some(known) => known,
+            None => {
+                let rows = app
+                    .store
+                    .query(&Statement::new(
+                        "SELECT total_fen FROM ceb_buyer_year WHERE buyer = ?1 AND year = ?2",
+                        vec![text(buyer), int(i64::from(year))],
+                    ))
+                    .map_err(ApiError::store)?;
+                let total = Decimal::new(rows.first().map_or(0, |r| as_int(r.first())), 2);
+                (total, drops)
+            }
+        };
+        let loaded =
+            totals
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .load(slot.clone(), stored, read_at);
+        if let Some(total) = loaded {
+            changes.pinned.push(slot);
+            return Ok(total);
         }
-    };
-    Ok(*totals
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(slot)
-        .or_insert(stored))
+    }
 }
 
-/// Adds to a buyer's yearly total as decided (after [`year_total`] loaded it).
+/// Adds to a buyer's yearly total as decided (pinned by [`year_total`] before).
 fn add_to_total(app: &App, changes: &mut Changes, buyer: &str, year: i32, delta: Decimal) {
     let slot = (buyer.to_owned(), year);
-    *app.crossborder
+    app.crossborder
         .totals
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(slot.clone())
-        .or_insert(Decimal::ZERO) += delta;
+        .add(&slot, delta);
     changes.deltas.push((slot, delta));
 }
 
@@ -1481,7 +1618,7 @@ fn inventory(
     };
     let buyer = inv.buyer.key();
     let year = crossborder::year_of(&inv, received_on);
-    let before = year_total(app, Some(prefetched), &buyer, year)?;
+    let before = year_total(app, changes, Some(prefetched), &buyer, year)?;
     let bill = match crossborder::assess(&inv, &lines, to_yuan, before, year) {
         Ok(bill) => bill,
         Err(e) => {
@@ -1665,7 +1802,7 @@ fn reversal(
         return Ok(outcome(&format!("-{number}001"), why, Fields::default()));
     }
     let refund = crossborder::refund_value(&released.items, &released.bill, &reversal);
-    year_total(app, None, &released.buyer, released.year)?;
+    year_total(app, changes, None, &released.buyer, released.year)?;
     add_to_total(app, changes, &released.buyer, released.year, -refund);
     claim(app, changes, format!("reversed:{}", reversal.invt_no));
     let status = if number == "623" {
@@ -2041,7 +2178,7 @@ fn decide_held(
         xml: receipt.clone(),
         parties: vec![held.sender.clone()],
     }];
-    let mut changes = Changes::default();
+    let mut changes = Changes::new(&app.crossborder);
     let released = &held.released;
     let refund = if verdict == Verdict::Release {
         let bill = ceb::write(
@@ -2063,7 +2200,7 @@ fn decide_held(
         });
         Decimal::ZERO
     } else {
-        year_total(app, None, &released.buyer, released.year)?;
+        year_total(app, &mut changes, None, &released.buyer, released.year)?;
         add_to_total(
             app,
             &mut changes,
@@ -2317,6 +2454,49 @@ mod tests {
             Matched::Waybill(w) => Some(w.logistics_no.clone()),
             _ => None,
         }
+    }
+
+    #[test]
+    fn totals_in_use_are_never_dropped_and_a_read_older_than_a_drop_is_refused() {
+        let slot = |n: usize| (format!("1:{n}"), 2026);
+        let mut totals = Totals::default();
+        let start = totals.drops;
+        // Read and pinned by a decision, moved by it.
+        assert_eq!(
+            totals.load(slot(0), Decimal::new(100, 0), start),
+            Some(Decimal::new(100, 0))
+        );
+        totals.add(&slot(0), Decimal::new(5, 0));
+        // Kept and unpinned: a later read of the store loses to what is kept.
+        for n in 1..16 {
+            assert!(totals.load(slot(n), Decimal::ZERO, start).is_some());
+            totals.unpin(&slot(n));
+        }
+        assert_eq!(
+            totals.load(slot(0), Decimal::ZERO, start),
+            Some(Decimal::new(105, 0))
+        );
+        totals.unpin(&slot(0));
+        assert_eq!(totals.slots[&slot(0)].pins, 1);
+        // Full: the unpinned go, down to seven eighths; the pinned one stays.
+        totals.make_room(16);
+        assert_eq!(totals.slots.len(), 14);
+        assert_eq!(totals.drops, start + 1);
+        assert_eq!(totals.pin(&slot(0)), Some(Decimal::new(105, 0)));
+        totals.unpin(&slot(0));
+        // A dropped total read before the drop: refused, to be read again.
+        let dropped = (1..16)
+            .map(slot)
+            .find(|s| !totals.slots.contains_key(s))
+            .unwrap();
+        assert_eq!(totals.load(dropped.clone(), Decimal::ZERO, start), None);
+        assert_eq!(
+            totals.load(dropped, Decimal::new(7, 0), start + 1),
+            Some(Decimal::new(7, 0))
+        );
+        // Below the bound nothing goes.
+        totals.make_room(1 << 10);
+        assert_eq!(totals.drops, start + 1);
     }
 
     #[test]
