@@ -227,7 +227,9 @@ pub struct App {
     // each time would cost as much again.
     certificate_keys: RwLock<std::collections::HashMap<String, jinguan_crypto::VerifyingKey>>,
     // Registry rows read for signature checks, where this node is the store's sole writer.
-    certificate_rows: pki::RowCache,
+    certificate_rows: ReadCache<pki::Row>,
+    // Credit classes read for selectivity, likewise.
+    pub(crate) credit_classes: ReadCache<String>,
 }
 
 /// Certificate keys kept prepared at most ([`App`]'s `certificate_keys`): 2,048 senders'
@@ -235,8 +237,8 @@ pub struct App {
 const CERTIFICATE_KEYS: usize = 2048;
 
 /// Inserts into a cache of at most `bound` entries: full, one entry goes first (whichever the
-/// map yields: a prepared key holds a 64 KiB table, there is no order worth keeping, and a key
-/// dropped is only prepared again on its next use).
+/// map yields: there is no order worth keeping, and an entry dropped is only made again on its
+/// next use — a prepared key, 64 KiB of table, or a row read again).
 fn keep_bounded<V>(
     map: &mut std::collections::HashMap<String, V>,
     key: String,
@@ -262,6 +264,54 @@ struct SerialBlock {
     size: i64,
     /// When it was reserved (milliseconds since the epoch).
     reserved_ms: i64,
+}
+
+/// What a node that is its store's sole writer has read from a table that one ledger's
+/// appends alone write (`certificate` from `pki`, `party` from `parties`), by key, each with
+/// the ledger's generation when it was read: every append to that ledger moves the
+/// generation on once it is done ([`ReadCache::changed`]), so nothing read before a change
+/// is used after it. Bounded.
+#[derive(Debug)]
+pub(crate) struct ReadCache<V> {
+    generation: std::sync::atomic::AtomicU64,
+    kept: Mutex<std::collections::HashMap<String, (u64, V)>>,
+    bound: usize,
+}
+
+impl<V: Clone> ReadCache<V> {
+    fn new(bound: usize) -> Self {
+        Self {
+            generation: std::sync::atomic::AtomicU64::new(0),
+            kept: Mutex::default(),
+            bound,
+        }
+    }
+
+    /// The generation now: read before the table is.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Moves the generation on: the table changed (or may have: an append that failed counts
+    /// too).
+    pub(crate) fn changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// What was read under `key` at `generation`, if anything was.
+    pub(crate) fn get(&self, key: &str, generation: u64) -> Option<V> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.get(key)
+            .filter(|(read, _)| *read == generation)
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Keeps what was read under `key` at `generation`.
+    pub(crate) fn put(&self, key: String, generation: u64, value: V) {
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        keep_bounded(&mut kept, key, (generation, value), self.bound);
+    }
 }
 
 /// The query tables the server needs its store opened with.
@@ -326,7 +376,8 @@ impl App {
             routes: routing::Routes::shipped(),
             jetstream: None,
             certificate_keys: RwLock::default(),
-            certificate_rows: pki::RowCache::default(),
+            certificate_rows: ReadCache::new(1 << 16),
+            credit_classes: ReadCache::new(1 << 16),
         };
         let released = app.store.query(&Statement::new(
             "SELECT ledger, version_seq FROM decl

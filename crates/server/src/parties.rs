@@ -331,6 +331,16 @@ pub(crate) fn credit_class(app: &App, codes: &[&str]) -> Result<String, ApiError
     if codes.is_empty() {
         return Ok("general".into());
     }
+    // Read as last read where this node is the store's sole writer and no party was written
+    // since: selectivity asks for every message.
+    let kept = app.store.sole_writer();
+    let key = codes.join("\n");
+    let generation = app.credit_classes.generation();
+    if kept {
+        if let Some(class) = app.credit_classes.get(&key, generation) {
+            return Ok(class);
+        }
+    }
     let marks = crate::declarations::placeholders(codes.len());
     let rows = app
         .store
@@ -344,15 +354,18 @@ pub(crate) fn credit_class(app: &App, codes: &[&str]) -> Result<String, ApiError
         ))
         .map_err(ApiError::store)?;
     let text = |row: &Vec<Value>, i: usize| crate::declarations::as_text(row.get(i));
-    for code in &codes {
-        if let Some(row) = rows
-            .iter()
-            .find(|row| (0..3).any(|i| text(row, i) == *code))
-        {
-            return Ok(text(row, 3));
-        }
+    let class = codes
+        .iter()
+        .find_map(|code| {
+            rows.iter()
+                .find(|row| (0..3).any(|i| text(row, i) == *code))
+                .map(|row| text(row, 3))
+        })
+        .unwrap_or_else(|| "general".into());
+    if kept {
+        app.credit_classes.put(key, generation, class.clone());
     }
-    Ok("general".into())
+    Ok(class)
 }
 
 /// Which declarations `principal` reaches, as a condition on the `decl` table with one `#`
@@ -401,7 +414,8 @@ fn append(
     party: &Party,
     version: i64,
 ) -> Result<(), ApiError> {
-    app.store
+    let appended = app
+        .store
         .append(
             PARTIES_LEDGER,
             Submission {
@@ -414,8 +428,10 @@ fn append(
                 submitter_signature: None,
             },
         )
-        .map_err(ApiError::store)?;
-    Ok(())
+        .map_err(ApiError::store);
+    // Written (or not): classes read before are read again.
+    app.credit_classes.changed();
+    appended.map(drop)
 }
 
 fn body_of(body: Result<Json<Party>, JsonRejection>) -> Result<Party, ApiError> {

@@ -616,45 +616,6 @@ impl Row {
     }
 }
 
-/// Registry rows a node that is its store's sole writer has read ([`read_status`]), each
-/// with the registry's generation when it was read: every append to the `pki` ledger (the
-/// one source of the `certificate` table) moves the generation on once it is written, so a
-/// row read before a revocation or a new certificate is never used after it. Bounded.
-#[derive(Debug, Default)]
-pub(crate) struct RowCache {
-    generation: std::sync::atomic::AtomicU64,
-    rows: std::sync::Mutex<std::collections::HashMap<String, (u64, Row)>>,
-}
-
-/// Rows [`RowCache`] keeps: a few hundred bytes each.
-const KEPT_ROWS: usize = 1 << 16;
-
-impl RowCache {
-    /// The registry's generation now: read before the row is.
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Moves the generation on: the registry changed (or may have: an append that failed
-    /// counts too).
-    pub(crate) fn changed(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-    }
-
-    fn get(&self, serial: &str, generation: u64) -> Option<Row> {
-        let rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        rows.get(serial)
-            .filter(|(read, _)| *read == generation)
-            .map(|(_, row)| row.clone())
-    }
-
-    fn put(&self, serial: String, generation: u64, row: Row) {
-        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
-        crate::keep_bounded(&mut rows, serial, (generation, row), KEPT_ROWS);
-    }
-}
-
 fn append(
     app: &App,
     principal: &Principal,

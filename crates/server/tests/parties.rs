@@ -236,4 +236,18 @@ fn the_credit_class_on_record_is_what_selectivity_sees(backend: Backend) {
     };
     assert_eq!(channel(0), "red");
     assert_ne!(channel(1), "red");
+    // Registered dishonest after its first declaration was selected as a stranger: the class
+    // read then (and kept, on the embedded store) is not what the next one sees.
+    let (status, reply) = server.post_json(
+        "/api/v1/parties",
+        &server.admin.clone(),
+        &json!({"code": consignee(1).customs_code.unwrap(), "kind": "enterprise",
+                "name": "Dishonest Too Ltd", "uscc": consignee(1).uscc.unwrap(),
+                "credit_class": "dishonest"}),
+    );
+    assert_eq!(status, 201, "{reply}");
+    let body = serde_json::to_vec(&declarations[1]).unwrap();
+    let (status, receipt) = server.lodge("credit-1-again", "application/json", &body);
+    assert_eq!(status, 201, "{receipt}");
+    assert_eq!(receipt["channel"].as_str(), Some("red"), "{receipt}");
 }
