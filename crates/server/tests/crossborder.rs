@@ -343,45 +343,35 @@ fn a_node_new_to_a_buyer_counts_the_stored_yearly_total() {
     let parties = Parties::default();
     let code = plain_code();
     let buyer = "110101199003070033";
-    // 24,000 released by the first node, within the limits.
-    let (key, serial) = first.certify_broker();
-    for n in 0..6 {
+    // A parcel of `value` for `buyer` sent through `node` with its documents: the return's
+    // status and info.
+    let send = |node: &Server, key: &SigningKey, serial: &str, id: &str, buyer: &str, value| {
         let m = messages(
             &parties,
-            &parcel(&format!("N-{n}"), buyer, &code, 4000),
+            &parcel(id, buyer, &code, value),
             "20261129100000",
             true,
         );
-        send_documents(&first, &key, &serial, &m);
-        let (_, body) = post(&first, &signed(&m.inventory, &key, &serial));
-        let (status, info, _) = first_return(&body);
+        send_documents(node, key, serial, &m);
+        let (status, body) = post(node, &signed(&m.inventory, key, serial));
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let (returned, info, _) = first_return(&body);
+        (returned, info)
+    };
+    // 24,000 released by the first node, within the limits.
+    let (key, serial) = first.certify_broker();
+    for n in 0..6 {
+        let (status, info) = send(&first, &key, &serial, &format!("N-{n}"), buyer, 4000);
         assert_eq!(status, "800", "{info}");
         assert!(!info.contains("C0621"), "{info}");
     }
     // 3,000 more through the second node (its own CA, so its own certificate): over 26,000.
     let (key, serial) = second.certify_broker();
-    let m = messages(
-        &parties,
-        &parcel("N-6", buyer, &code, 3000),
-        "20261129100000",
-        true,
-    );
-    send_documents(&second, &key, &serial, &m);
-    let (status, body) = post(&second, &signed(&m.inventory, &key, &serial));
-    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let (returned, info, _) = first_return(&body);
+    let (returned, info) = send(&second, &key, &serial, "N-6", buyer, 3000);
     assert_eq!(returned, "800", "{info}");
     assert!(info.contains("C0621"), "taxed as cross-border: {info}");
     // Another buyer, new to both: cross-border, as before.
-    let m = messages(
-        &parties,
-        &parcel("N-7", "110101199003070044", &code, 3000),
-        "20261129100000",
-        true,
-    );
-    send_documents(&second, &key, &serial, &m);
-    let (_, body) = post(&second, &signed(&m.inventory, &key, &serial));
-    let (returned, info, _) = first_return(&body);
+    let (returned, info) = send(&second, &key, &serial, "N-7", "110101199003070044", 3000);
     assert_eq!(returned, "800", "{info}");
     assert!(!info.contains("C0621"), "{info}");
 }

@@ -220,14 +220,17 @@ fn the_credit_class_on_record_is_what_selectivity_sees(backend: Backend) {
     let declarations = generated(2, 5);
     let consignee = |i: usize| declarations[i].head.consignee.clone();
     assert_ne!(consignee(0).uscc, consignee(1).uscc);
-    let (status, reply) = server.post_json(
-        "/api/v1/parties",
-        &server.admin.clone(),
-        &json!({"code": consignee(0).customs_code.unwrap(), "kind": "enterprise",
-                "name": "Dishonest Ltd", "uscc": consignee(0).uscc.unwrap(),
-                "credit_class": "dishonest"}),
-    );
-    assert_eq!(status, 201, "{reply}");
+    let register_dishonest = |i: usize, name: &str| {
+        let (status, reply) = server.post_json(
+            "/api/v1/parties",
+            &server.admin.clone(),
+            &json!({"code": consignee(i).customs_code.unwrap(), "kind": "enterprise",
+                    "name": name, "uscc": consignee(i).uscc.unwrap(),
+                    "credit_class": "dishonest"}),
+        );
+        assert_eq!(status, 201, "{reply}");
+    };
+    register_dishonest(0, "Dishonest Ltd");
     let channel = |i: usize| {
         let body = serde_json::to_vec(&declarations[i]).unwrap();
         let (status, receipt) = server.lodge(&format!("credit-{i}"), "application/json", &body);
@@ -238,14 +241,7 @@ fn the_credit_class_on_record_is_what_selectivity_sees(backend: Backend) {
     assert_ne!(channel(1), "red");
     // Registered dishonest after its first declaration was selected as a stranger: the class
     // read then (and kept, on the embedded store) is not what the next one sees.
-    let (status, reply) = server.post_json(
-        "/api/v1/parties",
-        &server.admin.clone(),
-        &json!({"code": consignee(1).customs_code.unwrap(), "kind": "enterprise",
-                "name": "Dishonest Too Ltd", "uscc": consignee(1).uscc.unwrap(),
-                "credit_class": "dishonest"}),
-    );
-    assert_eq!(status, 201, "{reply}");
+    register_dishonest(1, "Dishonest Too Ltd");
     let body = serde_json::to_vec(&declarations[1]).unwrap();
     let (status, receipt) = server.lodge("credit-1-again", "application/json", &body);
     assert_eq!(status, 201, "{receipt}");
